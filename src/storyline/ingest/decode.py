@@ -1,0 +1,47 @@
+"""Bytes to text, for files whose encoding nobody told us.
+
+UTF-8 is tried first because it is both the common case and fast; only when it fails does
+charset-normalizer guess. Binary content is recognised and refused rather than decoded into garbage.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DecodeError", "decode_bytes", "looks_binary"]
+
+_TEXT_CONTROL = {9, 10, 12, 13, 27}
+
+
+class DecodeError(ValueError):
+    """The bytes are not text in any encoding we can recognise."""
+
+
+def looks_binary(data: bytes, sample: int = 8192) -> bool:
+    head = data[:sample]
+    if not head:
+        return False
+    if b"\x00" in head:
+        # UTF-16 text has NULs too; charset detection handles it when a BOM says so
+        return not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"))
+    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROL)
+    return controls / len(head) > 0.05
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if looks_binary(data):
+        raise DecodeError("binary content, not text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise DecodeError("could not detect a text encoding (not UTF-8; charset-normalizer found none)")
+    text = str(best)
+    if "\x00" in text:
+        raise DecodeError(f"decoded as {best.encoding} but contains NUL characters")
+    return text, best.encoding

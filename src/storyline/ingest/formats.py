@@ -1,0 +1,209 @@
+"""One reader per input format; each turns decoded text into Documents or Rejections.
+
+Readers never raise for bad records: a malformed JSON line or CSV row becomes a Rejection naming the
+line, and the rest of the file goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any, Callable, Iterator, Mapping
+
+from storyline.ingest.fields import FieldMap
+from storyline.model import DateProvenance, Document, Rejection
+
+__all__ = ["READERS", "read_txt", "read_html", "read_json", "read_jsonl", "read_csv", "read_feed", "sniff_format"]
+
+Item = Document | Rejection
+Reader = Callable[[str, str, FieldMap], Iterator[Item]]
+
+_FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def date_from_name(name: str) -> str | None:
+    """A YYYY-MM-DD (or YYYYMMDD) date in a file name, e.g. ``2020-01-16_kabul.txt``."""
+    match = _FILE_DATE.search(name)
+    return "-".join(match.groups()) if match else None
+
+
+def read_txt(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    if not text.strip():
+        yield Rejection(origin, "empty file")
+        return
+    name = origin.rsplit("/", 1)[-1]
+    published = date_from_name(name)
+    yield Document(
+        text=text,
+        origin=origin,
+        published=published,
+        published_provenance=DateProvenance.FILE_NAME if published else DateProvenance.UNDATED,
+    )
+
+
+def read_html(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        text, with_metadata=True, include_comments=False, favor_precision=True, deduplicate=False
+    )
+    if extracted is None:
+        yield Rejection(origin, "no article text found in the HTML page")
+        return
+    data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
+    body = (data.get("text") or "").strip()
+    if not body:
+        yield Rejection(origin, "no article text found in the HTML page")
+        return
+    yield Document(
+        text=body,
+        origin=origin,
+        title=data.get("title") or None,
+        source=data.get("sitename") or data.get("hostname") or None,
+        url=data.get("url") or None,
+        published=data.get("date") or None,
+        published_provenance=DateProvenance.HTML,
+        language=data.get("language") or None,
+        author=data.get("author") or None,
+    )
+
+
+def _record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
+    if not isinstance(record, Mapping):
+        return Rejection(origin, f"expected a JSON object, got {type(record).__name__}")
+    text = fields.pick(record, "text")
+    if not isinstance(text, str) or not text.strip():
+        known = ", ".join(fields.names["text"])
+        return Rejection(origin, f"no text field (looked for: {known}; map yours with --field text=NAME)")
+    def opt(field: str) -> str | None:
+        value = fields.pick(record, field)
+        return None if value is None else str(value)
+
+    return Document(
+        text=text,
+        origin=origin,
+        title=opt("title"),
+        source=opt("source"),
+        url=opt("url"),
+        source_id=opt("id"),
+        published=opt("published"),
+        published_provenance=DateProvenance.METADATA,
+        language=opt("language"),
+        author=opt("author"),
+    )
+
+
+def read_json(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Rejection(origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        return
+    if isinstance(data, Mapping):
+        for key in ("articles", "items", "docs", "data", "results"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, 1):
+        yield _record_to_document(record, f"{origin}[{number}]" if len(records) > 1 else origin, fields)
+
+
+def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejection(where, f"malformed JSON line (column {exc.colno}: {exc.msg})")
+            continue
+        yield _record_to_document(record, where, fields)
+
+
+def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    csv.field_size_limit(64 * 1024 * 1024)
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames:
+        yield Rejection(origin, "CSV file has no header row")
+        return
+    try:
+        for row in reader:
+            where = f"{origin}:{reader.line_num}"
+            if None in row:  # more cells than header names
+                yield Rejection(where, f"CSV row has {len(reader.fieldnames) + len(row[None])} cells, header has {len(reader.fieldnames)}")
+                continue
+            yield _record_to_document(row, where, fields)
+    except csv.Error as exc:
+        yield Rejection(f"{origin}:{reader.line_num}", f"malformed CSV: {exc}")
+
+
+def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
+    import feedparser
+
+    feed = feedparser.parse(text)
+    if feed.bozo and not feed.entries:
+        yield Rejection(origin, f"malformed feed: {feed.get('bozo_exception', 'unparseable')}")
+        return
+    site = feed.feed.get("title") if hasattr(feed, "feed") else None
+    for number, entry in enumerate(feed.entries, 1):
+        where = f"{origin}#{number}"
+        body = ""
+        if entry.get("content"):
+            body = " ".join(part.get("value", "") for part in entry["content"])
+        body = body or entry.get("summary", "")
+        if "<" in body:
+            import trafilatura
+
+            body = trafilatura.extract(body) or re.sub(r"<[^>]+>", " ", body)
+        if not body.strip():
+            yield Rejection(where, "feed entry has no text")
+            continue
+        yield Document(
+            text=body,
+            origin=where,
+            title=entry.get("title"),
+            source=site,
+            url=entry.get("link"),
+            source_id=entry.get("id"),
+            published=entry.get("published") or entry.get("updated"),
+            published_provenance=DateProvenance.METADATA,
+            author=entry.get("author"),
+        )
+
+
+def sniff_format(text: str) -> str:
+    """Guess a format from content, for stdin and extension-less input."""
+    head = text.lstrip()[:512].lower()
+    if head.startswith("{"):
+        first = text.lstrip().split("\n", 1)[0]
+        try:
+            json.loads(first)
+            return "jsonl"
+        except json.JSONDecodeError:
+            return "json"
+    if head.startswith("["):
+        return "json"
+    if head.startswith("<?xml") and ("<rss" in head or "<feed" in head) or head.startswith(("<rss", "<feed")):
+        return "feed"
+    if head.startswith(("<!doctype html", "<html")):
+        return "html"
+    return "txt"
+
+
+READERS: dict[str, Reader] = {
+    "txt": read_txt,
+    "html": read_html,
+    "json": read_json,
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "feed": read_feed,
+}

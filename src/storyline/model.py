@@ -1,0 +1,307 @@
+"""The records every stage reads and writes.
+
+Stages talk to each other only through these types, so a stage can be replaced without the others
+noticing. Records are plain dataclasses: cheap to build, easy to serialise (see ``to_dict``), and
+free of behaviour beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DateProvenance",
+    "Granularity",
+    "EntityType",
+    "Document",
+    "Rejection",
+    "Sentence",
+    "Restoration",
+    "EntityMention",
+    "Entity",
+    "DateMention",
+    "Article",
+    "Event",
+    "Story",
+    "Link",
+    "Citation",
+    "SummarySentence",
+    "TimelineEntry",
+    "to_dict",
+]
+
+
+class DateProvenance(StrEnum):
+    """Where an article's publication date came from; ingest time is deliberately not one of them."""
+
+    METADATA = "metadata"  # a field of the source record (json/csv/feed)
+    TEXT_MARKER = "text marker"  # an inline stamp such as " date 2020-01-16 " removed from the text
+    HTML = "html"  # the page's own metadata, read by trafilatura
+    FILE_NAME = "file name"  # a date in the file's name (2020-01-16_story.txt)
+    INFERRED = "inferred"  # inferred from the text (explicit years, spans); see ``date_evidence``
+    STORY = "story"  # taken from the dated story the article joined
+    UNDATED = "undated"  # nothing says when it was published (yet)
+
+
+class Granularity(StrEnum):
+    """How precise a resolved date is; a month-day has no settled year yet."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    MONTH_DAY = "month-day"
+
+
+class EntityType(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    GROUP = "group"  # nationalities, religious or political groups (spaCy NORP)
+    EVENT = "event"
+    OTHER = "other"
+
+
+@dataclasses.dataclass(slots=True)
+class Document:
+    """One raw record as a source gave it, before any cleaning.
+
+    ``origin`` names the file (and line/row) so every later message can point at it.
+    """
+
+    text: str
+    origin: str
+    title: str | None = None
+    source: str | None = None  # outlet / site name
+    url: str | None = None
+    source_id: str | None = None  # the source's own id for the article, if any
+    published: str | None = None  # raw date string from metadata, parsed by normalize
+    published_provenance: DateProvenance = DateProvenance.METADATA
+    language: str | None = None  # a hint from the source, checked by normalize
+    author: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(slots=True)
+class Rejection:
+    """Input that could not become a Document, and why (shown to the user, never raised)."""
+
+    origin: str
+    reason: str
+
+
+@dataclasses.dataclass(slots=True)
+class Sentence:
+    """A sentence as a span of ``Article.text`` (offsets are character positions, end exclusive)."""
+
+    start: int
+    end: int
+    text: str  # restored text of the span (case restored where the original was lowercased)
+
+
+@dataclasses.dataclass(slots=True)
+class Restoration:
+    """What normalize found wrong with the text and what it did about it."""
+
+    lowercased: bool = False
+    unpunctuated: bool = False
+    case_restored: bool = False
+    boundaries_restored: bool = False
+    segmenter: str = ""  # which model or rule produced the sentence boundaries
+
+
+@dataclasses.dataclass(slots=True)
+class EntityMention:
+    """One mention of an entity; offsets index ``Article.original_text``."""
+
+    canonical: str
+    type: EntityType
+    surface: str
+    start: int
+    end: int
+    sentence: int = -1
+
+
+@dataclasses.dataclass(slots=True)
+class Entity:
+    """One real-world thing within the store, with every name it was seen under."""
+
+    canonical: str
+    type: EntityType
+    aliases: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type.value}:{self.canonical.lower()}"
+
+
+@dataclasses.dataclass(slots=True)
+class DateMention:
+    """A date mentioned in the text, resolved against an anchor.
+
+    ``resolved`` is ISO-like at its granularity: ``2019-08-07`` (day), ``2020-11`` (month),
+    ``2020`` (year) or ``--08-07`` (month-day: the year is not settled yet).
+    """
+
+    surface: str
+    start: int  # offset in Article.original_text
+    end: int
+    resolved: str
+    granularity: Granularity
+    sentence: int = -1
+    anchor: str | None = None  # ISO date the mention was resolved against, if any
+    anchor_provenance: str | None = None  # provenance of that anchor
+
+    @property
+    def is_partial(self) -> bool:
+        return self.granularity is Granularity.MONTH_DAY
+
+
+@dataclasses.dataclass(slots=True)
+class Article:
+    """A cleaned article and everything the stages learn about it.
+
+    ``text`` is ``original_text`` with inline metadata (date stamps) removed; it starts at
+    ``original_text[text_offset:]`` so offsets into ``text`` map back by adding ``text_offset``.
+    """
+
+    id: str
+    text: str
+    original_text: str
+    origin: str
+    content_hash: str
+    ingested_at: dt.datetime
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    language: str | None = None
+    language_confidence: float = 0.0
+    published: dt.date | None = None
+    published_provenance: DateProvenance = DateProvenance.UNDATED
+    date_evidence: str | None = None  # the text or field the date was read from
+    text_offset: int = 0
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # --- normalize ---
+    restored_text: str | None = None  # same length as ``text``; case restored
+    sentences: list[Sentence] = dataclasses.field(default_factory=list)
+    restoration: Restoration = dataclasses.field(default_factory=Restoration)
+    # --- enrich ---
+    entities: list[EntityMention] = dataclasses.field(default_factory=list)
+    dates: list[DateMention] = dataclasses.field(default_factory=list)
+    embedding: np.ndarray | None = None  # float32, L2-normalised
+    fingerprint: np.ndarray | None = None  # MinHash hash values (uint64)
+    models: dict[str, str] = dataclasses.field(default_factory=dict)  # stage -> model that ran
+    problems: list[str] = dataclasses.field(default_factory=list)  # what could not be done, and why
+    # --- stories ---
+    event_id: str | None = None
+    story_id: str | None = None
+    duplicate_of: str | None = None  # near-duplicate group leader
+
+    @property
+    def display_text(self) -> str:
+        """Text to show and to feed models: restored where restoration ran."""
+        return self.restored_text if self.restored_text is not None else self.text
+
+
+@dataclasses.dataclass(slots=True)
+class Event:
+    """Articles that report the same happening within days."""
+
+    id: str
+    story_id: str | None
+    article_ids: list[str]
+    first_date: dt.date | None
+    last_date: dt.date | None
+    centroid: np.ndarray | None = None
+    entity_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    title: str | None = None
+    merged_into: str | None = None
+    # running term profile (prefix "w:" folded words, "a:" numbers/skeletons) so placement can resume
+    terms: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(slots=True)
+class Story:
+    """A developing thread of events over weeks or months."""
+
+    id: str
+    event_ids: list[str]
+    first_date: dt.date | None
+    last_date: dt.date | None
+    centroid: np.ndarray | None = None
+    entity_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    title: str | None = None
+    merged_into: str | None = None
+    terms: dict[str, float] = dataclasses.field(default_factory=dict)  # as ``Event.terms``
+
+
+@dataclasses.dataclass(slots=True)
+class Link:
+    """Why an article was placed where it was (score and the parts it was made of)."""
+
+    article_id: str
+    event_id: str
+    score: float
+    parts: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(slots=True)
+class Citation:
+    """Where a told sentence comes from: an article and the index of one of its ``sentences``."""
+
+    article_id: str
+    sentence: int
+
+
+@dataclasses.dataclass(slots=True)
+class SummarySentence:
+    """A sentence shown to the reader (timeline, summary, what's new), always with its sources.
+
+    The first citation is the sentence shown; the others are articles that carry (nearly) the same
+    sentence, so a reader sees how widely a claim was reported.
+    """
+
+    text: str
+    citations: list[Citation]
+    language: str | None = None
+    score: float = 0.0
+    date: str | None = None  # ISO date of the cited article's publication, if known
+
+
+@dataclasses.dataclass(slots=True)
+class TimelineEntry:
+    """One dated step of a story: a resolved day and the sentences that say what happened then."""
+
+    date: str  # ISO day, e.g. 2010-04-20
+    sentences: list[SummarySentence]
+    score: float = 0.0  # how strongly the articles point at this date
+    article_count: int = 0  # articles that mention or were published on this date
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_dict(record: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A JSON-ready dict of a record (enums as values, dates as ISO strings, arrays as lists)."""
+    out = _plain(record)
+    for key in drop:
+        out.pop(key, None)
+    return out

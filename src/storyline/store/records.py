@@ -1,0 +1,154 @@
+"""Rows ↔ records. Kept apart from the SQL so the mapping can be read (and tested) on its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+from storyline.model import (
+    Article,
+    DateMention,
+    DateProvenance,
+    EntityMention,
+    EntityType,
+    Event,
+    Granularity,
+    Restoration,
+    Sentence,
+    Story,
+    to_dict,
+)
+
+__all__ = ["ARTICLE_COLUMNS", "article_row", "row_article", "event_row", "row_event", "story_row", "row_story"]
+
+ARTICLE_COLUMNS = (
+    "id", "content_hash", "title", "text", "original_text", "origin", "source", "url", "author", "language",
+    "language_confidence", "published", "published_provenance", "date_evidence", "text_offset", "ingested_at",
+    "extra", "stage", "restored_text", "enrichment", "embedding", "fingerprint", "event_id", "story_id",
+    "duplicate_of",
+)
+
+
+def _blob(array: np.ndarray | None, dtype: Any) -> bytes | None:
+    return None if array is None else np.ascontiguousarray(array, dtype=dtype).tobytes()
+
+
+def _array(blob: bytes | None, dtype: Any) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, dtype=dtype).copy()
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def enrichment_json(article: Article) -> str:
+    return json.dumps(
+        {
+            "sentences": [[s.start, s.end, s.text] for s in article.sentences],
+            "restoration": to_dict(article.restoration),
+            "entities": [to_dict(e) for e in article.entities],
+            "dates": [to_dict(d) for d in article.dates],
+            "models": article.models,
+            "problems": article.problems,
+        },
+        ensure_ascii=False,
+    )
+
+
+def article_row(article: Article, stage: int) -> tuple:
+    return (
+        article.id, article.content_hash, article.title, article.text, article.original_text, article.origin,
+        article.source, article.url, article.author, article.language, article.language_confidence,
+        article.published.isoformat() if article.published else None, article.published_provenance.value,
+        article.date_evidence, article.text_offset, article.ingested_at.isoformat(),
+        json.dumps(article.extra, ensure_ascii=False, default=str), stage, article.restored_text,
+        enrichment_json(article), _blob(article.embedding, np.float32), _blob(article.fingerprint, np.uint64),
+        article.event_id, article.story_id, article.duplicate_of,
+    )
+
+
+def _fill_enrichment(article: Article, raw: str | None) -> None:
+    if not raw:
+        return
+    data = json.loads(raw)
+    article.sentences = [Sentence(start, end, text) for start, end, text in data.get("sentences", [])]
+    article.restoration = Restoration(**data.get("restoration", {}))
+    article.entities = [
+        EntityMention(**{**e, "type": EntityType(e["type"])}) for e in data.get("entities", [])
+    ]
+    article.dates = [
+        DateMention(**{**d, "granularity": Granularity(d["granularity"])}) for d in data.get("dates", [])
+    ]
+    article.models = data.get("models", {})
+    article.problems = data.get("problems", [])
+
+
+def row_article(row: sqlite3.Row) -> Article:
+    article = Article(
+        id=row["id"],
+        text=row["text"],
+        original_text=row["original_text"],
+        origin=row["origin"],
+        content_hash=row["content_hash"],
+        ingested_at=dt.datetime.fromisoformat(row["ingested_at"]),
+        title=row["title"],
+        source=row["source"],
+        url=row["url"],
+        author=row["author"],
+        language=row["language"],
+        language_confidence=row["language_confidence"] or 0.0,
+        published=_date(row["published"]),
+        published_provenance=DateProvenance(row["published_provenance"]),
+        date_evidence=row["date_evidence"],
+        text_offset=row["text_offset"],
+        extra=json.loads(row["extra"] or "{}"),
+        restored_text=row["restored_text"],
+        embedding=_array(row["embedding"], np.float32),
+        fingerprint=_array(row["fingerprint"], np.uint64),
+        event_id=row["event_id"],
+        story_id=row["story_id"],
+        duplicate_of=row["duplicate_of"],
+    )
+    _fill_enrichment(article, row["enrichment"])
+    return article
+
+
+def event_row(event: Event) -> tuple:
+    data = {"article_ids": event.article_ids, "entity_counts": event.entity_counts, "title": event.title}
+    return (
+        event.id, event.story_id, event.first_date.isoformat() if event.first_date else None,
+        event.last_date.isoformat() if event.last_date else None, json.dumps(data, ensure_ascii=False),
+        _blob(event.centroid, np.float32), event.merged_into,
+    )
+
+
+def row_event(row: sqlite3.Row) -> Event:
+    data = json.loads(row["data"])
+    return Event(
+        id=row["id"], story_id=row["story_id"], article_ids=data["article_ids"],
+        first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
+        centroid=_array(row["centroid"], np.float32), entity_counts=data.get("entity_counts", {}),
+        title=data.get("title"), merged_into=row["merged_into"],
+    )
+
+
+def story_row(story: Story) -> tuple:
+    data = {"event_ids": story.event_ids, "entity_counts": story.entity_counts, "title": story.title}
+    return (
+        story.id, story.first_date.isoformat() if story.first_date else None,
+        story.last_date.isoformat() if story.last_date else None, json.dumps(data, ensure_ascii=False),
+        _blob(story.centroid, np.float32), story.merged_into,
+    )
+
+
+def row_story(row: sqlite3.Row) -> Story:
+    data = json.loads(row["data"])
+    return Story(
+        id=row["id"], event_ids=data["event_ids"], first_date=_date(row["first_date"]),
+        last_date=_date(row["last_date"]), centroid=_array(row["centroid"], np.float32),
+        entity_counts=data.get("entity_counts", {}), title=data.get("title"), merged_into=row["merged_into"],
+    )

@@ -1,0 +1,112 @@
+"""The store's schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` records how many have run; opening a store runs the rest, each in its own
+transaction, so an old file upgrades in place and a new one is built by the same path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+
+MIGRATIONS: list[str] = [
+    # 1: articles, full-text index, stories
+    """
+    CREATE TABLE articles (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        title TEXT,
+        text TEXT NOT NULL,
+        original_text TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        source TEXT,
+        url TEXT,
+        author TEXT,
+        language TEXT,
+        language_confidence REAL,
+        published TEXT,
+        published_provenance TEXT NOT NULL,
+        date_evidence TEXT,
+        text_offset INTEGER NOT NULL DEFAULT 0,
+        ingested_at TEXT NOT NULL,
+        extra TEXT NOT NULL DEFAULT '{}',
+        stage INTEGER NOT NULL DEFAULT 0,          -- 0 ingested, 1 enriched, 2 placed
+        restored_text TEXT,
+        enrichment TEXT,                           -- JSON: sentences, restoration, entities, dates, models, problems
+        embedding BLOB,                            -- float32
+        fingerprint BLOB,                          -- uint64 MinHash values
+        event_id TEXT,
+        story_id TEXT,
+        duplicate_of TEXT
+    );
+    CREATE INDEX articles_hash ON articles(content_hash);
+    CREATE INDEX articles_stage ON articles(stage, rowid);
+    CREATE INDEX articles_event ON articles(event_id);
+    CREATE INDEX articles_story ON articles(story_id);
+    CREATE INDEX articles_published ON articles(published);
+
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid');
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END;
+
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        story_id TEXT,
+        first_date TEXT,
+        last_date TEXT,
+        data TEXT NOT NULL,                        -- JSON: article_ids, entity_counts, title, ...
+        centroid BLOB,
+        merged_into TEXT
+    );
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY,
+        first_date TEXT,
+        last_date TEXT,
+        data TEXT NOT NULL,
+        centroid BLOB,
+        merged_into TEXT
+    );
+    CREATE TABLE links (
+        article_id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        score REAL NOT NULL,
+        parts TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE entity_aliases (
+        alias TEXT NOT NULL,
+        canonical TEXT NOT NULL,
+        type TEXT NOT NULL,
+        PRIMARY KEY (alias, type)
+    );
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database up to SCHEMA_VERSION; returns the version it found."""
+    found = connection.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"store schema v{found} is newer than this Storyline (v{SCHEMA_VERSION}); upgrade Storyline"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        connection.executescript(
+            "BEGIN;" + MIGRATIONS[version] + f"; PRAGMA user_version = {version + 1}; COMMIT;"
+        )
+    return found

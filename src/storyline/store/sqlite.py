@@ -1,0 +1,262 @@
+"""The embedded system of record: one SQLite file in WAL mode.
+
+Every batch is written in one transaction, so a killed process leaves each committed batch whole and
+nothing half-written; the next run finds what is missing by id and content hash and adds only that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from storyline.model import Article, Event, Link, Story
+from storyline.store.records import (
+    ARTICLE_COLUMNS,
+    article_row,
+    event_row,
+    row_article,
+    row_event,
+    row_story,
+    story_row,
+)
+from storyline.store.schema import migrate
+
+__all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
+
+INGESTED, ENRICHED, PLACED = 0, 1, 2
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("STORYLINE_DB", "storyline.db"))
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
+            raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        migrate(self.db)
+        self._depth = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """One atomic batch; nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # --- articles --------------------------------------------------------------------------
+    def known(self, ids: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Which of these ids and content hashes the store already holds."""
+        found_ids: set[str] = set()
+        found_hashes: set[str] = set()
+        for chunk in range(0, len(ids), 500):
+            part = list(ids[chunk : chunk + 500])
+            q = ",".join("?" * len(part))
+            found_ids.update(r[0] for r in self.db.execute(f"SELECT id FROM articles WHERE id IN ({q})", part))
+        for chunk in range(0, len(hashes), 500):
+            part = list(hashes[chunk : chunk + 500])
+            q = ",".join("?" * len(part))
+            found_hashes.update(
+                r[0] for r in self.db.execute(f"SELECT content_hash FROM articles WHERE content_hash IN ({q})", part)
+            )
+        return found_ids, found_hashes
+
+    def add_articles(self, articles: Iterable[Article], stage: int = INGESTED) -> int:
+        cols = ",".join(ARTICLE_COLUMNS)
+        marks = ",".join("?" * len(ARTICLE_COLUMNS))
+        rows = [article_row(a, stage) for a in articles]
+        with self.transaction():
+            self.db.executemany(f"INSERT INTO articles ({cols}) VALUES ({marks})", rows)
+        return len(rows)
+
+    def update_articles(self, articles: Iterable[Article], stage: int) -> None:
+        """Write back what later stages learned (never the text: stored text is not changed)."""
+        sets = [c for c in ARTICLE_COLUMNS if c not in ("id", "text", "original_text", "content_hash", "ingested_at", "origin")]
+        assign = ",".join(f"{c}=?" for c in sets)
+        index = {c: i for i, c in enumerate(ARTICLE_COLUMNS)}
+        rows = []
+        for article in articles:
+            row = article_row(article, stage)
+            rows.append([row[index[c]] for c in sets] + [article.id])
+        with self.transaction():
+            self.db.executemany(f"UPDATE articles SET {assign} WHERE id=?", rows)
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
+        if row is None and len(article_id) >= 4:  # unique id prefix, as git does
+            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? LIMIT 2", (article_id + "%",)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return row_article(row) if row else None
+
+    def get_articles(self, ids: Sequence[str]) -> list[Article]:
+        out: dict[str, Article] = {}
+        for chunk in range(0, len(ids), 500):
+            part = list(ids[chunk : chunk + 500])
+            q = ",".join("?" * len(part))
+            for row in self.db.execute(f"SELECT * FROM articles WHERE id IN ({q})", part):
+                out[row["id"]] = row_article(row)
+        return [out[i] for i in ids if i in out]
+
+    def articles(self, limit: int | None = None, offset: int = 0, stage: int | None = None,
+                 max_stage: int | None = None) -> Iterator[Article]:
+        where, params = [], []
+        if stage is not None:
+            where.append("stage = ?")
+            params.append(stage)
+        if max_stage is not None:
+            where.append("stage <= ?")
+            params.append(max_stage)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT * FROM articles {clause} ORDER BY rowid LIMIT ? OFFSET ?"
+        for row in self.db.execute(sql, (*params, -1 if limit is None else limit, offset)).fetchall():
+            yield row_article(row)
+
+    def pending(self, below: int, limit: int | None = None) -> list[Article]:
+        """Articles that have not reached stage ``below`` yet, in the order they arrived."""
+        rows = self.db.execute(
+            "SELECT * FROM articles WHERE stage < ? ORDER BY rowid LIMIT ?", (below, -1 if limit is None else limit)
+        ).fetchall()
+        return [row_article(r) for r in rows]
+
+    def count(self, stage: int | None = None) -> int:
+        if stage is None:
+            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM articles WHERE stage >= ?", (stage,)).fetchone()[0]
+
+    def search(self, query: str, limit: int = 20) -> list[tuple[Article, float]]:
+        """FTS5 search over title and text, best first (bm25). Plain words are matched as terms."""
+        terms = re.findall(r"\w+", query, re.UNICODE)
+        if not terms:
+            return []
+        fts_query = " ".join(f'"{t}"' for t in terms)
+        rows = self.db.execute(
+            "SELECT a.*, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            (fts_query, limit),
+        ).fetchall()
+        return [(row_article(r), -float(r["rank"])) for r in rows]
+
+    # --- events and stories ----------------------------------------------------------------
+    def save_events(self, events: Iterable[Event]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [event_row(e) for e in events],
+            )
+
+    def save_stories(self, stories: Iterable[Story]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into) VALUES (?,?,?,?,?,?)",
+                [story_row(s) for s in stories],
+            )
+
+    def save_links(self, links: Iterable[Link]) -> None:
+        import json
+
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO links (article_id, event_id, score, parts) VALUES (?,?,?,?)",
+                [(l.article_id, l.event_id, l.score, json.dumps(l.parts)) for l in links],
+            )
+
+    def events(self, include_merged: bool = False) -> list[Event]:
+        clause = "" if include_merged else "WHERE merged_into IS NULL"
+        return [row_event(r) for r in self.db.execute(f"SELECT * FROM events {clause} ORDER BY first_date, id")]
+
+    def stories(self, include_merged: bool = False) -> list[Story]:
+        clause = "" if include_merged else "WHERE merged_into IS NULL"
+        return [row_story(r) for r in self.db.execute(f"SELECT * FROM stories {clause} ORDER BY first_date, id")]
+
+    def _resolve(self, table: str, key: str) -> str | None:
+        seen = set()
+        while key not in seen:
+            seen.add(key)
+            row = self.db.execute(f"SELECT id, merged_into FROM {table} WHERE id=?", (key,)).fetchone()
+            if row is None:
+                rows = self.db.execute(f"SELECT id, merged_into FROM {table} WHERE id LIKE ? LIMIT 2", (key + "%",)).fetchall()
+                if len(rows) != 1:
+                    return None
+                row = rows[0]
+            if row["merged_into"] is None:
+                return row["id"]
+            key = row["merged_into"]
+        return None
+
+    def get_event(self, event_id: str) -> Event | None:
+        key = self._resolve("events", event_id)
+        row = self.db.execute("SELECT * FROM events WHERE id=?", (key,)).fetchone() if key else None
+        return row_event(row) if row else None
+
+    def get_story(self, story_id: str) -> Story | None:
+        """A story by id or unique prefix; a merged id redirects to the story it became part of."""
+        key = self._resolve("stories", story_id)
+        row = self.db.execute("SELECT * FROM stories WHERE id=?", (key,)).fetchone() if key else None
+        return row_story(row) if row else None
+
+    def story_articles(self, story_id: str) -> list[Article]:
+        rows = self.db.execute(
+            "SELECT * FROM articles WHERE story_id=? ORDER BY published, rowid", (story_id,)
+        ).fetchall()
+        return [row_article(r) for r in rows]
+
+    def event_articles(self, event_id: str) -> list[Article]:
+        rows = self.db.execute(
+            "SELECT * FROM articles WHERE event_id=? ORDER BY published, rowid", (event_id,)
+        ).fetchall()
+        return [row_article(r) for r in rows]
+
+    # --- entities and small state ----------------------------------------------------------
+    def save_entity_rows(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO entity_aliases (alias, canonical, type) VALUES (?,?,?)", list(rows)
+            )
+
+    def entity_rows(self) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self.db.execute("SELECT alias, canonical, type FROM entity_aliases ORDER BY alias, type")]
+
+    def get_state(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?,?)", (key, value))

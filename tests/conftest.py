@@ -1,0 +1,43 @@
+"""Shared fixtures: paths to the shipped examples and to ../shared (absent outside the dev setup)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from storyline.model import Article
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SEEDS = EXAMPLES / "seeds"
+WIKINEWS = EXAMPLES / "wikinews" / "wikinews_en.jsonl"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture
+def wikinews_file() -> Path:
+    return WIKINEWS
+
+
+@pytest.fixture
+def shared_eval() -> Path:
+    if not SHARED_EVAL.is_dir():
+        pytest.skip(f"evaluation data not found at {SHARED_EVAL} (it lives in ../shared/eval beside the repo)")
+    return SHARED_EVAL
+
+
+def make_article(text: str, **fields) -> Article:
+    """A bare Article for stage tests (what clean() would give, without reading a file)."""
+    defaults = dict(
+        id=fields.pop("id", "a1"), text=text, original_text=fields.pop("original_text", text), origin="test",
+        content_hash="h-" + fields.get("id", "a1"), ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    )
+    defaults.update(fields)
+    return Article(**defaults)

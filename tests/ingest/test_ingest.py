@@ -1,0 +1,115 @@
+import gzip
+import json
+import os
+
+import pytest
+
+from storyline.ingest import IngestOptions, parse_field_options, read_sources
+from storyline.model import DateProvenance, Document, Rejection
+
+
+def _split(items):
+    docs = [i for i in items if isinstance(i, Document)]
+    rejections = [i for i in items if isinstance(i, Rejection)]
+    return docs, rejections
+
+
+def test_seeds_are_two_text_documents(seeds_dir):
+    docs, rejections = _split(list(read_sources([seeds_dir])))
+    assert len(docs) == 2 and not rejections
+    assert docs[0].text.startswith("the u s and the taliban")
+
+
+def test_wikinews_jsonl_has_titles_dates_ids(wikinews_file):
+    docs, rejections = _split(list(read_sources([wikinews_file])))
+    assert len(docs) == 100 and not rejections
+    assert all(d.title and d.source_id for d in docs)
+    # one record (M0004) has an empty date field; its date is only in its text (enrich infers it)
+    assert sum(bool(d.published) for d in docs) == 99
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    d = tmp_path / "hostile"
+    d.mkdir()
+    (d / "good.txt").write_text("A perfectly normal article about the elections in Kabul.")
+    (d / "empty.txt").write_text("")
+    (d / "blank.txt").write_text("   \n\n  ")
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 50)
+    (d / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    (d / "latin1.txt").write_bytes("Les négociations à Doha ont repris, a déclaré le ministre français.".encode("cp1252"))
+    (d / "huge.txt").write_text("word " * 50_000)
+    (d / "notes.docx").write_bytes(b"PK\x03\x04")
+    (d / "broken.json").write_text('{"title": "x", "text": ')
+    (d / "lines.jsonl").write_text(
+        json.dumps({"id": "j1", "title": "First", "text": "First good record.", "date": "2020-01-02"}) + "\n"
+        + "{not json}\n"
+        + json.dumps({"id": "j3", "title": "No text"}) + "\n"
+        + json.dumps(["a", "list"]) + "\n"
+        + json.dumps({"id": "j5", "body": "Second good record."}) + "\n"
+    )
+    (d / "rows.csv").write_text('id,headline,body,date\nc1,Hello,"First row text.",2021-05-01\nc2,Bad,"too","many","cells"\nc3,Ok,"Third row text.",2021-05-03\n')
+    with gzip.open(d / "packed.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"id": "g1", "text": "From a gzip file."}) + "\n")
+    (d / "broken.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (d / "feed.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        '<item><title>Talks resume</title><link>http://example.org/1</link><guid>f1</guid>'
+        '<pubDate>Thu, 16 Jan 2020 08:00:00 GMT</pubDate><description>Talks resumed in Doha on Thursday.</description></item>'
+        '</channel></rss>'
+    )
+    (d / "page.html").write_text(
+        "<html><head><title>Kabul blast</title><meta name='date' content='2019-08-07'></head><body><article>"
+        + "<p>A car bomb exploded in Kabul on Wednesday, officials said, wounding dozens of people near a police station.</p>" * 5
+        + "</article></body></html>"
+    )
+    return d
+
+
+def test_hostile_folder_is_survived_with_reasons(hostile):
+    options = IngestOptions(max_bytes=100_000, fields=parse_field_options(["text=text"]))
+    docs, rejections = _split(list(read_sources([hostile], IngestOptions(max_bytes=100_000))))
+    by_origin = {os.path.basename(r.origin.split(":")[0].split("[")[0]): r.reason for r in rejections}
+    assert "empty" in by_origin["empty.txt"] and "empty" in by_origin["blank.txt"]
+    assert "binary" in by_origin["binary.txt"] and "binary" in by_origin["image.html"]
+    assert "limit" in by_origin["huge.txt"]
+    assert "unknown extension" in by_origin["notes.docx"]
+    assert "malformed JSON" in by_origin["broken.json"]
+    assert "cannot read" in by_origin["broken.jsonl.gz"] or "gzip" in by_origin["broken.jsonl.gz"].lower()
+    line_rejections = [r for r in rejections if "lines.jsonl" in r.origin]
+    assert {r.origin.rsplit(":", 1)[1] for r in line_rejections} == {"2", "3", "4"}
+    assert any("rows.csv:3" in r.origin for r in rejections)
+    texts = {d.text for d in docs}
+    assert "First good record." in texts and "Second good record." in texts
+    assert "First row text." in texts and "Third row text." in texts
+    assert "From a gzip file." in texts
+    assert any("négociations" in t for t in texts)  # cp1252 detected, not mangled
+    feed = next(d for d in docs if d.source_id == "f1")
+    assert feed.title == "Talks resume" and feed.source == "Wire" and "Doha" in feed.text
+    page = next(d for d in docs if d.published_provenance is DateProvenance.HTML)
+    assert "car bomb" in page.text and page.published and page.published.startswith("2019-08-07")
+    assert options.fields.pick({"text": "x"}, "text") == "x"
+
+
+def test_field_mapping_option(tmp_path):
+    f = tmp_path / "custom.jsonl"
+    f.write_text(json.dumps({"key": "k1", "story_body": "Mapped text.", "when": "2020-01-16"}) + "\n")
+    options = IngestOptions(fields=parse_field_options(["id=key", "text=story_body", "published=when"]))
+    docs, _ = _split(list(read_sources([f], options)))
+    assert docs[0].source_id == "k1" and docs[0].text == "Mapped text." and docs[0].published == "2020-01-16"
+    with pytest.raises(ValueError, match="FIELD=NAME"):
+        parse_field_options(["nonsense"])
+    with pytest.raises(ValueError, match="unknown field"):
+        parse_field_options(["colour=red"])
+
+
+def test_file_name_date(tmp_path):
+    f = tmp_path / "2019-08-07_kabul.txt"
+    f.write_text("A blast in Kabul.")
+    (doc,) = list(read_sources([f]))
+    assert doc.published == "2019-08-07" and doc.published_provenance is DateProvenance.FILE_NAME
+
+
+def test_missing_path_is_a_rejection(tmp_path):
+    (r,) = list(read_sources([tmp_path / "nope"]))
+    assert isinstance(r, Rejection) and "no such file" in r.reason
