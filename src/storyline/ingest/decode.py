@@ -8,7 +8,8 @@ from __future__ import annotations
 
 __all__ = ["DecodeError", "decode_bytes", "looks_binary"]
 
-_TEXT_CONTROL = {9, 10, 12, 13, 27}
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_KEEP_ONLY_CONTROLS = bytes(range(256)).translate(None, _CONTROL_BYTES)  # everything else, to delete
 
 
 class DecodeError(ValueError):
@@ -22,7 +23,7 @@ def looks_binary(data: bytes, sample: int = 8192) -> bool:
     if b"\x00" in head:
         # UTF-16 text has NULs too; charset detection handles it when a BOM says so
         return not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"))
-    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROL)
+    controls = len(head.translate(None, _KEEP_ONLY_CONTROLS))
     return controls / len(head) > 0.05
 
 
