@@ -45,6 +45,21 @@ class PipelineConfig:
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
 
 
+def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> None:
+    try:
+        step(article)
+    except Exception as exc:  # noqa: BLE001 - recorded on the article, never fatal
+        article.problems.append(f"{stage}: failed ({type(exc).__name__}: {exc})")
+
+
+def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]], None]) -> None:
+    try:
+        step(batch)
+    except Exception:  # noqa: BLE001 - retry one by one so one bad article does not sink the batch
+        for article in batch:
+            _guard(stage, article, lambda a: step([a]))
+
+
 def _batches(items: Iterable, size: int) -> Iterator[list]:
     batch: list = []
     for item in items:
@@ -62,7 +77,8 @@ class Pipeline:
     def __init__(self, store: Store, config: PipelineConfig | None = None) -> None:
         self.store = store
         self.config = config or PipelineConfig()
-        self._enricher = None
+        self._entities = None
+        self._embedder = None
         self._placer = None
 
     # --- ingest + normalize -----------------------------------------------------------------
@@ -104,23 +120,49 @@ class Pipeline:
         report.new += len(new)
         report.new_ids.extend(a.id for a in new)
 
-    # --- enrich -----------------------------------------------------------------------------
+    # --- normalize (restoration) + enrich -----------------------------------------------------
     @property
-    def enricher(self):
-        if self._enricher is None:
-            from storyline.enrich import Enricher
+    def entity_extractor(self):
+        if self._entities is None:
+            from storyline.enrich.entities import EntityExtractor, EntityRegistry
 
-            self._enricher = Enricher(self.store, embedder=self.config.embedder)
-        return self._enricher
+            self._entities = EntityExtractor(EntityRegistry.from_rows(self.store.entity_rows()))
+        return self._entities
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from storyline.enrich.embed import get_embedder
+
+            self._embedder = get_embedder(self.config.embedder)
+        return self._embedder
+
+    def enrich_batch(self, batch: list[Article]) -> None:
+        """Restore, then entities and dates on the restored text, then vectors and fingerprints.
+
+        A failing step records why on the article and the others still run: enrichment never fails ingest.
+        """
+        from storyline.enrich.dates import enrich_dates
+        from storyline.enrich.embed import embed_articles
+        from storyline.enrich.fingerprint import fingerprint_articles
+        from storyline.normalize.restore import restore
+
+        for article in batch:
+            _guard("restore", article, restore)
+        _guard_batch("entities", batch, self.entity_extractor.extract)
+        for article in batch:
+            _guard("dates", article, enrich_dates)
+        _guard_batch("embedding", batch, lambda b: embed_articles(b, self.embedder))
+        _guard_batch("fingerprint", batch, fingerprint_articles)
 
     def enrich(self, progress: Progress | None = None) -> int:
-        """Restore and enrich every article that has not been enriched yet."""
+        """Enrich every article that has not been enriched yet (resumable, one transaction per batch)."""
         done = 0
         while batch := self.store.pending(ENRICHED, limit=self.config.enrich_batch_size):
-            self.enricher.enrich(batch)
+            self.enrich_batch(batch)
             with self.store.transaction():
                 self.store.update_articles(batch, stage=ENRICHED)
-                self.enricher.save_registry()
+                self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
             done += len(batch)
             if progress:
                 progress(len(batch))
@@ -130,7 +172,7 @@ class Pipeline:
     @property
     def placer(self):
         if self._placer is None:
-            from storyline.stories import StoryPlacer
+            from storyline.stories.placement import StoryPlacer
 
             self._placer = StoryPlacer.restore(
                 self.store.events(include_merged=True), self.store.stories(include_merged=True), {}
@@ -141,15 +183,14 @@ class Pipeline:
         """Place every enriched article into an event and a story, oldest publication date first."""
         done = 0
         while True:
-            batch = [a for a in self.store.pending(PLACED, limit=self.config.batch_size) if True]
-            batch = [a for a in batch if a.models.get("embedding")] or batch
+            batch = self.store.ready_to_place(self.config.batch_size)
             if not batch:
                 return done
-            batch.sort(key=lambda a: (a.published is None, a.published or dt.date.min))
             links = [self.placer.place(a) for a in batch]
-            self._settle_dates(batch)
+            settled = self._settle_dates(batch)
             with self.store.transaction():
                 self.store.update_articles(batch, stage=PLACED)
+                self.store.update_articles(settled, stage=PLACED)
                 self.store.save_links(links)
                 self.store.save_events(self.placer.events())
                 self.store.save_stories(self.placer.stories())
@@ -157,29 +198,34 @@ class Pipeline:
             if progress:
                 progress(len(batch))
 
-    def _settle_dates(self, articles: list[Article]) -> None:
-        """An undated article that joined a dated story resolves its partial dates against the story."""
+    def _settle_dates(self, batch: list[Article]) -> list[Article]:
+        """Undated (or date-inferred) members of a story resolve their partial dates against its dated ones.
+
+        Runs for every story the batch touched, so it also fires when the dated article arrives after the
+        undated one. Returns the already-stored articles it changed (the batch is written anyway).
+        """
         from storyline.enrich.dates import resolve_partial
 
-        for article in articles:
-            if article.published_provenance not in (DateProvenance.UNDATED, DateProvenance.INFERRED):
+        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED)
+        in_batch = {a.id: a for a in batch}
+        events = {e.id: e for e in self.placer.events()}
+        changed: list[Article] = []
+        for story in self.placer.stories():
+            if story.id not in {a.story_id for a in batch}:
                 continue
-            if not any(d.is_partial for d in article.dates) or not article.story_id:
+            ids = [i for e in story.event_ids if e in events for i in events[e].article_ids]
+            stored = self.store.get_articles([i for i in ids if i not in in_batch])
+            members = stored + [in_batch[i] for i in ids if i in in_batch]
+            anchors = [m.published for m in members if m.published and m.published_provenance not in weak]
+            if not anchors:
                 continue
-            anchor = self._story_anchor(article)
-            if anchor is not None:
-                article.dates = resolve_partial(article.dates, anchor, DateProvenance.STORY.value)
-
-    def _story_anchor(self, article: Article) -> dt.date | None:
-        story = next((s for s in self.placer.stories() if s.id == article.story_id), None)
-        if story is None:
-            return None
-        ids = [i for e in self.placer.events() if e.story_id == story.id for i in e.article_ids if i != article.id]
-        dated = [
-            a.published for a in self.store.get_articles(ids)
-            if a.published and a.published_provenance not in (DateProvenance.UNDATED, DateProvenance.INFERRED)
-        ]
-        return max(dated) if dated else None
+            anchor = max(anchors)
+            for member in members:
+                if member.published_provenance in weak and any(d.is_partial for d in member.dates):
+                    member.dates = resolve_partial(member.dates, anchor, DateProvenance.STORY.value)
+                    if member.id not in in_batch:
+                        changed.append(member)
+        return changed
 
     # --- everything -------------------------------------------------------------------------
     def track(self, paths: Sequence[str]) -> IngestReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -117,38 +118,47 @@ def row_article(row: sqlite3.Row) -> Article:
     return article
 
 
-def event_row(event: Event) -> tuple:
-    data = {"article_ids": event.article_ids, "entity_counts": event.entity_counts, "title": event.title}
-    return (
-        event.id, event.story_id, event.first_date.isoformat() if event.first_date else None,
-        event.last_date.isoformat() if event.last_date else None, json.dumps(data, ensure_ascii=False),
-        _blob(event.centroid, np.float32), event.merged_into,
+_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into"}
+
+
+def _data(record: Event | Story) -> str:
+    """Every field without a column of its own, as JSON (so new profile fields persist unchanged)."""
+    return json.dumps(
+        {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in _COLUMNS},
+        ensure_ascii=False,
     )
 
 
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def event_row(event: Event) -> tuple:
+    return (event.id, event.story_id, _iso(event.first_date), _iso(event.last_date), _data(event),
+            _blob(event.centroid, np.float32), event.merged_into)
+
+
 def row_event(row: sqlite3.Row) -> Event:
-    data = json.loads(row["data"])
     return Event(
-        id=row["id"], story_id=row["story_id"], article_ids=data["article_ids"],
-        first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
-        centroid=_array(row["centroid"], np.float32), entity_counts=data.get("entity_counts", {}),
-        title=data.get("title"), merged_into=row["merged_into"],
+        id=row["id"], story_id=row["story_id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
+        centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
+        **_known(Event, json.loads(row["data"])),
     )
 
 
 def story_row(story: Story) -> tuple:
-    data = {"event_ids": story.event_ids, "entity_counts": story.entity_counts, "title": story.title}
-    return (
-        story.id, story.first_date.isoformat() if story.first_date else None,
-        story.last_date.isoformat() if story.last_date else None, json.dumps(data, ensure_ascii=False),
-        _blob(story.centroid, np.float32), story.merged_into,
-    )
+    return (story.id, _iso(story.first_date), _iso(story.last_date), _data(story),
+            _blob(story.centroid, np.float32), story.merged_into)
 
 
 def row_story(row: sqlite3.Row) -> Story:
-    data = json.loads(row["data"])
     return Story(
-        id=row["id"], event_ids=data["event_ids"], first_date=_date(row["first_date"]),
-        last_date=_date(row["last_date"]), centroid=_array(row["centroid"], np.float32),
-        entity_counts=data.get("entity_counts", {}), title=data.get("title"), merged_into=row["merged_into"],
+        id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
+        centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
+        **_known(Story, json.loads(row["data"])),
     )

@@ -86,6 +86,7 @@ MIGRATIONS: list[str] = [
         alias TEXT NOT NULL,
         canonical TEXT NOT NULL,
         type TEXT NOT NULL,
+        mentions INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (alias, type)
     );
     CREATE TABLE state (

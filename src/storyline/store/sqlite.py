@@ -34,6 +34,10 @@ def default_db_path() -> Path:
     return Path(os.environ.get("STORYLINE_DB", "storyline.db"))
 
 
+def _by_date(article: Article) -> tuple:
+    return (article.published is None, article.published or "", article.id)
+
+
 class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
@@ -154,6 +158,14 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
+    def ready_to_place(self, limit: int) -> list[Article]:
+        """Enriched, unplaced articles, oldest publication first and undated last (they lean on dated ones)."""
+        rows = self.db.execute(
+            "SELECT * FROM articles WHERE stage = ? ORDER BY published IS NULL, published, rowid LIMIT ?",
+            (ENRICHED, limit),
+        ).fetchall()
+        return [row_article(r) for r in rows]
+
     def count(self, stage: int | None = None) -> int:
         if stage is None:
             return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -231,27 +243,33 @@ class Store:
         row = self.db.execute("SELECT * FROM stories WHERE id=?", (key,)).fetchone() if key else None
         return row_story(row) if row else None
 
-    def story_articles(self, story_id: str) -> list[Article]:
-        rows = self.db.execute(
-            "SELECT * FROM articles WHERE story_id=? ORDER BY published, rowid", (story_id,)
-        ).fetchall()
-        return [row_article(r) for r in rows]
+    def story_articles(self, story: Story) -> list[Article]:
+        """A story's articles, through its events (so ids that merged away are followed, not lost)."""
+        ids = [i for e in story.event_ids if (event := self.get_event(e)) for i in event.article_ids]
+        return sorted(self.get_articles(list(dict.fromkeys(ids))), key=_by_date)
 
-    def event_articles(self, event_id: str) -> list[Article]:
+    def event_articles(self, event: Event) -> list[Article]:
+        return sorted(self.get_articles(event.article_ids), key=_by_date)
+
+    def articles_between(self, first: str, last: str, limit: int = 100_000) -> list[Article]:
         rows = self.db.execute(
-            "SELECT * FROM articles WHERE event_id=? ORDER BY published, rowid", (event_id,)
+            "SELECT * FROM articles WHERE published BETWEEN ? AND ? AND embedding IS NOT NULL LIMIT ?",
+            (first, last, limit),
         ).fetchall()
         return [row_article(r) for r in rows]
 
     # --- entities and small state ----------------------------------------------------------
-    def save_entity_rows(self, rows: Iterable[tuple[str, str, str]]) -> None:
+    def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
+        """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
         with self.transaction():
+            self.db.execute("DELETE FROM entity_aliases")
             self.db.executemany(
-                "INSERT OR REPLACE INTO entity_aliases (alias, canonical, type) VALUES (?,?,?)", list(rows)
+                "INSERT OR REPLACE INTO entity_aliases (alias, canonical, type, mentions) VALUES (?,?,?,?)", list(rows)
             )
 
-    def entity_rows(self) -> list[tuple[str, str, str]]:
-        return [tuple(r) for r in self.db.execute("SELECT alias, canonical, type FROM entity_aliases ORDER BY alias, type")]
+    def entity_rows(self) -> list[tuple[str, str, str, int]]:
+        return [tuple(r) for r in self.db.execute(
+            "SELECT alias, canonical, type, mentions FROM entity_aliases ORDER BY alias, type")]
 
     def get_state(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()

@@ -1,72 +1,26 @@
-"""The command line: ``storyline track examples/`` and friends.
-
-Every listing command takes ``--json`` and then prints one JSON object per line, for scripts.
-"""
+"""Commands over articles: ingest, track, articles, show, search."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from storyline.cli.common import (
+    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar,
+)
 from storyline.ingest import IngestOptions, parse_field_options
-from storyline.model import Article, to_dict
+from storyline.model import to_dict
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
-from storyline.store import Store, default_db_path
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Track news stories: which articles tell the same story, who is in it, what happened when.")
-console = Console()
-errors = Console(stderr=True)
-
-DbOption = typer.Option(None, "--db", help="SQLite store file [env STORYLINE_DB; default ./storyline.db]")
-JsonOption = typer.Option(False, "--json", help="One JSON object per line.")
-
-
-def _store(db: Optional[Path]) -> Store:
-    try:
-        return Store(db or default_db_path())
-    except Exception as exc:
-        errors.print(f"[red]cannot open store {db or default_db_path()}: {exc}[/red]")
-        raise typer.Exit(2)
-
-
-def _emit(rows: Iterable[dict[str, Any]]) -> None:
-    for row in rows:
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _article_summary(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title or article.display_text[:80],
-        "published": article.published.isoformat() if article.published else None,
-        "date_provenance": article.published_provenance.value,
-        "language": article.language,
-        "source": article.source,
-        "origin": article.origin,
-        "story_id": article.story_id,
-        "event_id": article.event_id,
-    }
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=errors, transient=False,
-    )
-
+from storyline.store import default_db_path
 
 def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
     started = time.perf_counter()
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("ingest", total=None, rate="")
 
         def tick(n: int) -> None:
@@ -113,11 +67,11 @@ def ingest(
     except ValueError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
-    with _store(db) as store:
+    with open_store(db) as store:
         pipeline = Pipeline(store, PipelineConfig(ingest=options))
         report, seconds = _run_ingest(pipeline, paths)
     if as_json:
-        _emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
+        emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
                 "rejections": [{"origin": r.origin, "reason": r.reason} for r in report.rejected],
                 "seconds": round(seconds, 3)}])
     _print_report(report, seconds)
@@ -132,11 +86,11 @@ def articles(
     as_json: bool = JsonOption,
 ) -> None:
     """List stored articles in the order they arrived."""
-    with _store(db) as store:
-        rows = [_article_summary(a) for a in store.articles(limit=limit or None, offset=offset)]
+    with open_store(db) as store:
+        rows = [article_summary(a) for a in store.articles(limit=limit or None, offset=offset)]
         total = store.count()
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     table = Table(title=f"articles ({len(rows)} of {total})")
     for column in ("id", "published", "date from", "lang", "title"):
@@ -149,7 +103,7 @@ def articles(
 @app.command()
 def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One article: metadata, date and its provenance, language, text and what enrichment found."""
-    with _store(db) as store:
+    with open_store(db) as store:
         article = store.get_article(article_id)
     if article is None:
         errors.print(f"[red]no article {article_id!r} in {db or default_db_path()} (list ids with: storyline articles)[/red]")
@@ -157,7 +111,7 @@ def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpt
     data = to_dict(article, drop=("embedding", "fingerprint"))
     data["has_embedding"] = article.embedding is not None
     if as_json:
-        _emit([data])
+        emit([data])
         return
     console.print(f"[bold]{article.title or '(no title)'}[/bold]  [dim]{article.id}[/dim]")
     console.print(f"published: {data['published'] or '—'} ({data['published_provenance']}"
@@ -179,11 +133,11 @@ def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpt
 @app.command()
 def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit"), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
-    with _store(db) as store:
+    with open_store(db) as store:
         hits = store.search(query, limit=limit)
-    rows = [{**_article_summary(a), "score": round(score, 4)} for a, score in hits]
+    rows = [{**article_summary(a), "score": round(score, 4)} for a, score in hits]
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     table = Table(title=f"search {query!r}: {len(rows)} hits")
     for column in ("id", "published", "score", "title"):
@@ -193,31 +147,42 @@ def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(
     console.print(table)
 
 
+def _enrich_and_place(pipeline: Pipeline) -> None:
+    store = pipeline.store
+    with progress_bar() as bar:
+        task = bar.add_task("enrich", total=store.count() - store.count(1), rate="")
+        pipeline.enrich(progress=lambda n: bar.advance(task, n))
+    with progress_bar() as bar:
+        task = bar.add_task("place", total=store.count(1) - store.count(2), rate="")
+        pipeline.place(progress=lambda n: bar.advance(task, n))
+
+
 @app.command()
 def track(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
     db: Optional[Path] = DbOption,
+    limit: int = typer.Option(20, "--limit", help="How many stories to print (largest first; 0 = all)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Ingest, enrich and place every article, then print the stories."""
-    with _store(db) as store:
+    """Ingest, enrich and place every article, then print the stories with their events."""
+    from storyline.cli.stories import print_stories, story_row
+
+    with open_store(db) as store:
         pipeline = Pipeline(store)
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
-        with _progress() as bar:
-            task = bar.add_task("enrich", total=store.count() - store.count(1), rate="")
-            pipeline.enrich(progress=lambda n: bar.advance(task, n))
-        with _progress() as bar:
-            task = bar.add_task("place", total=store.count(1) - store.count(2), rate="")
-            pipeline.place(progress=lambda n: bar.advance(task, n))
-        total = store.count()
-        rows = [_article_summary(a) for a in store.articles()]
-    if as_json:
-        _emit(rows)
-    else:
-        console.print(f"{total} articles in the store")
+        _enrich_and_place(pipeline)
+        chosen = sorted(store.stories(), key=lambda s: (-story_row(store, s)["articles"], s.id))[: limit or None]
+        if as_json:
+            emit(story_row(store, s) for s in chosen)
+        else:
+            console.print(f"\n[bold]{len(store.stories())} stories[/bold] from {store.count()} articles\n")
+            print_stories(store, chosen)
     raise typer.Exit(_exit_code(report))
 
 
-def main() -> None:  # pragma: no cover
-    app()
+@app.command()
+def enrich(db: Optional[Path] = DbOption) -> None:
+    """Enrich and place stored articles that have not been yet (resumes an interrupted track)."""
+    with open_store(db) as store:
+        _enrich_and_place(Pipeline(store))

@@ -1,0 +1,10 @@
+"""The command line: ``storyline track examples/`` and friends.
+
+Every listing command takes ``--json`` and then prints one JSON object per line, for scripts.
+"""
+
+from storyline.cli import articles as _articles  # noqa: F401  (registers commands)
+from storyline.cli import stories as _stories  # noqa: F401
+from storyline.cli.common import app
+
+__all__ = ["app"]
