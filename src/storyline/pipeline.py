@@ -16,7 +16,7 @@ from storyline.model import Article, DateProvenance, Document, Rejection
 from storyline.normalize.clean import clean
 from storyline.store import ENRICHED, INGESTED, PLACED, Store
 
-__all__ = ["IngestReport", "Pipeline", "PipelineConfig"]
+__all__ = ["IngestReport", "Pipeline", "PipelineConfig", "track_documents"]
 
 Progress = Callable[[int], None]
 
@@ -233,3 +233,38 @@ class Pipeline:
         self.enrich()
         self.place()
         return report
+
+
+def track_documents(documents: Sequence[Document], config: PipelineConfig | None = None,
+                    db_path: str | None = None) -> dict[str, Article]:
+    """Run ``track`` over Documents on a fresh temporary store, as the evaluations do.
+
+    Returns origin → the stored, placed Article, with ``event_id``/``story_id`` followed through merges.
+    A document whose text was already stored (a re-post) maps to the stored article it duplicates.
+    """
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="storyline-eval-") as tmp:
+        with Store(db_path or Path(tmp) / "eval.db") as store:
+            pipeline = Pipeline(store, config)
+            pipeline.ingest_documents(documents)
+            pipeline.enrich()
+            pipeline.place()
+            by_id: dict[str, Article] = {}
+            by_hash: dict[str, Article] = {}
+            for article in store.articles():
+                event = store.get_event(article.event_id) if article.event_id else None
+                story = store.get_story(article.story_id) if article.story_id else None
+                article.event_id = event.id if event else article.event_id
+                article.story_id = story.id if story else article.story_id
+                by_id[article.id] = article
+                by_hash[article.content_hash] = article
+    out: dict[str, Article] = {}
+    now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    for document in documents:
+        probe = clean(document, now=now)
+        found = by_id.get(probe.id) or by_hash.get(probe.content_hash)
+        if found is not None:
+            out[document.origin] = found
+    return out

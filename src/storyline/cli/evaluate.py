@@ -1,0 +1,70 @@
+"""``storyline eval …``: the quality harnesses, on the same code path as ``track`` and a fresh store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from storyline.cli.common import app, console, fail
+
+eval_app = typer.Typer(no_args_is_help=True, help="Measure Storyline against labelled data (BCubed, Pearson, ROUGE).")
+app.add_typer(eval_app, name="eval")
+
+
+def _show(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(show_header=False)
+    for key, value in result.items():
+        if not isinstance(value, (dict, list)):
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+def _exists(path: Path) -> None:
+    if not path.exists():
+        fail(f"{path} does not exist (evaluation data lives in ../shared/eval beside the repo)", 2)
+
+
+def pipeline_runner(documents):
+    """origin → (event id, story id), through ``track`` on a fresh temporary store."""
+    from storyline.pipeline import track_documents
+
+    placed = track_documents(documents)
+    return {origin: (a.event_id, a.story_id) for origin, a in placed.items()}
+
+
+@eval_app.command("stories")
+def eval_stories(
+    file: Path = typer.Argument(..., help="JSONL, one gold cluster per line: {cluster_id, docs: [...]}."),
+    level: str = typer.Option("event", "--level", help="event or story"),
+    degrade: bool = typer.Option(False, "--degrade", help="Lowercase, strip punctuation and stamp ' date YYYY-MM-DD ' like seed 000/003."),
+    languages: Optional[str] = typer.Option(None, "--languages", help="Comma-separated language filter, e.g. ar,en,fr."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """BCubed precision/recall/F1 of Storyline's events (or stories) against gold clusters."""
+    from storyline.stories.evaluate import evaluate_clusters
+
+    _exists(file)
+    if level not in ("event", "story"):
+        fail(f"--level must be event or story, got {level!r}", 2)
+    langs = [x.strip() for x in languages.split(",")] if languages else None
+    _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=pipeline_runner), as_json)
+
+
+@eval_app.command("pairs")
+def eval_pairs(
+    file: Path = typer.Argument(..., help="SemEval-2022 Task 8 CSV (text1, text2, Overall)."),
+    limit: Optional[int] = typer.Option(None, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Pearson correlation of Storyline's article similarity with human ratings (positive = agreeing)."""
+    from storyline.stories.evaluate import evaluate_pairs
+
+    _exists(file)
+    _show(evaluate_pairs(file, limit=limit), as_json)
