@@ -1,0 +1,196 @@
+"""Entity quality on degraded text, and NER speed.
+
+For each Wikinews sample article, the canonical entity set found in the punctuated original is the
+reference; the same article lowercased and stripped of punctuation (like seed 000) is restored and
+run through the same extractor. Prints mean recall and Jaccard of the degraded set against the
+clean one, and articles/s for NER alone (batched nlp.pipe, NER components only) and for the whole
+entity step.
+
+    .venv/bin/python benchmarks/entities.py [--limit N] [--shared] [--stand-in]
+
+``--shared`` also scores the degraded copies with the registry the clean run filled (the store
+already knows the names), next to the default where each run has its own registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from storyline.enrich.canonical import name_key
+from storyline.enrich.entities import EntityExtractor, EntityRegistry
+from storyline.model import Article
+
+SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "wikinews_en.jsonl"
+
+
+def degrade(text: str) -> str:
+    """Lowercase, punctuation to spaces, whitespace collapsed: the shape of seed 000."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).split())
+
+
+def restorer(stand_in: bool = False) -> tuple[object, str]:
+    """The project's restoration if it exists, else a truecase approximation (named in the output)."""
+    if stand_in:
+        return approx_restore, "truecase stand-in (--stand-in)"
+    try:
+        from storyline.normalize.restore import restore  # type: ignore[import-not-found]
+
+        return restore, "storyline.normalize.restore"
+    except ImportError:
+        return approx_restore, "truecase approximation (storyline.normalize.restore not found)"
+
+
+_TRUECASER = None
+
+
+def approx_restore(article: Article) -> None:
+    """Stand-in for restoration: the project's boundary model, then `truecase` per sentence.
+
+    Length-preserving; fills ``restored_text`` and ``sentences`` like the real step will.
+    """
+    global _TRUECASER
+    import truecase
+
+    from storyline.model import Sentence
+    from storyline.normalize.boundaries import load_model, word_spans
+
+    if _TRUECASER is None:
+        _TRUECASER = truecase.get_truecaser()
+        # truecase keeps each word's casings in a set: ties would follow PYTHONHASHSEED
+        _TRUECASER.word_casing_lookup = {k: sorted(v) for k, v in _TRUECASER.word_casing_lookup.items()}
+    text = article.text
+    spans = word_spans(text)
+    if not spans:
+        article.restored_text = text
+        return
+    try:
+        gaps = load_model().boundaries([text[s:e].lower() for s, e in spans])
+    except (OSError, KeyError, ValueError) as error:  # boundary model missing or being rebuilt
+        print(f"  (stand-in: no sentence boundaries: {error!r})", file=sys.stderr)
+        gaps = []
+    cuts = [0, *[int(g) + 1 for g in gaps], len(spans)]
+    out = list(text)
+    sentences = []
+    for a, b in itertools.pairwise(cuts):
+        if a >= b:
+            continue
+        words = spans[a:b]
+        cased = _TRUECASER.get_true_case_from_tokens([text[s:e] for s, e in words], "title")
+        for (s, e), new in zip(words, cased):
+            if len(new) == e - s and new.lower() == text[s:e].lower():
+                out[s:e] = new
+        sentences.append((words[0][0], words[-1][1]))
+    article.restored_text = "".join(out)
+    article.sentences = [Sentence(s, e, article.restored_text[s:e]) for s, e in sentences]
+
+
+def make_article(record: dict, text: str) -> Article:
+    return Article(
+        id=record["id"],
+        text=text,
+        original_text=text,
+        origin="wikinews_en.jsonl",
+        content_hash=hashlib.sha1(text.encode()).hexdigest(),
+        ingested_at=dt.datetime(2026, 1, 1),
+        language="en",
+    )
+
+
+def entity_set(article: Article) -> set[str]:
+    return {name_key(m.canonical) for m in article.entities}
+
+
+def score(clean: list[Article], degraded: list[Article]) -> tuple[float, float, float]:
+    recalls, jaccards, precisions = [], [], []
+    for a, b in zip(clean, degraded):
+        ref, got = entity_set(a), entity_set(b)
+        if not ref:
+            continue
+        recalls.append(len(ref & got) / len(ref))
+        jaccards.append(len(ref & got) / len(ref | got))
+        precisions.append(len(ref & got) / len(got) if got else 0.0)
+    return statistics.mean(recalls), statistics.mean(jaccards), statistics.mean(precisions)
+
+
+def ner_speed(texts: list[str], repeats: int = 1) -> tuple[float, float]:
+    """Articles/s for the NER pipeline alone: by wall clock, and per CPU-second of this process.
+
+    On a shared machine the wall figure mostly measures the neighbours; the CPU figure is what one
+    free core would do.
+    """
+    nlp = EntityExtractor().model("en")
+    list(nlp.pipe(texts[:8]))  # warm-up
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(repeats):
+        for _doc in nlp.pipe(texts, batch_size=32):
+            pass
+    n = repeats * len(texts)
+    return n / (time.perf_counter() - wall), n / (time.process_time() - cpu)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--shared", action="store_true")
+    parser.add_argument("--stand-in", action="store_true", help="restore with the truecase stand-in")
+    args = parser.parse_args()
+    if not SAMPLES.exists():
+        print(f"skipped: {SAMPLES} not found (run from the repository next to ../shared)")
+        return 0
+    records = [json.loads(line) for line in SAMPLES.read_text().splitlines()[: args.limit]]
+    restore, how = restorer(args.stand_in)
+    clean = [make_article(r, r["text"]) for r in records]
+    degraded = [make_article(r, degrade(r["text"])) for r in records]
+    t0 = time.perf_counter()
+    for article in degraded:
+        restore(article)
+    t_restore = time.perf_counter() - t0
+    print(f"restoration: {how} ({len(degraded) / t_restore:.1f} articles/s)")
+    failed = [a.id for a in degraded if any("restor" in p for p in a.problems) or a.restored_text in (None, a.text)]
+    if failed:
+        print(f"  WARNING: {len(failed)} degraded copies were not restored (e.g. {failed[0]}: {degraded[0].problems[:1]})")
+
+    chars = sum(len(a.text) for a in clean) / len(clean)
+    print(f"articles: {len(clean)}, mean {chars:.0f} chars")
+    print(f"NER only (nlp.pipe, batch 32, components {EntityExtractor().model('en').pipe_names}):")
+    for label, group in (("clean text   ", clean), ("restored text", degraded)):
+        wall, cpu = ner_speed([a.display_text for a in group])
+        print(f"  {label}  {wall:6.1f} articles/s wall, {cpu:6.1f} per CPU-second")
+
+    extractor = EntityExtractor(EntityRegistry())
+    extractor.model("en")
+    t0, c0 = time.perf_counter(), time.process_time()
+    extractor.extract(clean)
+    t_clean, c_clean = time.perf_counter() - t0, time.process_time() - c0
+    own = EntityExtractor(EntityRegistry())
+    own.model("en")
+    t0, c0 = time.perf_counter(), time.process_time()
+    own.extract(degraded)
+    t_degraded, c_degraded = time.perf_counter() - t0, time.process_time() - c0
+    n = len(clean)
+    print("whole entity step (NER + canonical names + known-name matching), models loaded:")
+    print(f"  clean    {n / t_clean:6.1f} articles/s wall, {n / c_clean:6.1f} per CPU-second")
+    print(f"  degraded {n / t_degraded:6.1f} articles/s wall, {n / c_degraded:6.1f} per CPU-second")
+    recall, jaccard, precision = score(clean, degraded)
+    print(f"degraded vs clean canonical sets, own registry:    recall {recall:.3f}  jaccard {jaccard:.3f}  precision {precision:.3f}")
+    if args.shared:
+        shared = [make_article(r, degrade(r["text"])) for r in records]
+        for article in shared:
+            restore(article)
+        extractor.extract(shared)
+        recall, jaccard, precision = score(clean, shared)
+        print(f"degraded vs clean canonical sets, shared registry: recall {recall:.3f}  jaccard {jaccard:.3f}  precision {precision:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

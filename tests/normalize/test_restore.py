@@ -1,0 +1,204 @@
+"""Restoration of degraded text: seeds 000 (lowercased, unpunctuated) and 003 (punctuated), hostile input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from storyline.model import Article
+from storyline.normalize import restore, restore_batch
+from storyline.normalize.boundaries import default_model_path, load_model, strip_text
+from storyline.normalize.segment import segment_punctuated
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+def make_article(text: str, ident: str = "t1", language: str | None = None) -> Article:
+    return Article(
+        id=ident,
+        text=text,
+        original_text=text,
+        origin=f"test:{ident}",
+        content_hash=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        ingested_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        language=language,
+    )
+
+
+def seed(prefix: str) -> str:
+    files = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not files:
+        pytest.skip(f"seed {prefix} not found under {SEEDS}")
+    return files[0].read_text(encoding="utf-8")
+
+
+def check_invariants(art: Article) -> None:
+    assert art.restored_text is not None
+    assert len(art.restored_text) == len(art.text)
+    assert art.restored_text.lower() == art.text.lower()  # only letter case may change
+    prev_end = 0
+    for s in art.sentences:
+        assert prev_end <= s.start < s.end <= len(art.text)
+        assert s.text == art.restored_text[s.start : s.end]
+        prev_end = s.end
+
+
+@pytest.fixture(scope="module")
+def seed000() -> Article:
+    art = make_article(seed("000"), "seed000")
+    restore(art)
+    return art
+
+
+def test_seed000_flags_and_sentences(seed000: Article) -> None:
+    check_invariants(seed000)
+    r = seed000.restoration
+    assert r.lowercased and r.unpunctuated and r.case_restored and r.boundaries_restored
+    assert r.segmenter == load_model().name
+    words = len(seed000.text.split())
+    assert (
+        15 <= len(seed000.sentences) <= words / 5
+    )  # many sentences, none absurdly short on average
+    assert all(s.text[:1].isupper() or s.text[:1].isdigit() for s in seed000.sentences)
+
+
+def test_seed000_names_capitalised(seed000: Article) -> None:
+    text = seed000.restored_text or ""
+    for name in (
+        "Khalilzad",
+        "Taliban",
+        "Doha",
+        "Qatar",
+        "Zalmay",
+        "Kabul",
+        "Afghanistan",
+    ):
+        assert name in text, name
+    assert "khalilzad" not in text and "taliban" not in text
+
+
+def test_seed003_unchanged_and_split_where_expected() -> None:
+    text = seed("003")
+    art = make_article(text, "seed003")
+    restore(art)
+    check_invariants(art)
+    assert art.restored_text == text
+    assert not art.restoration.lowercased and not art.restoration.unpunctuated
+    starts = [s.text for s in art.sentences]
+    for opening in (
+        "\"That's why we insist",
+        "A ceasefire, he added",
+        "Trump's collapse of talks",
+        "But it also provided",
+        "Mullah Abdul Ghani Baradar, the Taliban deputy",
+    ):
+        assert any(s.startswith(opening) for s in starts), opening
+    assert all(
+        not s.startswith(("Abdul", "Ghani", '"')) or s.startswith('"That')
+        for s in starts
+    )
+
+
+def test_punctuated_rules_handle_abbreviations() -> None:
+    text = "Dr. Smith met Gen. Miller on Jan. 5 in the U.S. capital. He left at 3 p.m. on Friday.\n\nHeadline"
+    spans = segment_punctuated(text)
+    assert [text[a:b] for a, b in spans] == [
+        "Dr. Smith met Gen. Miller on Jan. 5 in the U.S. capital.",
+        "He left at 3 p.m. on Friday.",
+        "Headline",
+    ]
+    text2 = "Troops stayed in the U.S. The talks went on."
+    assert [text2[a:b] for a, b in segment_punctuated(text2)] == [
+        "Troops stayed in the U.S.",
+        "The talks went on.",
+    ]
+
+
+HOSTILE = [
+    "",
+    "   \n\n  ",
+    "word",
+    "a",
+    "!!!???...",
+    "Привет мир. 你好世界。 مرحبا بالعالم hello world",
+    "lone surrogate \ud800 and nul \x00 inside text",
+    "ǅemal İstanbul ß straße ﬁnance ΣΑΣ",
+    "THE PRESIDENT SAID ON MONDAY THAT THE TALKS WOULD RESUME. OFFICIALS IN KABUL AGREED.",
+    "x" * 200_000,
+    "la guerre continue dans le pays selon les responsables le gouvernement a annoncé mardi une "
+    "nouvelle série de mesures pour les habitants de la région du nord " * 3,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_inputs_keep_length(text: str) -> None:
+    art = make_article(text, "hostile")
+    restore(art)
+    check_invariants(art)
+
+
+def test_all_caps_is_restored() -> None:
+    art = make_article(HOSTILE[8], "caps")
+    restore(art)
+    check_invariants(art)
+    assert art.restoration.lowercased and art.restoration.case_restored
+    assert "Kabul" in (art.restored_text or "") and "the talks" in (
+        art.restored_text or ""
+    )
+
+
+def test_non_english_lowercase_is_skipped_and_recorded() -> None:
+    art = make_article(HOSTILE[10], "fr", language="fr")
+    restore(art)
+    check_invariants(art)
+    assert art.restored_text == art.text
+    assert not art.restoration.case_restored and not art.restoration.boundaries_restored
+    assert any("English only" in p for p in art.problems)
+
+
+def test_megabyte_on_one_line_is_capped_and_recorded() -> None:
+    text = "the war goes on and the talks continue " * 27_000  # ~1 MB, no punctuation
+    art = make_article(text, "big")
+    restore(art)
+    check_invariants(art)
+    assert len(art.sentences) > 1000
+    assert any("rest cut every" in p for p in art.problems)
+
+
+def test_deterministic() -> None:
+    text = strip_text(seed("003"))
+    a, b = make_article(text, "d1"), make_article(text, "d2")
+    restore(a)
+    restore_batch([make_article("Some other text. It is fine.", "x"), b])
+    assert a.restored_text == b.restored_text
+    assert [(s.start, s.end) for s in a.sentences] == [
+        (s.start, s.end) for s in b.sentences
+    ]
+    assert a.restoration == b.restoration
+
+
+def test_shipped_model_loads() -> None:
+    path = default_model_path()
+    assert path.is_file() and path.stat().st_size < 5_000_000
+    model = load_model()
+    assert model.weights.shape == (1 << model.bits,)
+    assert 0.0 < model.threshold < 1.0 and model.min_words >= 1
+    assert len(model.stats.hashes) > 10_000
+    words = "the talks ended on monday the taliban said they would return".split()  # noqa: SIM905
+    probs = model.probabilities(words)
+    assert probs.shape == (10,) and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_lowercased_punctuated_text() -> None:
+    text = "the talks ended on monday. officials in kabul said they would return. the taliban agreed."
+    art = make_article(text, "lowerpunct")
+    restore(art)
+    check_invariants(art)
+    assert art.restoration.lowercased and not art.restoration.unpunctuated
+    assert [s.text.split()[0] for s in art.sentences] == ["The", "Officials", "The"]
+    assert "Kabul" in (art.restored_text or "") and "Taliban" in (
+        art.restored_text or ""
+    )
