@@ -19,6 +19,7 @@ from storyline.store import ENRICHED, INGESTED, PLACED, Store
 __all__ = ["IngestReport", "Pipeline", "PipelineConfig", "track_documents"]
 
 Progress = Callable[[int], None]
+DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
 
 
 @dataclasses.dataclass
@@ -80,6 +81,7 @@ class Pipeline:
         self._entities = None
         self._embedder = None
         self._placer = None
+        self._duplicates = None
 
     # --- ingest + normalize -----------------------------------------------------------------
     def ingest(self, paths: Sequence[str], progress: Progress | None = None) -> IngestReport:
@@ -179,6 +181,21 @@ class Pipeline:
             )
         return self._placer
 
+    @property
+    def duplicates(self):
+        """Near-duplicate groups over recent articles, rebuilt from the store's fingerprints on start."""
+        if self._duplicates is None:
+            from storyline.stories.duplicates import NearDuplicates
+
+            self._duplicates = NearDuplicates()
+            for key, fingerprint in self.store.recent_fingerprints(DUPLICATE_MEMORY):
+                self._duplicates.find(key, fingerprint)
+        return self._duplicates
+
+    def _mark_duplicate(self, article: Article) -> None:
+        if article.fingerprint is not None:
+            article.duplicate_of = self.duplicates.find(article.id, article.fingerprint)
+
     def place(self, progress: Progress | None = None) -> int:
         """Place every enriched article into an event and a story, oldest publication date first."""
         done = 0
@@ -186,6 +203,8 @@ class Pipeline:
             batch = self.store.ready_to_place(self.config.batch_size)
             if not batch:
                 return done
+            for article in batch:
+                self._mark_duplicate(article)
             links = [self.placer.place(a) for a in batch]
             settled = self._settle_dates(batch)
             with self.store.transaction():

@@ -7,11 +7,14 @@ nothing half-written; the next run finds what is missing by id and content hash 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import sqlite3
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from storyline.model import Article, Event, Link, Story
 from storyline.store.records import (
@@ -165,6 +168,26 @@ class Store:
             (ENRICHED, limit),
         ).fetchall()
         return [row_article(r) for r in rows]
+
+    def recent_fingerprints(self, limit: int) -> list[tuple[str, "np.ndarray"]]:
+        """(id, MinHash values) of the ``limit`` most recently placed articles, in arrival order."""
+        rows = self.db.execute(
+            "SELECT id, fingerprint FROM articles WHERE stage = ? AND fingerprint IS NOT NULL "
+            "ORDER BY rowid DESC LIMIT ?",
+            (PLACED, limit),
+        ).fetchall()
+        return [(r[0], np.frombuffer(r[1], dtype=np.uint64).copy()) for r in reversed(rows)]
+
+    def originals(self, ids: Sequence[str]) -> int:
+        """How many of these articles are not near-duplicates of another (copies don't inflate counts)."""
+        total = 0
+        for chunk in range(0, len(ids), 500):
+            part = list(ids[chunk : chunk + 500])
+            q = ",".join("?" * len(part))
+            total += self.db.execute(
+                f"SELECT COUNT(*) FROM articles WHERE id IN ({q}) AND duplicate_of IS NULL", part
+            ).fetchone()[0]
+        return total
 
     def count(self, stage: int | None = None) -> int:
         if stage is None:

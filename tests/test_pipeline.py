@@ -1,0 +1,64 @@
+"""The whole track path over the seeds: one story, dates settled against it, copies marked."""
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from storyline.model import DateProvenance, Granularity
+from storyline.pipeline import Pipeline
+from storyline.store import PLACED, Store
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory, seeds_dir=None):
+    from tests.conftest import SEEDS
+
+    folder = tmp_path_factory.mktemp("track")
+    shutil.copytree(SEEDS, folder / "seeds")
+    copy = (folder / "seeds" / "000_b104aa3308ddf102.txt").read_text().replace("the u s and the taliban", "The U.S. and the Taliban", 1)
+    store = Store(folder / "s.db")
+    pipeline = Pipeline(store)
+    pipeline.track([str(folder / "seeds")])
+    (folder / "repost.txt").write_text(copy)
+    pipeline.track([str(folder / "repost.txt")])
+    yield store
+    store.close()
+
+
+def _by_origin(store, part):
+    return next(a for a in store.articles() if part in a.origin)
+
+
+def test_seeds_are_one_story(tracked):
+    a000, a003 = _by_origin(tracked, "000_"), _by_origin(tracked, "003_")
+    assert tracked.count(PLACED) == 3
+    assert tracked.get_story(a000.story_id).id == tracked.get_story(a003.story_id).id
+
+
+def test_undated_seed_resolves_month_days_against_the_story(tracked):
+    a000 = _by_origin(tracked, "000_")
+    assert a000.published_provenance in (DateProvenance.INFERRED, DateProvenance.UNDATED)
+    resolved = {d.surface.lower(): d for d in a000.dates}
+    assert resolved["august 7"].resolved == "2019-08-07" and resolved["august 7"].granularity is Granularity.DAY
+    assert resolved["sept 28"].resolved == "2019-09-28"
+    assert resolved["august 7"].anchor == "2020-01-16" and resolved["august 7"].anchor_provenance == "story"
+    assert any(d.resolved == "2020-11" for d in a000.dates)
+
+
+def test_repost_is_marked_and_does_not_inflate_counts(tracked):
+    repost = _by_origin(tracked, "repost.txt")
+    original = _by_origin(tracked, "000_")
+    assert repost.duplicate_of == original.id
+    story = tracked.get_story(original.story_id)
+    ids = [i for e in story.event_ids for i in tracked.get_event(e).article_ids]
+    assert tracked.originals(ids) == len(set(ids)) - (1 if repost.id in ids else 0)
+
+
+def test_enrichment_is_stored_and_not_recomputed(tracked):
+    a003 = _by_origin(tracked, "003_")
+    assert a003.embedding is not None and a003.fingerprint is not None
+    assert a003.published == dt.date(2020, 1, 16) and a003.published_provenance is DateProvenance.TEXT_MARKER
+    names = {e.canonical for e in a003.entities}
+    assert {"Zalmay Khalilzad", "Abdul Ghani Baradar"} <= names
+    assert Pipeline(tracked).enrich() == 0 and Pipeline(tracked).place() == 0
