@@ -1,0 +1,54 @@
+"""Print the tell stage's quality figures as JSON.
+
+    .venv/bin/python benchmarks/tell_eval.py timelines [--limit N] [--topics a,b] [--details]
+    .venv/bin/python benchmarks/tell_eval.py summaries FILE.jsonl [--limit N] [--language en] [--details]
+
+Data default: ../shared/eval relative to the repository root (research copies, never in the repo).
+Timelines need tilse's ROUGE-1.5.5 Perl script, i.e. XML::Parser (apt-get install libxml-parser-perl).
+Articles are enriched by the pipeline's own stages (normalize.restore_batch, enrich.enrich_dates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from storyline.tell import evaluate
+
+
+def main() -> int:
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "eval"))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["timelines", "summaries"])
+    ap.add_argument("path", nargs="?")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--topics")
+    ap.add_argument("--language", default="en")
+    ap.add_argument("--max-words", type=int)
+    ap.add_argument("--details", action="store_true")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    if args.what == "timelines":
+        path = args.path or os.path.join(root, "timeline17")
+        if not os.path.isdir(path):
+            print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
+            return 0
+        topics = args.topics.split(",") if args.topics else None
+        out = evaluate.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details)
+    else:
+        path = args.path or os.path.join(root, "duc2007_update_clusters.jsonl")
+        if not os.path.isfile(path):
+            print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
+            return 0
+        out = evaluate.evaluate_summaries(path, language=args.language or None, max_words=args.max_words,
+                                          limit=args.limit, details=args.details)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""Sentences as the unit every `tell` function selects from, plus the shared text vectors.
+
+Each unit keeps the article id and the sentence index so whatever is shown can always be cited.
+Vectors are TF-IDF over the story's own sentences: cheap, deterministic, and good at telling apart
+sentences of one story, where a general-purpose embedding finds everything "about the same thing".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from storyline.model import Article, Citation, SummarySentence
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_END = re.compile(r"[.!?\"'\u201d\u2019)\]]\s*$")
+_LETTERS_WORD = re.compile(r"\b[^\W\d_]{2,}\b", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# "WASHINGTON | Wed Jun 9 , 2010 7:18 pm EDT WASHINGTON (Reuters) - ..." : a wire dateline, not content
+_DATELINE = re.compile(
+    r"^.{0,160}?(?:\(|-LRB-\s*)[A-Z][\w .&]{0,24}?(?:\)|\s*-RRB-)\s*(?:-{1,2}|\u2014|\u2013)\s+(?=\S)"
+)
+# "Wednesday , May 26 , 2010 ; 7:59 PM" / "Susan Watts | 18:00 UK time , Saturday , 25 April 2009"
+_STAMP = re.compile(
+    r"^(?:[^|]{0,40}\|\s*)?(?:\d{1,2}[:.]\d\d[^,;]{0,12}[,;]?\s*)?(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s*)?"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*,?\s*\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4})"
+    r"(?:\s*[;,]?\s*\d{1,2}[:.]\d\d\s*(?:[AaPp]\.?[Mm]\.?)?(?:\s*(?:[ECMP][SD]T|BST|GMT|UTC|CES?T|ET)\b)?)?\s*[;,|-]*\s*"
+)
+_PLACE = re.compile(r"[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3}(?: ?, [A-Z][A-Za-z.]+)? ?(?:--|\u2014|\u2013) ?")
+_BOILER = re.compile(r"\||\bReport abuse\b|\bPosted by\b|\bClick here\b|\bwrote\s*:|\bAll rights reserved\b|\bRead more\b", re.IGNORECASE)
+_STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "say", "told", "mr", "mrs", "ms"}
+
+
+@dataclasses.dataclass(slots=True)
+class Unit:
+    """One candidate sentence of one article."""
+
+    article_id: str
+    index: int  # index into Article.sentences
+    text: str
+    language: str | None
+    published: dt.date | None
+    position: int  # rank among the article's usable sentences (0 = lead)
+    words: int
+
+    def cite(self, score: float = 0.0, also: Sequence[str] = ()) -> SummarySentence:
+        cites = [Citation(self.article_id, self.index)]
+        cites += [Citation(a, i) for a, i in _split_refs(also)]
+        return SummarySentence(
+            text=self.text,
+            citations=cites,
+            language=self.language,
+            score=round(float(score), 6),
+            date=self.published.isoformat() if self.published else None,
+        )
+
+
+def _split_refs(refs: Sequence[str]) -> list[tuple[str, int]]:
+    out = []
+    for ref in refs:
+        art, _, idx = ref.rpartition("#")
+        out.append((art, int(idx)))
+    return out
+
+
+def check_sentences(article: Article) -> None:
+    """Tell stages select sentences; an article with text but none cannot be cited."""
+    if article.text.strip() and not article.sentences:
+        raise ValueError(
+            f"Article {article.id!r} ({article.origin}) has text but no sentences: run "
+            "storyline.normalize.restore.restore on it before building timelines or summaries."
+        )
+
+
+def strip_dateline(text: str) -> str:
+    """Drop a leading wire dateline; the rest of the sentence is still the article's own words."""
+    return text[dateline_length(text):]
+
+
+def dateline_length(text: str) -> int:
+    """Characters of a leading dateline (0 if none): an all-caps place, then "(Agency) -"."""
+    cut = 0
+    stamp = _STAMP.match(text)
+    if stamp and len(text) - stamp.end() > 20 and re.search(r"[:;|]|day\b", stamp.group(0)):
+        cut = stamp.end()
+    place = _PLACE.match(text, cut)
+    if place and len(text) - place.end() > 20:
+        cut = place.end()
+    m = _DATELINE.match(text[cut:])
+    if m and len(text) - cut - m.end() > 20 and re.search(r"\b[A-Z]{3,}\b", text[cut: cut + m.end()]):
+        cut += m.end()
+    return cut
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in _STOP and not w.isdigit() and len(w) > 1]
+
+
+def units_of(article: Article, min_words: int = 6, max_words: int = 70) -> list[Unit]:
+    """The article's sentences that can stand alone in a summary (not fragments, not run-ons)."""
+    check_sentences(article)
+    out: list[Unit] = []
+    ends = [bool(_END.search(s.text)) for s in article.sentences]
+    punctuated = bool(ends) and sum(ends) >= 0.5 * len(ends)
+    for i, sent in enumerate(article.sentences):
+        if punctuated and not ends[i]:
+            continue  # headlines, captions and link text in an otherwise punctuated article
+        text = " ".join(sent.text.split())
+        if len(out) == 0 or i == 0:
+            text = strip_dateline(text)
+        if _BOILER.search(text):
+            continue  # page furniture (bylines, comment threads, link lists), not reporting
+        n = len(text.split())
+        if n < min_words or n > max_words or len(_LETTERS_WORD.findall(text)) < min_words:
+            continue
+        if text.endswith(("?", ":")):
+            continue  # questions and lead-ins say nothing on their own
+        out.append(Unit(article.id, i, text, article.language, article.published, len(out), n))
+    return out
+
+
+def all_units(articles: Sequence[Article], **kw: int) -> list[Unit]:
+    units: list[Unit] = []
+    for art in sorted(articles, key=article_order):
+        units.extend(units_of(art, **kw))
+    return units
+
+
+def article_order(article: Article) -> tuple[str, str]:
+    """Earliest first, ties by id: every selection walks articles in this order (determinism)."""
+    return (article.published.isoformat() if article.published else "9999", article.id)
+
+
+def _analyzer(text: str) -> list[str]:
+    toks = content_words(text)
+    return toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
+
+
+def tfidf(texts: Sequence[str], fit_on: Sequence[str] | None = None) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows (unigrams + bigrams of content words)."""
+    vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, norm="l2", dtype=np.float32)
+    vec.fit(list(fit_on) if fit_on is not None else list(texts))
+    return vec.transform(list(texts)).tocsr()
+
+
+def centroid(matrix: sparse.csr_matrix, weights: np.ndarray | None = None) -> np.ndarray:
+    vec = np.asarray(matrix.T @ weights if weights is not None else matrix.sum(axis=0)).ravel()
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm > 0 else vec
+
+
+def also_citing(units: list[Unit], matrix: sparse.csr_matrix, i: int, threshold: float, limit: int = 5) -> list[str]:
+    """Other articles carrying (nearly) the same sentence as unit ``i``, as "article#sentence"."""
+    sims = np.asarray((matrix @ matrix[i].T).todense()).ravel()
+    seen = {units[i].article_id}
+    out = []
+    for j in np.flatnonzero(sims >= threshold):
+        if units[j].article_id not in seen:
+            seen.add(units[j].article_id)
+            out.append(f"{units[j].article_id}#{units[j].index}")
+    return out[:limit]

@@ -1,0 +1,208 @@
+"""Story reports: one plain dict per story, rendered as self-contained HTML, Markdown or JSON.
+
+``story_data`` builds the dict from Articles (the lead's store code can build the same dict from
+stored rows); the renderers only read dicts and lists of str/int/float, so they never touch records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from storyline.model import Article, Story, to_dict
+from storyline.tell.actors import actors, sources
+from storyline.tell.novelty import whats_new_each
+from storyline.tell.summary import summarize
+from storyline.tell.timeline import build_timeline
+
+__all__ = ["anchor", "render_html", "render_json", "render_markdown", "story_data"]
+
+
+def anchor(article_id: str) -> str:
+    """The HTML id of an article's entry; citations link to ``#`` + this."""
+    return "a-" + re.sub(r"[^A-Za-z0-9_-]", "_", article_id)
+
+
+def story_data(
+    articles: Sequence[Article], story: Story | None = None, *, title: str | None = None,
+    max_words: int = 250, reader_language: str = "en", max_dates: int | None = None,
+    query: str | None = None, whats_new_per_article: int = 3,
+) -> dict[str, Any]:
+    """Everything a report shows for one story, as plain JSON-ready data."""
+    ordered = sorted(articles, key=lambda a: (a.published or dt.date.max, a.id))
+    each = whats_new_each(ordered, max_sentences=whats_new_per_article)
+    new = {a.id: [to_dict(s) for s in each[a.id]] for a in ordered[1:]}
+    dated = [a.published for a in ordered if a.published]
+    return {
+        "reader_language": reader_language,
+        "id": story.id if story else (ordered[0].story_id if ordered and ordered[0].story_id else "story"),
+        "title": title or (story.title if story else None) or (ordered[0].title if ordered else None),
+        "first_date": min(dated).isoformat() if dated else None,
+        "last_date": max(dated).isoformat() if dated else None,
+        "articles": [{"id": a.id, "title": a.title, "source": a.source, "url": a.url,
+                      "published": a.published.isoformat() if a.published else None,
+                      "language": a.language, "duplicate_of": a.duplicate_of} for a in ordered],
+        "timeline": [to_dict(e) for e in build_timeline(ordered, max_dates=max_dates)],
+        "summary": [to_dict(s) for s in summarize(ordered, max_words, query, reader_language)],
+        "whats_new": new,
+        "actors": [to_dict(a) for a in actors(ordered)],
+        "sources": to_dict(sources(ordered)),
+    }
+
+
+def render_json(stories: Sequence[dict[str, Any]]) -> str:
+    return json.dumps({"stories": list(stories)}, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.story{margin-bottom:4em}.meta{color:#666;font-size:.9em}
+.cite{font-size:.75em;vertical-align:super;margin-left:.15em;text-decoration:none;color:#06c}
+.lang{font-size:.7em;color:#fff;background:#888;border-radius:3px;padding:0 .3em;margin-right:.3em}
+ol.tl{list-style:none;padding-left:0}ol.tl li{border-left:3px solid #06c;padding:.2em .8em;margin:.4em 0}
+ol.tl time{font-weight:600;display:block}
+table{border-collapse:collapse;font-size:.9em}td,th{border-bottom:1px solid #eee;padding:.2em .6em;text-align:left}
+.arts li{margin:.3em 0}.arts li:target{background:#fff6c8}.new{color:#555;font-size:.9em;margin:.2em 0 .2em 1em}
+svg{width:100%;height:auto;background:#fafafa;border:1px solid #eee}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _sentence_html(sent: dict[str, Any], known: set[str], reader: str | None = None) -> str:
+    """Cited sentence; its language is tagged when it is not the reader's."""
+    lang = sent.get("language")
+    lang = f'<span class="lang">{_e(lang)}</span>' if lang and lang != reader else ""
+    cites = []
+    for c in sent.get("citations", []):
+        aid = c["article_id"]
+        if aid in known:
+            cites.append(f'<a class="cite" href="#{anchor(aid)}" title="{_e(aid)}, sentence {int(c["sentence"]) + 1}">'
+                         f'[{_e(aid)}]</a>')
+    return f'{lang}{_e(sent["text"])}{"".join(cites)}'
+
+
+def _svg_timeline(story: dict[str, Any]) -> str:
+    """Articles per day as bars, timeline entries as dots on one time axis."""
+    per_day = story.get("sources", {}).get("per_day", {})
+    days = sorted(set(per_day) | {e["date"] for e in story.get("timeline", [])})
+    if not days:
+        return ""
+    first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+    span = max(1, (last - first).days)
+    width, height, pad = 900, 160, 40
+
+    def x(day: str) -> float:
+        return pad + (dt.date.fromisoformat(day) - first).days / span * (width - 2 * pad)
+
+    top = max(per_day.values(), default=1)
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+              f'aria-label="timeline of {_e(story.get("title"))}">'),
+             f'<line x1="{pad}" y1="{height - 30}" x2="{width - pad}" y2="{height - 30}" stroke="#999"/>']
+    for day, n in sorted(per_day.items()):
+        h = 70 * n / top
+        parts.append(f'<rect class="bar" x="{x(day) - 1.5:.1f}" y="{height - 30 - h:.1f}" width="3" height="{h:.1f}" '
+                     f'fill="#bcd"><title>{_e(day)}: {n} articles</title></rect>')
+    for entry in story.get("timeline", []):
+        parts.append(f'<a href="#tl-{_e(story["id"])}-{_e(entry["date"])}"><circle class="entry" cx="{x(entry["date"]):.1f}" '
+                     f'cy="{height - 30}" r="5" fill="#06c"><title>{_e(entry["date"])}</title></circle></a>')
+    for day in (days[0], days[-1]):
+        parts.append(f'<text x="{x(day):.1f}" y="{height - 10}" font-size="11" text-anchor="middle">{_e(day)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _story_html(story: dict[str, Any]) -> str:
+    known = {a["id"] for a in story.get("articles", [])}
+    reader = story.get("reader_language")
+    sid = _e(story["id"])
+    out = [f'<section class="story" id="story-{sid}"><h1>{_e(story.get("title") or story["id"])}</h1>',
+           (f'<p class="meta">{_e(story.get("first_date"))} – {_e(story.get("last_date"))} · '
+            f'{len(known)} articles</p>'), _svg_timeline(story)]
+    if story.get("summary"):
+        out.append("<h2>Summary</h2><p>" + " ".join(_sentence_html(s, known, reader) for s in story["summary"]) + "</p>")
+    if story.get("timeline"):
+        out.append('<h2>Timeline</h2><ol class="tl">')
+        for e in story["timeline"]:
+            body = " ".join(_sentence_html(s, known, reader) for s in e["sentences"])
+            out.append(f'<li id="tl-{sid}-{_e(e["date"])}" class="entry"><time datetime="{_e(e["date"])}">'
+                       f'{_e(e["date"])}</time>{body}</li>')
+        out.append("</ol>")
+    if story.get("actors"):
+        out.append("<h2>Actors</h2><table><tr><th>Actor</th><th>Type</th><th>Articles</th><th>Mentions</th>"
+                   "<th>First seen</th><th>Last seen</th></tr>")
+        for a in story["actors"]:
+            out.append(f'<tr><td>{_e(a["canonical"])}</td><td>{_e(a["type"])}</td><td>{a["articles"]}</td>'
+                       f'<td>{a["mentions"]}</td><td>{_e(a["first_seen"])}</td><td>{_e(a["last_seen"])}</td></tr>')
+        out.append("</table>")
+    src = story.get("sources") or {}
+    if src.get("outlets"):
+        first = ", ".join(f'<a href="#{anchor(r["article_id"])}">{_e(r["outlet"])}</a>' for r in src.get("first_reports", []))
+        out.append("<h2>Sources</h2><p>First reported by: " + (first or "unknown") + "</p><table>"
+                   + "".join(f"<tr><td>{_e(k)}</td><td>{v}</td></tr>" for k, v in src["outlets"].items()) + "</table>")
+        groups = [g for g in src.get("duplicate_groups", []) if len(g) > 1]
+        if groups:
+            out.append("<p>Near-duplicate groups: " + "; ".join(
+                ", ".join(f'<a href="#{anchor(a)}">{_e(a)}</a>' if a in known else _e(a) for a in g) for g in groups) + "</p>")
+    out.append('<h2>Articles</h2><ol class="arts">')
+    for a in story.get("articles", []):
+        link = f'<a href="{_e(a["url"])}">{_e(a.get("title") or a["id"])}</a>' if a.get("url") else _e(a.get("title") or a["id"])
+        out.append(f'<li id="{anchor(a["id"])}" class="article"><b>{link}</b> <span class="meta">{_e(a.get("source"))} · '
+                   f'{_e(a.get("published"))} · {_e(a.get("language"))} · {_e(a["id"])}</span>')
+        for s in story.get("whats_new", {}).get(a["id"], []):
+            out.append(f'<div class="new">new: {_sentence_html(s, known, reader)}</div>')
+        out.append("</li>")
+    out.append("</ol></section>")
+    return "\n".join(out)
+
+
+def render_html(stories: Sequence[dict[str, Any]] | dict[str, Any], title: str = "Storyline report") -> str:
+    """One self-contained page (inline CSS and SVG, no scripts, no external resources)."""
+    if isinstance(stories, dict):
+        stories = [stories]
+    body = "\n".join(_story_html(s) for s in stories)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
+            f'<body>\n{body}\n</body></html>\n')
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def _sentence_md(sent: dict[str, Any], reader: str | None = None) -> str:
+    cites = "".join(f'[^{c["article_id"]}]' for c in sent.get("citations", [])[:3])
+    lang = f'({sent["language"]}) ' if sent.get("language") and sent["language"] != reader else ""
+    return f'{lang}{sent["text"]} {cites}'.rstrip()
+
+
+def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
+    if isinstance(stories, dict):
+        stories = [stories]
+    out: list[str] = []
+    for s in stories:
+        reader = s.get("reader_language")
+        span = f'{s.get("first_date")} – {s.get("last_date")}, {len(s.get("articles", []))} articles'
+        out += [f'# {s.get("title") or s["id"]}', "", span, ""]
+        if s.get("summary"):
+            out += ["## Summary", "", " ".join(_sentence_md(x, reader) for x in s["summary"]), ""]
+        if s.get("timeline"):
+            out += ["## Timeline", ""] + [f'- **{e["date"]}** ' + " ".join(_sentence_md(x, reader) for x in e["sentences"])
+                                          for e in s["timeline"]] + [""]
+        if s.get("actors"):
+            out += ["## Actors", "", "| actor | type | articles | first seen | last seen |", "|---|---|---|---|---|"]
+            out += [f'| {a["canonical"]} | {a["type"]} | {a["articles"]} | {a["first_seen"]} | {a["last_seen"]} |'
+                    for a in s["actors"]] + [""]
+        src = s.get("sources") or {}
+        if src.get("outlets"):
+            out += ["## Sources", ""] + [f"- {k}: {v}" for k, v in src["outlets"].items()] + [""]
+        out += [f'[^{a["id"]}]: {a.get("title") or ""} — {a.get("source") or ""}, {a.get("published") or ""}'
+                f'{" " + a["url"] if a.get("url") else ""}' for a in s.get("articles", [])] + [""]
+    return "\n".join(out)
