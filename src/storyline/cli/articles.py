@@ -162,10 +162,13 @@ def track(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
     db: Optional[Path] = DbOption,
     limit: int = typer.Option(20, "--limit", help="How many stories to print (largest first; 0 = all)."),
+    out: Optional[Path] = typer.Option(Path("report.html"), "--report", help="Write the HTML report here ('' to skip)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Ingest, enrich and place every article, then print the stories with their events."""
+    """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
+    out = out if out and str(out) not in ("", ".") else None
     from storyline.cli.stories import print_stories, story_row
+    from storyline.cli.tell import print_timeline, stories_report, write_reports
 
     with open_store(db) as store:
         pipeline = Pipeline(store)
@@ -177,7 +180,13 @@ def track(
             emit(story_row(store, s) for s in chosen)
         else:
             console.print(f"\n[bold]{len(store.stories())} stories[/bold] from {store.count()} articles\n")
-            print_stories(store, chosen)
+            for story in chosen:
+                print_stories(store, [story])
+                print_timeline(store, story, max_dates=8)
+                console.print()
+        if out is not None:
+            write_reports(stories_report(store), out)
+            errors.print(f"wrote the report: {out}")
     raise typer.Exit(_exit_code(report))
 
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from storyline.model import Article, Granularity, TimelineEntry
+from storyline.model import Article, DateProvenance, Granularity, TimelineEntry
 from storyline.tell._units import Unit, all_units, also_citing, centroid, dateline_length, tfidf
 
 __all__ = ["TimelineWeights", "build_timeline"]
@@ -106,7 +106,7 @@ def _collect_days(
             if unit is not None:
                 slot = days[day].mentions
                 slot[unit] = max(slot.get(unit, 0.0), weight)
-        if art.published and inside(art.published):
+        if art.published and inside(art.published) and _day_precise(art):
             best[art.published] = best.get(art.published, 0.0) + w.publication
         for day, weight in best.items():
             days[day].score += weight
@@ -123,6 +123,11 @@ def _candidates(
         if u not in mentioned and units[u].position < 3:
             cands.setdefault(u, 0.5)
     return cands
+
+
+def _day_precise(article: Article) -> bool:
+    """A publication date is a timeline day only when it is known to the day (not inferred or missing)."""
+    return article.published_provenance not in (DateProvenance.INFERRED, DateProvenance.UNDATED)
 
 
 def build_timeline(

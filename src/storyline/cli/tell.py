@@ -1,0 +1,191 @@
+"""Commands that tell stories: timeline, summary, new, report (and the tell evaluations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+
+from storyline.cli.common import DbOption, JsonOption, app, console, emit, errors, fail, open_store
+from storyline.cli.evaluate import _exists, _show, eval_app
+from storyline.model import Article, Story, to_dict
+from storyline.store import Store, default_db_path
+
+__all__ = ["story_title", "stories_report", "write_reports", "print_timeline"]
+
+DEFAULT_DATES = 10  # dates per timeline unless asked otherwise: the strongest, shown in date order
+
+
+def _story(store: Store, story_id: str) -> Story:
+    found = store.get_story(story_id)
+    if found is None:
+        fail(f"no story {story_id!r} in the store (list them with: storyline stories)")
+    return found
+
+
+def story_title(story: Story, articles: list[Article]) -> str:
+    """The story's own title, else its first titled article's, else its main actors."""
+    if story.title:
+        return story.title
+    titled = next((a.title for a in articles if a.title), None)
+    if titled:
+        return titled
+    top = sorted(story.entity_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    return ", ".join(k.split(":", 1)[-1].lstrip("@").title() for k, _ in top) or story.id
+
+
+def _cite(sentence: dict[str, Any]) -> str:
+    return escape(", ".join(c["article_id"] for c in sentence["citations"]))
+
+
+def print_timeline(store: Store, story: Story, max_dates: int | None = None, sentences: int = 1) -> None:
+    from storyline.tell import build_timeline
+
+    try:
+        entries = build_timeline(store.story_articles(story), max_dates=max_dates, sentences_per_date=sentences)
+    except ValueError as exc:  # e.g. an article without sentences: say so, keep going
+        errors.print(f"[yellow]timeline of {story.id}: {escape(str(exc))}[/yellow]")
+        return
+    for entry in entries:
+        for s in entry.sentences:
+            cites = escape(", ".join(c.article_id for c in s.citations))
+            console.print(f"    [bold]{entry.date}[/bold]  {escape(s.text)}  [dim]\\[{cites}][/dim]")
+
+
+@app.command()
+def timeline(
+    story_id: str,
+    db: Optional[Path] = DbOption,
+    dates: int = typer.Option(DEFAULT_DATES, "--dates", help="How many dates (the strongest; 0 = those at least two articles point to)."),
+    sentences: int = typer.Option(1, "--sentences", help="Sentences per date."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A story's dated timeline: the dates that matter and what happened, each sentence cited."""
+    from storyline.tell import build_timeline
+
+    with open_store(db) as store:
+        story = _story(store, story_id)
+        entries = build_timeline(store.story_articles(story), max_dates=dates or None, sentences_per_date=sentences)
+    rows = [to_dict(e) for e in entries]
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        for s in row["sentences"]:
+            console.print(f"[bold]{row['date']}[/bold]  {escape(s['text'])}  [dim]\\[{_cite(s)}][/dim]")
+
+
+@app.command()
+def summary(
+    story_id: str,
+    db: Optional[Path] = DbOption,
+    words: int = typer.Option(120, "--words", help="Length of the summary in words."),
+    query: Optional[str] = typer.Option(None, "--query", help="Focus on a question, e.g. 'the ceasefire demands'."),
+    language: str = typer.Option("en", "--language", help="Reader's language: preferred where there is a choice."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A short extractive summary of a story; every sentence cites its article(s)."""
+    from storyline.tell import summarize
+
+    with open_store(db) as store:
+        story = _story(store, story_id)
+        picked = summarize(store.story_articles(story), max_words=words, query=query, reader_language=language)
+    rows = [to_dict(s) for s in picked]
+    if as_json:
+        emit(rows)
+        return
+    for s in rows:
+        console.print(f"{escape(s['text'])}  [dim]\\[{_cite(s)}; {s.get('language') or '?'}][/dim]")
+
+
+@app.command()
+def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit"), as_json: bool = JsonOption) -> None:
+    """What an article added to its story: its sentences the story did not have before it arrived."""
+    from storyline.tell import whats_new
+
+    with open_store(db) as store:
+        article = store.get_article(article_id)
+        if article is None:
+            fail(f"no article {article_id!r} in {db or default_db_path()} (list ids with: storyline articles)")
+        if not article.story_id or (story := store.get_story(article.story_id)) is None:
+            fail(f"article {article.id} is not placed in a story yet (run: storyline enrich)")
+        members = store.story_articles(story)
+        position = next((i for i, a in enumerate(members) if a.id == article.id), len(members))
+        picked = whats_new(article, members[:position], max_sentences=limit)
+    rows = [to_dict(s) for s in picked]
+    if as_json:
+        emit(rows)
+        return
+    if not rows:
+        console.print("nothing new: every statement was already in the story")
+    for s in rows:
+        console.print(f"• {escape(s['text'])}")
+
+
+def stories_report(store: Store, limit: int | None = None, words: int = 120) -> list[dict[str, Any]]:
+    """Report data for the largest stories (most distinct articles first)."""
+    from storyline.tell import story_data
+
+    chosen = []
+    for story in store.stories():
+        articles = store.story_articles(story)
+        chosen.append((-sum(a.duplicate_of is None for a in articles), story.id, story, articles))
+    chosen.sort(key=lambda row: row[:2])
+    return [
+        story_data(articles, story, title=story_title(story, articles), max_words=words, max_dates=DEFAULT_DATES)
+        for _, _, story, articles in chosen[: limit or None]
+    ]
+
+
+def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None) -> None:
+    from storyline.tell import render_html, render_json, render_markdown
+
+    out.write_text(render_html(data), encoding="utf-8")
+    if markdown:
+        markdown.write_text(render_markdown(data), encoding="utf-8")
+    if json_out:
+        json_out.write_text(render_json(data), encoding="utf-8")
+
+
+@app.command()
+def report(
+    db: Optional[Path] = DbOption,
+    out: Path = typer.Option(Path("report.html"), "--out", help="The self-contained HTML report."),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write a Markdown export."),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", help="Also write a JSON export."),
+    limit: int = typer.Option(0, "--limit", help="Only the N largest stories (0 = all)."),
+) -> None:
+    """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) + exports."""
+    with open_store(db) as store:
+        data = stories_report(store, limit or None)
+    write_reports(data, out, markdown, json_out)
+    errors.print(f"wrote {out} ({len(data)} stories)" + (f", {markdown}" if markdown else "") + (f", {json_out}" if json_out else ""))
+
+
+@eval_app.command("timelines")
+def eval_timelines(
+    directory: Path = typer.Argument(..., help="Timeline17-format topics: */articles.json + */*.timeline.json."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N topics (quick runs)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Timeline quality with tilse: alignment ROUGE-1/2 F1 and date F1 (as news-tls reports them)."""
+    from storyline.tell.evaluate import evaluate_timelines
+
+    _exists(directory)
+    _show(evaluate_timelines(str(directory), limit=limit), as_json)
+
+
+@eval_app.command("summaries")
+def eval_summaries(
+    file: Path = typer.Argument(..., help="DUC/MultiLing-format clusters with human 'summaries'."),
+    language: str = typer.Option("en", "--language", help="Only clusters in this language ('all' for every one)."),
+    limit: Optional[int] = typer.Option(None, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Summary quality: ROUGE-1/2 F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
+    from storyline.tell.evaluate import evaluate_summaries
+
+    _exists(file)
+    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit), as_json)

@@ -1,0 +1,79 @@
+"""track → timeline / summary / new / report through the command line, on the seeds."""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from typer.testing import CliRunner
+
+from storyline.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory):
+    from tests.conftest import SEEDS
+
+    folder = tmp_path_factory.mktemp("tell")
+    shutil.copytree(SEEDS, folder / "seeds")
+    db, out = folder / "s.db", folder / "report.html"
+    result = runner.invoke(app, ["track", str(folder / "seeds"), "--db", str(db), "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    stories = [json.loads(l) for l in runner.invoke(app, ["stories", "--db", str(db), "--json"]).stdout.splitlines()]
+    assert len(stories) == 1
+    return db, out, stories[0]["id"]
+
+
+def _rows(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return [json.loads(l) for l in result.stdout.splitlines() if l.startswith(("{", "["))]
+
+
+def test_timeline_has_the_attack_and_the_election(tracked):
+    db, _, story = tracked
+    rows = _rows(["timeline", story, "--db", str(db), "--json"])
+    dates = {r["date"] for r in rows}
+    assert {"2019-08-07", "2019-09-28"} <= dates
+    assert all(s["citations"] for r in rows for s in r["sentences"])
+    assert rows == _rows(["timeline", story, "--db", str(db), "--json"])  # deterministic
+
+
+def test_summary_cites_both_seeds(tracked):
+    db, _, story = tracked
+    rows = _rows(["summary", story, "--db", str(db), "--json"])
+    cited = {c["article_id"] for r in rows for c in r["citations"]}
+    articles = {a["id"] for a in _rows(["articles", "--db", str(db), "--json"])}
+    assert cited == articles and len(cited) == 2
+
+
+def test_whats_new_sentences_come_from_the_article(tracked):
+    db, _, _ = tracked
+    later = next(a for a in _rows(["articles", "--db", str(db), "--json"]) if a["published"] == "2020-01-16")
+    rows = _rows(["new", later["id"], "--db", str(db), "--json"])
+    shown = _rows(["show", later["id"], "--db", str(db), "--json"])[0]
+    assert rows and all(r["text"] in shown["restored_text"] or r["text"] in shown["text"] for r in rows)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and (attrs.get("href") or "").startswith("#"):
+            self.hrefs.append(attrs["href"][1:])
+
+
+def test_report_citations_resolve_to_articles(tracked):
+    _, out, _ = tracked
+    parser = _Links()
+    parser.feed(out.read_text())
+    assert parser.hrefs and all(h in parser.ids for h in parser.hrefs)
+    assert re.search(r"2019-08-07", out.read_text())
