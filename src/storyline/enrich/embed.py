@@ -82,7 +82,9 @@ class MiniLMEmbedder:
                 raise RuntimeError(
                     "the MiniLM embedder needs the 'english' extra: pip install 'storyline[english]'"
                 ) from exc
-            self._model = packaged.load_model() if hasattr(packaged, "load_model") else packaged.model
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(packaged.get_model_path()), device="cpu")
         return self._model
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
