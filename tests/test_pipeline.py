@@ -62,3 +62,24 @@ def test_enrichment_is_stored_and_not_recomputed(tracked):
     names = {e.canonical for e in a003.entities}
     assert {"Zalmay Khalilzad", "Abdul Ghani Baradar"} <= names
     assert Pipeline(tracked).enrich() == 0 and Pipeline(tracked).place() == 0
+
+
+def test_hostile_texts_are_enriched_with_reasons_not_failures(tmp_path):
+    from storyline.model import Document
+
+    texts = {
+        "one-word": "Kabul",
+        "one-line": "word " * 200_000,
+        "mixed": "Москва и 東京 and Kairo: talks resumed 2020-01-16 in Doha, said Mr. Ghani. " * 3,
+        "czech": "Vláda v Praze ve čtvrtek schválila nový zákon o státním rozpočtu na příští rok. " * 5,
+    }
+    with Store(tmp_path / "s.db") as store:
+        pipeline = Pipeline(store)
+        report = pipeline.ingest_documents([Document(text=t, origin=k, source_id=k) for k, t in texts.items()])
+        assert report.new == 4
+        assert pipeline.enrich() == 4 and pipeline.place() == 4
+        stored = {a.id: a for a in store.articles()}
+    assert all(a.embedding is not None and a.story_id for a in stored.values())
+    assert any("no spaCy model" in p for p in stored["czech"].problems)
+    assert stored["one-line"].problems  # capped work is recorded
+    assert not any(p.startswith(("restore: failed", "entities: failed", "dates: failed")) for a in stored.values() for p in a.problems)
