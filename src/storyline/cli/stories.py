@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import DbOption, JsonOption, app, article_summary, console, emit, fail, open_store
@@ -53,6 +54,11 @@ def event_row(event: Event) -> dict[str, Any]:
     }
 
 
+def _untitled(story: Story) -> str:
+    top = _top_entities(story.entity_counts, 3)
+    return ", ".join(t.title() for t in top) or story.id
+
+
 def _matches(story: Story, since: dt.date | None, entity: str | None) -> bool:
     if since and story.last_date and story.last_date < since:
         return False
@@ -62,16 +68,27 @@ def _matches(story: Story, since: dt.date | None, entity: str | None) -> bool:
     return True
 
 
+def _event_label(store: Store, event: Event, width: int = 90) -> str:
+    """The event's title, else the opening of its first article (untitled input such as the seeds)."""
+    if event.title:
+        return event.title[:width]
+    first = store.get_article(event.article_ids[0]) if event.article_ids else None
+    if first is None:
+        return event.id
+    opening = first.sentences[0].text if first.sentences else first.display_text
+    return opening[:width].strip() + ("…" if len(opening) > width else "")
+
+
 def print_stories(store: Store, stories: list[Story]) -> None:
     for story in stories:
         row = story_row(store, story)
         console.print(
-            f"[bold]{row['title'] or story.id}[/bold]  [dim]{story.id}[/dim]\n"
+            f"[bold]{escape(row['title'] or _untitled(story))}[/bold]  [dim]{story.id}[/dim]\n"
             f"  {row['first_date'] or '?'} → {row['last_date'] or '?'} · {row['events']} events · "
             f"{row['articles']} articles · {', '.join(row['entities'])}"
         )
         for event in sorted((store.get_event(i) for i in story.event_ids), key=lambda e: (e.first_date or dt.date.min, e.id)):
-            console.print(f"    {_iso(event.first_date) or '????-??-??'}  {(event.title or event.id)[:90]}  [dim]({len(event.article_ids)})[/dim]")
+            console.print(f"    {_iso(event.first_date) or '????-??-??'}  {escape(_event_label(store, event))}  [dim]({len(event.article_ids)})[/dim]")
 
 
 @app.command()
