@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from storyline.model import Article, DateProvenance
+from storyline.model import Article, DateProvenance, Document
+from storyline.normalize.clean import clean
 
 Enricher = Callable[[list[Article]], None]  # fills sentences and dates of the articles in place
 
@@ -43,13 +43,11 @@ def default_enricher() -> Enricher:
 
 def make_article(uid: str, text: str, origin: str, published: str | None, language: str = "en",
                  source: str | None = None, title: str | None = None) -> Article:
-    pub = dt.date.fromisoformat(published[:10]) if published else None
-    return Article(
-        id=uid, text=text, original_text=text, origin=origin,
-        content_hash=hashlib.sha1(text.encode("utf-8")).hexdigest(), ingested_at=_EPOCH,
-        title=title, source=source, language=language, language_confidence=1.0, published=pub,
-        published_provenance=DateProvenance.METADATA if pub else DateProvenance.UNDATED,
-    )
+    """The Article ``track`` would make of this record: through ``normalize.clean``, as ingest does."""
+    document = Document(text=text, origin=origin, title=title, source=source, source_id=uid,
+                        published=published[:10] if published else None,
+                        published_provenance=DateProvenance.METADATA, language=language)
+    return clean(document, now=_EPOCH)
 
 
 def timeline17_topics(root: str) -> list[str]:
