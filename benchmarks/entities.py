@@ -7,9 +7,15 @@ clean one, and articles/s for NER alone (batched nlp.pipe, NER components only) 
 entity step.
 
     .venv/bin/python benchmarks/entities.py [--limit N] [--shared] [--stand-in]
+    .venv/bin/python benchmarks/entities.py --lead [--limit N] [--degraded]
 
 ``--shared`` also scores the degraded copies with the registry the clean run filled (the store
 already knows the names), next to the default where each run has its own registry.
+
+``--lead`` compares NER over every sentence with the lead plans (``EntityExtractor(lead_chars=K,
+novel_tail=...)``) on Timeline17 articles read from ../shared/eval: CPU ms per article for the whole
+entity step, and the share of the full run's distinct canonical names (and of each article's five
+most mentioned) that each plan keeps, and of its mentions.
 """
 
 from __future__ import annotations
@@ -137,12 +143,53 @@ def ner_speed(texts: list[str], repeats: int = 1) -> tuple[float, float]:
     return n / (time.perf_counter() - wall), n / (time.process_time() - cpu)
 
 
+def lead_comparison(limit: int, degraded: bool) -> int:
+    """Full-text NER against the lead plans, on the same restored Timeline17 articles."""
+    from collections import Counter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import enrich as bench  # the enrich benchmark's Timeline17 reader and ingest path
+
+    from storyline.normalize.restore import restore_batch
+
+    docs = bench.documents("timeline17", limit + 8, degraded)
+    plans = [("all sentences", None, True), ("lead 2000 + new-name sentences", 2000, True),
+             ("lead 2000 only", 2000, False), ("lead 3000 + new-name sentences", 3000, True),
+             ("lead 3000 only", 3000, False)]
+    runs = []
+    for label, lead, tail in plans:
+        articles = [bench.clean(d, now=bench.NOW) for d in docs]
+        restore_batch(articles)
+        extractor = EntityExtractor(EntityRegistry(), lead_chars=lead, novel_tail=tail)
+        extractor.extract(articles[:8])  # loads the model; not timed
+        cpu = time.process_time()
+        for start in range(8, len(articles), 64):
+            extractor.extract(articles[start : start + 64])
+        ms = 1000 * (time.process_time() - cpu) / (len(articles) - 8)
+        runs.append((label, ms, [Counter(name_key(m.canonical) for m in a.entities) for a in articles[8:]]))
+    ref = runs[0][2]
+    print(f"timeline17 {'degraded' if degraded else 'clean'}, {len(ref)} articles, mean "
+          f"{statistics.mean(len(d.text) for d in docs[8:]):.0f} chars")
+    for label, ms, got in runs:
+        kept = sum(len(set(r) & set(g)) for r, g in zip(ref, got)) / max(1, sum(len(r) for r in ref))
+        tops = [[k for k, _ in r.most_common(5)] for r in ref]
+        top5 = sum(len(set(t) & set(g)) for t, g in zip(tops, got)) / max(1, sum(len(t) for t in tops))
+        mentions = sum(sum((r & g).values()) for r, g in zip(ref, got)) / max(1, sum(sum(r.values()) for r in ref))
+        print(json.dumps({"plan": label, "cpu_ms_per_article": round(ms, 1), "distinct_kept": round(kept, 3),
+                          "top5_kept": round(top5, 3), "mentions_kept": round(mentions, 3)}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--shared", action="store_true")
     parser.add_argument("--stand-in", action="store_true", help="restore with the truecase stand-in")
+    parser.add_argument("--lead", action="store_true", help="full-text NER vs the lead plans (Timeline17)")
+    parser.add_argument("--degraded", action="store_true", help="with --lead: degraded copies")
     args = parser.parse_args()
+    if args.lead:
+        return lead_comparison(args.limit, args.degraded)
     if not SAMPLES.exists():
         print(f"skipped: {SAMPLES} not found (run from the repository next to ../shared)")
         return 0

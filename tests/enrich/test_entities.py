@@ -330,3 +330,36 @@ def test_worker_processes_give_the_same_result() -> None:
         EntityExtractor(EntityRegistry(), batch_size=4, n_process=workers).extract(articles)
         results.append([a.entities for a in articles])
     assert results[0] == results[1] and {"Angela Merkel", "Paris"} <= {m.canonical for m in results[0][0]}
+
+
+def test_lead_then_only_sentences_with_new_names() -> None:
+    """NER reads the lead and later sentences naming someone new; known names later are still matched."""
+    lead = "Angela Merkel met Emmanuel Macron in Paris on Monday. " * 3
+    filler = "The talks went on for hours and ended late in the evening. " * 6
+    tail = "Afterwards Merkel flew home. Later, Olaf Scholz spoke to reporters in Hamburg."
+    text = lead + filler + tail
+    ends = [m.end() for m in re.finditer(r"\. ", text)] + [len(text)]
+    article = make_article(text)
+    article.restored_text = text
+    article.sentences = [Sentence(a, b, text[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
+    extractor = EntityExtractor(EntityRegistry(), lead_chars=len(lead))
+    extractor.model("en")
+    plan = extractor._plan(article, text, [], frozenset(extractor.model("en").Defaults.stop_words))
+    assert plan.segments[0] == (0, len(lead))
+    assert [text[a:b].strip() for a, b in plan.segments[1:]] == ["Later, Olaf Scholz spoke to reporters in Hamburg."]
+    extractor.extract([article])
+    found = {(m.canonical, m.start) for m in article.entities}
+    assert ("Angela Merkel", text.index("Merkel flew")) in found  # known surname, matched without NER
+    assert {"Olaf Scholz", "Hamburg", "Emmanuel Macron", "Paris"} <= {m.canonical for m in article.entities}
+    for m in article.entities:
+        assert article.original_text[m.start : m.end] == m.surface
+
+
+def test_lead_only_matches_full_text_on_the_seeds() -> None:
+    """On seed 000 (degraded) the lead plan finds every name that NER over the whole text finds."""
+    results = []
+    for lead_chars in (None, 1000):
+        article = seed("000")
+        EntityExtractor(EntityRegistry(), lead_chars=lead_chars).extract([article])
+        results.append({m.canonical for m in article.entities})
+    assert results[0] == results[1]

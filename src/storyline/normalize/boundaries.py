@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ __all__ = [
     "pair_hash",
     "strip_text",
     "tag_words",
+    "tag_words_batch",
     "word_spans",
 ]
 
@@ -166,6 +168,36 @@ def tag_words(words: list[str]) -> Tagged | None:
     if vectors.shape[0] != len(words):
         vectors = np.zeros((len(words), 0), dtype=np.float32)
     return Tagged([t.tag_ for t in doc], vectors)
+
+
+def tag_words_batch(batches: Iterable[list[str]], batch_size: int = 16) -> Iterator[Tagged | None]:
+    """``tag_words`` for many word lists through one ``nlp.pipe`` stream, yielded in order.
+
+    Lazy, so at most ``batch_size`` documents' vectors are held at once however long the stream.
+    """
+    nlp = _tagger()
+    if nlp is None:
+        yield from (None for _ in batches)
+        return
+    from spacy.tokens import Doc
+
+    lists = iter(batches)
+    pending: list[list[str]] = []
+
+    def docs() -> Iterator[Doc]:
+        for words in lists:
+            pending.append(words)
+            yield Doc(nlp.vocab, words=words or [""])
+
+    for doc in nlp.pipe(docs(), batch_size=batch_size):
+        words = pending.pop(0)
+        vectors = np.asarray(doc.tensor, dtype=np.float32)
+        if not words:
+            yield None
+            continue
+        if vectors.shape[0] != len(words):
+            vectors = np.zeros((len(words), 0), dtype=np.float32)
+        yield Tagged([t.tag_ for t in doc], vectors)
 
 
 def dense_features(tagged: Tagged | None, n: int, width: int) -> np.ndarray:

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyline.model import Article, Restoration, Sentence
-from storyline.normalize.boundaries import _word_hash, load_model, word_spans
+from storyline.normalize.boundaries import (
+    Tagged,
+    _word_hash,
+    load_model,
+    tag_words_batch,
+    word_spans,
+)
 from storyline.normalize.casing import truecase_into
 from storyline.normalize.segment import (
     SEGMENTER_NAME,
@@ -105,19 +111,23 @@ def profile(text: str, spans: list[tuple[int, int]] | None = None) -> TextProfil
     return TextProfile(n, lowercased, all_caps, unpunctuated, share)
 
 
+def _model_words(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    return [text[a:b].lower() for a, b in spans[:MAX_MODEL_WORDS]]
+
+
 def _model_segments(
-    text: str, spans: list[tuple[int, int]], problems: list[str]
+    text: str, spans: list[tuple[int, int]], problems: list[str], tagged: Tagged | None = None
 ) -> list[tuple[int, int]]:
     """Sentence spans of unpunctuated text from the boundary model (surviving stops/line breaks kept)."""
     model = load_model()
     head = spans[:MAX_MODEL_WORDS]
-    words = [text[a:b].lower() for a, b in head]
+    words = _model_words(text, spans)
     forced = np.zeros(max(0, len(head) - 1), dtype=bool)
     for i in range(len(head) - 1):
         if _is_break(text[head[i][1] : head[i + 1][0]]):
             forced[i] = True
     gaps = (
-        model.boundaries(words, forced)
+        model.boundaries(words, forced, tagged)
         if len(words) >= 2
         else np.zeros(0, dtype=np.int64)
     )
@@ -245,12 +255,17 @@ def _restore_all(articles: list[Article]) -> None:
         texts.append(text)
     cased = [not (plans[i][0].lowercased or plans[i][0].all_caps) for i in punctuated]
     seg = dict(zip(punctuated, segment_punctuated_batch(texts, cased)))
+    modelled = [i for i, plan in enumerate(plans) if plan[2] and len(plan[1]) >= 2]
+    modelled_set = set(modelled)
+    tagged = iter(())  # one lazy tagger stream over the batch, consumed in article order
+    if modelled and load_model().tagger:
+        tagged = tag_words_batch(_model_words(articles[i].text, plans[i][1]) for i in modelled)
     for i, (art, (prof, spans, use_model, restore_case)) in enumerate(
         zip(articles, plans)
     ):
         if use_model:
             sents, name = (
-                _model_segments(art.text, spans, art.problems),
+                _model_segments(art.text, spans, art.problems, next(tagged, None) if i in modelled_set else None),
                 load_model().name,
             )
         elif i in seg:
