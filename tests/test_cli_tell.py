@@ -22,7 +22,7 @@ def tracked(tmp_path_factory):
     db, out = folder / "s.db", folder / "report.html"
     result = runner.invoke(app, ["track", str(folder / "seeds"), "--db", str(db), "--report", str(out)])
     assert result.exit_code == 0, result.output
-    stories = [json.loads(l) for l in runner.invoke(app, ["stories", "--db", str(db), "--json"]).stdout.splitlines()]
+    stories = [json.loads(line) for line in runner.invoke(app, ["stories", "--db", str(db), "--json"]).stdout.splitlines()]
     assert len(stories) == 1
     return db, out, stories[0]["id"]
 
@@ -30,7 +30,7 @@ def tracked(tmp_path_factory):
 def _rows(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    return [json.loads(l) for l in result.stdout.splitlines() if l.startswith(("{", "["))]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith(("{", "["))]
 
 
 def test_timeline_has_the_attack_and_the_election(tracked):

@@ -7,7 +7,6 @@ nothing half-written; the next run finds what is missing by id and content hash 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import re
 import sqlite3
@@ -229,7 +228,7 @@ class Store:
         with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO links (article_id, event_id, score, parts) VALUES (?,?,?,?)",
-                [(l.article_id, l.event_id, l.score, json.dumps(l.parts)) for l in links],
+                [(k.article_id, k.event_id, k.score, json.dumps(k.parts)) for k in links],
             )
 
     def events(self, include_merged: bool = False) -> list[Event]:
