@@ -94,3 +94,10 @@ def test_sigkill_mid_ingest_leaves_store_consistent_and_rerun_completes(tmp_path
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == total
         assert con.execute("SELECT COUNT(DISTINCT id) FROM articles").fetchone()[0] == total
+
+
+def test_stdin_jsonl(tmp_path):
+    data = "\n".join(json.dumps({"id": f"s{i}", "title": f"T{i}", "text": f"Story number {i} from a pipe."}) for i in range(3))
+    result = runner.invoke(app, ["ingest", "-", "--db", str(tmp_path / "s.db"), "--json"], input=data.encode())
+    assert result.exit_code == 0, result.output
+    assert _lines(result.stdout)[0]["new"] == 3

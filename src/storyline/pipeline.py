@@ -177,7 +177,7 @@ class Pipeline:
             from storyline.stories.placement import StoryPlacer
 
             self._placer = StoryPlacer.restore(
-                self.store.events(include_merged=True), self.store.stories(include_merged=True), {}
+                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects()
             )
         return self._placer
 
@@ -206,6 +206,9 @@ class Pipeline:
             for article in batch:
                 self._mark_duplicate(article)
             links = [self.placer.place(a) for a in batch]
+            for article in batch:  # an event or story that merged later in this batch is written as what it became
+                article.event_id = self.placer.resolve(article.event_id)
+                article.story_id = self.placer.resolve(article.story_id)
             settled = self._settle_dates(batch)
             with self.store.transaction():
                 self.store.update_articles(batch, stage=PLACED)
@@ -213,6 +216,7 @@ class Pipeline:
                 self.store.save_links(links)
                 self.store.save_events(self.placer.events())
                 self.store.save_stories(self.placer.stories())
+                self.store.mark_merged(self.placer.redirects())
             done += len(batch)
             if progress:
                 progress(len(batch))
