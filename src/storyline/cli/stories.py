@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import DbOption, JsonOption, app, article_summary, console, emit, fail, open_store
-from storyline.model import Article, Event, Story
+from storyline.model import Article, Event, Story, to_dict
 from storyline.store import Store, default_db_path
 
 __all__ = ["story_row", "print_stories"]
@@ -129,10 +129,14 @@ def story(story_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpti
             fail(f"no story {story_id!r} in {db or default_db_path()} (list them with: storyline stories)")
         row = story_row(store, found)
         events = [event_row(e) for e in (store.get_event(i) for i in found.event_ids) if e]
-        articles = [article_summary(a) for a in store.story_articles(found)]
+        members = store.story_articles(found)
+        articles = [article_summary(a) for a in members]
         if as_json:
+            from storyline.tell import actors, sources
+
             emit([{**row, "redirected_from": story_id if found.id != story_id else None, "event_list": events,
-                   "article_list": articles}])
+                   "article_list": articles, "actors": [to_dict(a) for a in actors(members)],
+                   "sources": to_dict(sources(members))}])
             return
         print_stories(store, [found])
         console.print()
