@@ -177,7 +177,7 @@ class StoryPlacer:
     def _maybe_merge_event(self, event: Cluster) -> Cluster:
         if not self._checkpoint(len(event.members)):
             return event
-        threshold = self.config.event_threshold + self.config.merge_margin
+        threshold = min(0.99, self.config.event_threshold + self.config.event_merge_margin)
         for key in self._candidates(event.profile, self._event_index):
             other = self._events.get(key)
             if other is None or other.id == event.id:
@@ -270,13 +270,23 @@ class StoryPlacer:
                      centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p))  # fmt: skip
 
     def events(self) -> list[Event]:
+        """Every event, and a member-less record per merged-away id whose ``merged_into`` says where it went.
+
+        The merged records are what lets a store follow an id it handed out (articles placed before the
+        merge still name it) and lets ``restore`` rebuild the redirects.
+        """
         live = [self._event_record(c) for c in self._events.values()]
         for e in self._frozen_events.values():
             e.story_id = self.resolve(e.story_id) if e.story_id else None
-        return list(self._frozen_events.values()) + live
+        gone = [Event(id=old, story_id=None, article_ids=[], first_date=None, last_date=None, merged_into=new)
+                for old, new in self.redirects().items() if old.startswith("ev-")]  # fmt: skip
+        return list(self._frozen_events.values()) + live + gone
 
     def stories(self) -> list[Story]:
-        return list(self._frozen_stories.values()) + [self._story_record(c) for c in self._stories.values()]
+        """Every story, and a member-less ``merged_into`` record per merged-away id (as ``events``)."""
+        gone = [Story(id=old, event_ids=[], first_date=None, last_date=None, merged_into=new)
+                for old, new in self.redirects().items() if old.startswith("st-")]  # fmt: skip
+        return list(self._frozen_stories.values()) + [self._story_record(c) for c in self._stories.values()] + gone
 
     def redirects(self) -> dict[str, str]:
         return {old: self.resolve(old) for old in self._redirects}
@@ -288,7 +298,9 @@ class StoryPlacer:
     ) -> "StoryPlacer":  # fmt: skip
         """Rebuild the working set from stored records (merged ones only as redirects)."""
         placer = cls(config, index_factory)
-        placer._redirects = dict(redirects)
+        events, stories = list(events), list(stories)
+        placer._redirects = {r.id: r.merged_into for r in (*events, *stories) if r.merged_into}
+        placer._redirects.update(redirects)
         for record, clusters, index, members in (
             *((e, placer._events, placer._event_index, e.article_ids) for e in events if not e.merged_into),
             *((s, placer._stories, placer._story_index, s.event_ids) for s in stories if not s.merged_into),
