@@ -19,11 +19,12 @@ pytestmark = pytest.mark.slow
 # metric floors: measured value minus a small margin for platform noise (BLAS, thread timing do not
 # change results, so the margin only absorbs deliberate, reviewed trade-offs)
 FLOORS = {
-    "duc2004_event_f1": 0.79,
-    "duc2004_degraded_gap": 0.05,  # |clean - degraded| must stay under this
-    "timeline17_story_f1": 0.90,
-    "multiling_arenfr_story_f1": 0.82,
-    "semeval_pearson": 0.68,
+    "duc2004_event_f1": 0.81,  # measured 0.822 (TF-IDF single-pass 0.80, BERTopic tuned 0.87)
+    "duc2004_degraded_gap": 0.02,  # measured 0.003: degraded copies score like the clean originals
+    "timeline17_story_f1": 0.91,  # measured 0.922
+    "multiling_arenfr_story_f1": 0.86,  # measured 0.875
+    "multiling_all_story_f1": 0.70,  # measured 0.778 (plain embeddings 0.25-0.35)
+    "semeval_pearson": 0.70,  # measured 0.709
     "timeline17_ar1_f1": 0.135,  # measured 0.1396 (news-tls DATEWISE 0.120)
     "timeline17_ar2_f1": 0.040,  # measured 0.0421 (DATEWISE 0.035)
     "timeline17_date_f1": 0.62,  # measured 0.6423 (DATEWISE 0.544)
@@ -64,6 +65,14 @@ def test_multiling_cross_language(shared_eval):
                                languages=["ar", "en", "fr"], runner=pipeline_runner)
     _report("multiling ar+en+fr", result)
     assert result["bcubed_f1"] >= FLOORS["multiling_arenfr_story_f1"]
+
+
+def test_multiling_all_languages(shared_eval):
+    from storyline.stories.evaluate import evaluate_clusters
+
+    result = evaluate_clusters(shared_eval / "multiling2011_clusters.jsonl", level="story", runner=pipeline_runner)
+    _report("multiling 7 languages", result)
+    assert result["bcubed_f1"] >= FLOORS["multiling_all_story_f1"]
 
 
 def test_semeval_pairs(shared_eval):
