@@ -35,6 +35,7 @@ EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 SETS = {
     "duc": ("duc2004_clusters.jsonl", "event", False, None),
     "duc-degraded": ("duc2004_clusters.jsonl", "event", True, None),
+    "duc-story": ("duc2004_clusters.jsonl", "story", False, None),  # 50 distinct topics: story over-merging
     "ml3": ("multiling2011_clusters.jsonl", "story", False, ["ar", "en", "fr"]),
     "ml7": ("multiling2011_clusters.jsonl", "story", False, None),
     "timeline17": ("timeline17_storylines.jsonl", "story", False, None),
