@@ -240,3 +240,25 @@ def test_seed000_same_output_whatever_the_hash_seed() -> None:
         assert run.returncode == 0, err[-2000:]
         outputs.append(out.strip().splitlines()[-1])
     assert outputs[0] == outputs[1], "restore + entities on seed 000 depend on PYTHONHASHSEED"
+
+
+def test_boundary_quality_floor_on_heldout_wikinews() -> None:
+    """The shipped model must keep its measured quality on the 20 Wikinews articles it never saw
+    (events 8-9; F1 0.617 when shipped): a retrain or feature change that drops below 0.58 fails here
+    instead of surfacing later as worse summaries."""
+    from storyline.normalize.boundaries import word_spans
+    from storyline.normalize.train_boundaries import default_samples, held_out, prf
+
+    samples = default_samples()
+    if not samples.is_file():
+        pytest.skip(f"Wikinews sample {samples} not found")
+    golds = held_out(samples)
+    arts = [make_article(" ".join(g.words), f"held{i}") for i, g in enumerate(golds)]
+    restore_batch(arts)
+    preds = []
+    for art, g in zip(arts, golds):
+        assert art.restoration.boundaries_restored, art.id
+        ends = {b: i for i, (_, b) in enumerate(word_spans(art.text))}
+        preds.append({ends[s.end] for s in art.sentences if ends.get(s.end, len(g.words) - 1) < len(g.words) - 1})
+    p, r, f1 = prf(zip(preds, (g.gaps for g in golds)))
+    assert f1 >= 0.58, f"held-out boundary F1 {f1:.3f} (P={p:.3f} R={r:.3f}) fell below 0.58"
