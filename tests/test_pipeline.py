@@ -83,3 +83,20 @@ def test_hostile_texts_are_enriched_with_reasons_not_failures(tmp_path):
     assert any("no spaCy model" in p for p in stored["czech"].problems)
     assert stored["one-line"].problems  # capped work is recorded
     assert not any(p.startswith(("restore: failed", "entities: failed", "dates: failed")) for a in stored.values() for p in a.problems)
+
+
+def test_overlapped_enrichment_gives_the_same_result(tmp_path, wikinews_file):
+    from storyline.ingest import read_sources
+    from storyline.pipeline import PipelineConfig
+
+    documents = list(read_sources([wikinews_file]))[:12]
+    results = []
+    for workers in (1, 2):
+        with Store(tmp_path / f"w{workers}.db") as store:
+            pipeline = Pipeline(store, PipelineConfig(workers=workers, parallel_from=1, enrich_batch_size=4))
+            pipeline.ingest_documents(documents)
+            assert pipeline.enrich() == 12
+            results.append([(a.id, a.restored_text, [(e.canonical, e.start) for e in a.entities],
+                             [(d.resolved, d.start) for d in a.dates], a.embedding.tobytes(), a.problems)
+                            for a in store.articles()])
+    assert results[0] == results[1]

@@ -43,6 +43,8 @@ class PipelineConfig:
     batch_size: int = 256
     enrich_batch_size: int = 64
     embedder: str = "use"
+    workers: int = 2  # >1: a helper process prepares the next batch while this one runs NER
+    parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
 
 
@@ -59,6 +61,36 @@ def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]
     except Exception:  # noqa: BLE001 - retry one by one so one bad article does not sink the batch
         for article in batch:
             _guard(stage, article, lambda a: step([a]))
+
+
+def prepare_batch(batch: list[Article], embedder) -> None:
+    """The per-article part of enrichment: restore, dates, embedding, fingerprint (any process)."""
+    from storyline.enrich.dates import enrich_dates
+    from storyline.enrich.embed import embed_articles
+    from storyline.enrich.fingerprint import fingerprint_articles
+    from storyline.normalize.restore import restore
+
+    for article in batch:
+        _guard("restore", article, restore)
+    for article in batch:
+        _guard("dates", article, enrich_dates)
+    _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
+    _guard_batch("fingerprint", batch, fingerprint_articles)
+
+
+_WORKER_EMBEDDER = None
+
+
+def _worker_init(embedder_name: str) -> None:
+    global _WORKER_EMBEDDER
+    from storyline.enrich.embed import get_embedder
+
+    _WORKER_EMBEDDER = get_embedder(embedder_name)
+
+
+def _worker_prepare(batch: list[Article]) -> list[Article]:
+    prepare_batch(batch, _WORKER_EMBEDDER)
+    return batch
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -140,34 +172,59 @@ class Pipeline:
         return self._embedder
 
     def enrich_batch(self, batch: list[Article]) -> None:
-        """Restore, then entities and dates on the restored text, then vectors and fingerprints.
+        """Restore, dates, vectors and fingerprints (per article), then entities (store-wide names).
 
         A failing step records why on the article and the others still run: enrichment never fails ingest.
         """
-        from storyline.enrich.dates import enrich_dates
-        from storyline.enrich.embed import embed_articles
-        from storyline.enrich.fingerprint import fingerprint_articles
-        from storyline.normalize.restore import restore
-
-        for article in batch:
-            _guard("restore", article, restore)
+        prepare_batch(batch, self.embedder)
         _guard_batch("entities", batch, self.entity_extractor.extract)
-        for article in batch:
-            _guard("dates", article, enrich_dates)
-        _guard_batch("embedding", batch, lambda b: embed_articles(b, self.embedder))
-        _guard_batch("fingerprint", batch, fingerprint_articles)
+
+    def _finish(self, batch: list[Article]) -> None:
+        _guard_batch("entities", batch, self.entity_extractor.extract)
+        with self.store.transaction():
+            self.store.update_articles(batch, stage=ENRICHED)
+            self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
 
     def enrich(self, progress: Progress | None = None) -> int:
-        """Enrich every article that has not been enriched yet (resumable, one transaction per batch)."""
-        done = 0
-        while batch := self.store.pending(ENRICHED, limit=self.config.enrich_batch_size):
-            self.enrich_batch(batch)
-            with self.store.transaction():
-                self.store.update_articles(batch, stage=ENRICHED)
-                self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
-            done += len(batch)
+        """Enrich every article that has not been enriched yet (resumable, one transaction per batch).
+
+        With ``workers`` > 1 and enough to do, a helper process prepares the next batch (restore, dates,
+        embedding, fingerprint) while this one runs NER and canonical names on the current batch, which
+        must stay in one process and in order for store-wide names to be the same on every run.
+        """
+        ids = self.store.pending_ids(ENRICHED)
+        size = self.config.enrich_batch_size
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        if self.config.workers > 1 and len(ids) >= self.config.parallel_from:
+            return self._enrich_overlapped(batches, progress)
+        for chunk in batches:
+            batch = self.store.get_articles(chunk)
+            prepare_batch(batch, self.embedder)
+            self._finish(batch)
             if progress:
                 progress(len(batch))
+        return len(ids)
+
+    def _enrich_overlapped(self, batches: list[list[str]], progress: Progress | None) -> int:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        done = 0
+        # fork: works from any caller's script (spawn would re-import an unguarded __main__); the helper
+        # only runs restore/dates/embedding, whose models the parent has not loaded in this mode
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
+                                 initargs=(self.config.embedder,)) as pool:
+            ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[0]))
+            for index in range(len(batches)):
+                batch = ahead.result()
+                if index + 1 < len(batches):
+                    ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[index + 1]))
+                self._finish(batch)
+                done += len(batch)
+                if progress:
+                    progress(len(batch))
         return done
 
     # --- stories ----------------------------------------------------------------------------

@@ -160,6 +160,10 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
+    def pending_ids(self, below: int) -> list[str]:
+        """Ids of articles that have not reached stage ``below``, in arrival order."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE stage < ? ORDER BY rowid", (below,))]
+
     def ready_to_place(self, limit: int) -> list[Article]:
         """Enriched, unplaced articles, oldest publication first and undated last (they lean on dated ones)."""
         rows = self.db.execute(
