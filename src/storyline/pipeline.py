@@ -271,9 +271,9 @@ class Pipeline:
                 self.store.update_articles(batch, stage=PLACED)
                 self.store.update_articles(settled, stage=PLACED)
                 self.store.save_links(links)
-                self.store.save_events(self.placer.events())
-                self.store.save_stories(self.placer.stories())
-                self.store.mark_merged(self.placer.redirects())
+                events, stories = self.placer.changes()
+                self.store.save_events(events)
+                self.store.save_stories(stories)
             done += len(batch)
             if progress:
                 progress(len(batch))
@@ -288,15 +288,18 @@ class Pipeline:
 
         weak = (DateProvenance.UNDATED, DateProvenance.INFERRED)
         in_batch = {a.id: a for a in batch}
-        events = {e.id: e for e in self.placer.events()}
         changed: list[Article] = []
-        for story in self.placer.stories():
-            if story.id not in {a.story_id for a in batch}:
+        for story_id in sorted({a.story_id for a in batch if a.story_id}):
+            story = self.placer.story_record(story_id)
+            if story is None:
                 continue
-            ids = [i for e in story.event_ids if e in events for i in events[e].article_ids]
-            stored = self.store.get_articles([i for i in ids if i not in in_batch])
-            members = stored + [in_batch[i] for i in ids if i in in_batch]
+            events = [self.placer.event_record(e) for e in story.event_ids]
+            ids = [i for e in events if e is not None for i in e.article_ids]
+            stored_anchor, stored_weak = self.store.date_anchor_and_weak([i for i in ids if i not in in_batch])
+            members = stored_weak + [in_batch[i] for i in ids if i in in_batch]
             anchors = [m.published for m in members if m.published and m.published_provenance not in weak]
+            if stored_anchor:
+                anchors.append(dt.date.fromisoformat(stored_anchor))
             if not anchors:
                 continue
             anchor = max(anchors)

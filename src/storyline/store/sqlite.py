@@ -160,6 +160,22 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
+    def date_anchor_and_weak(self, ids: Sequence[str]) -> tuple[str | None, list[Article]]:
+        """Latest firmly dated publication among these articles, and those whose date is undated/inferred."""
+        anchor: str | None = None
+        weak: list[Article] = []
+        for chunk in range(0, len(ids), 500):
+            part = list(ids[chunk : chunk + 500])
+            q = ",".join("?" * len(part))
+            latest = self.db.execute(
+                f"SELECT MAX(published) FROM articles WHERE id IN ({q}) "
+                "AND published_provenance NOT IN ('undated', 'inferred')", part
+            ).fetchone()[0]
+            anchor = max(filter(None, (anchor, latest)), default=None)
+            weak.extend(row_article(r) for r in self.db.execute(
+                f"SELECT * FROM articles WHERE id IN ({q}) AND published_provenance IN ('undated', 'inferred')", part))
+        return anchor, weak
+
     def pending_ids(self, below: int) -> list[str]:
         """Ids of articles that have not reached stage ``below``, in arrival order."""
         return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE stage < ? ORDER BY rowid", (below,))]

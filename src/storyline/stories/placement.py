@@ -84,6 +84,8 @@ class StoryPlacer:
         self._redirects: dict[str, str] = {}
         self._latest: dt.date | None = None
         self._placed = 0
+        self._changed_events: set[str] = set()  # touched since the last ``changes()``: what a store must write
+        self._changed_stories: set[str] = set()
 
     # ------------------------------------------------------------------ placing
     def place(self, article: Article) -> Link:
@@ -115,6 +117,8 @@ class StoryPlacer:
             self._reindex(event, self._event_index)
             best_score = max(best_score, 0.0) if best_id is not None else 0.0
         article.event_id, article.story_id = event.id, story.id
+        self._changed_events.add(event.id)
+        self._changed_stories.add(story.id)
         self._placed += 1
         if self._placed % cfg.expire_every == 0:
             self._expire()
@@ -210,6 +214,7 @@ class StoryPlacer:
         for event_id in gone.members:
             if event_id in self._events:
                 self._events[event_id].parent = keep.id
+            self._changed_events.add(event_id)
         self._absorb(keep, gone, self._stories, self._story_index)
         return keep
 
@@ -222,6 +227,7 @@ class StoryPlacer:
     def _absorb(self, keep: Cluster, gone: Cluster, clusters: dict[str, Cluster], index) -> None:
         keep.profile.absorb(gone.profile, self.config.profile_terms)
         keep.members.extend(m for m in gone.members if m not in keep.members)
+        (self._changed_events if clusters is self._events else self._changed_stories).update((keep.id, gone.id))
         self._redirects[gone.id] = keep.id
         for old, new in list(self._redirects.items()):
             if new == gone.id:
@@ -287,6 +293,37 @@ class StoryPlacer:
         gone = [Story(id=old, event_ids=[], first_date=None, last_date=None, merged_into=new)
                 for old, new in self.redirects().items() if old.startswith("st-")]  # fmt: skip
         return list(self._frozen_stories.values()) + [self._story_record(c) for c in self._stories.values()] + gone
+
+    def event_record(self, key: str) -> Event | None:
+        """The current record of one event (live or frozen), following merges."""
+        key = self.resolve(key)
+        if key in self._events:
+            return self._event_record(self._events[key])
+        record = self._frozen_events.get(key)
+        if record is not None and record.story_id:
+            record.story_id = self.resolve(record.story_id)
+        return record
+
+    def story_record(self, key: str) -> Story | None:
+        key = self.resolve(key)
+        if key in self._stories:
+            return self._story_record(self._stories[key])
+        return self._frozen_stories.get(key)
+
+    def changes(self) -> tuple[list[Event], list[Story]]:
+        """Records of the events and stories touched since the last call (merged-away ids as redirects).
+
+        A store writes these after each batch instead of every record, so a batch costs what it changed.
+        """
+        def merged(cls, key):
+            return cls(key, None, [], None, None, merged_into=self.resolve(key)) if cls is Event else \
+                cls(key, [], None, None, merged_into=self.resolve(key))
+
+        events = [self.event_record(k) if self.resolve(k) == k else merged(Event, k) for k in sorted(self._changed_events)]
+        stories = [self.story_record(k) if self.resolve(k) == k else merged(Story, k) for k in sorted(self._changed_stories)]
+        self._changed_events.clear()
+        self._changed_stories.clear()
+        return [e for e in events if e is not None], [s for s in stories if s is not None]
 
     def redirects(self) -> dict[str, str]:
         return {old: self.resolve(old) for old in self._redirects}
