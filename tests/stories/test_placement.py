@@ -136,3 +136,15 @@ def test_event_model_rises_with_agreement_and_falls_with_time(regime):
     assert 0.0 < p(0.0) < 0.2  # unrelated stays out
     assert 0.8 < p(0.9) < 1.0  # near-identical joins
     assert p(0.5, gap=60.0) < p(0.5, gap=0.0)
+
+
+def test_changes_report_only_what_was_touched():
+    placer = StoryPlacer()
+    articles = _articles()
+    placer.place(articles[0])
+    events, stories = placer.changes()
+    assert [e.id for e in events] == ["ev-q1"] and len(stories) == 1
+    assert placer.changes() == ([], [])
+    placer.place(articles[1])  # the bank failure: a new event, nothing about the earthquake changes
+    events, _ = placer.changes()
+    assert [e.id for e in events] == ["ev-f1"]
