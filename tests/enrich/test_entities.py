@@ -22,9 +22,8 @@ from storyline.enrich.entities import EntityExtractor, _to_doc, ner_input
 from storyline.model import Article, EntityType, Sentence
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-SEEDS = SHARED / "seeds"
-SAMPLES = SHARED / "samples" / "wikinews_en.jsonl"
+SEEDS = ROOT / "examples" / "seeds"  # shipped copies of ../shared/seeds and ../shared/samples
+SAMPLES = ROOT / "examples" / "wikinews" / "wikinews_en.jsonl"
 P, O, L = EntityType.PERSON, EntityType.ORGANISATION, EntityType.PLACE
 
 

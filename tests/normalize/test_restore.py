@@ -13,7 +13,7 @@ from storyline.normalize import restore, restore_batch
 from storyline.normalize.boundaries import default_model_path, load_model, strip_text
 from storyline.normalize.segment import segment_punctuated
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "examples" / "seeds"  # shipped copies of ../shared/seeds
 
 
 def make_article(text: str, ident: str = "t1", language: str | None = None) -> Article:

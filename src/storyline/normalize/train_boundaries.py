@@ -285,13 +285,8 @@ def held_out(samples: Path) -> list[Gold]:
 
 
 def default_samples() -> Path:
-    """The Wikinews sample next to the repository (../shared/samples)."""
-    return (
-        Path(__file__).resolve().parents[3].parent
-        / "shared"
-        / "samples"
-        / "wikinews_en.jsonl"
-    )
+    """The Wikinews sample shipped in the repository's examples/ (a copy of ../shared/samples)."""
+    return Path(__file__).resolve().parents[3] / "examples" / "wikinews" / "wikinews_en.jsonl"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
