@@ -70,3 +70,17 @@ def test_id_is_source_id_or_stable_text_hash():
     assert a.id == "AP-1"
     b, c = clean(doc("Same   text here.")), clean(doc("same text here."))
     assert b.id == c.id and b.content_hash == c.content_hash
+
+
+@pytest.mark.parametrize("hint, code", [("en", "en"), ("en-US", "en"), ("fr_FR", "fr"), ("English", "en"),
+                                        ("Greek", "el"), ("czech", "cs"), ("klingon", None), ("", None)])
+def test_language_hints_become_iso_codes(hint, code):
+    from storyline.normalize.clean import language_code
+
+    assert language_code(hint) == code
+
+
+def test_unrecognised_language_hint_falls_back_to_detection():
+    text = "Le président a annoncé hier une nouvelle réforme des retraites en France."
+    assert clean(doc(text, language="Greek")).language == "el"
+    assert clean(doc(text, language="klingon")).language == "fr"

@@ -15,7 +15,7 @@ import unicodedata
 
 from storyline.model import Article, DateProvenance, Document
 
-__all__ = ["clean", "clean_text", "find_date_marker", "parse_date", "detect_language", "text_key"]
+__all__ = ["clean", "clean_text", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
 _MONTHS = (
@@ -110,6 +110,31 @@ def detect_language(text: str) -> tuple[str | None, float]:
     return lang, round(float(prob), 3)
 
 
+_LANGUAGE_NAMES = {
+    "arabic": "ar", "chinese": "zh", "czech": "cs", "danish": "da", "dutch": "nl", "english": "en",
+    "finnish": "fi", "french": "fr", "german": "de", "greek": "el", "hebrew": "he", "hindi": "hi",
+    "hungarian": "hu", "indonesian": "id", "italian": "it", "japanese": "ja", "korean": "ko",
+    "norwegian": "no", "persian": "fa", "polish": "pl", "portuguese": "pt", "romanian": "ro",
+    "russian": "ru", "spanish": "es", "swedish": "sv", "thai": "th", "turkish": "tr", "ukrainian": "uk",
+    "urdu": "ur", "vietnamese": "vi",
+}  # fmt: skip
+_LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
+
+
+def language_code(hint: str | None) -> str | None:
+    """ISO 639-1 code for a source's language field: "en", "en-US", "fr_FR", "English", "Greek" → en/fr/el.
+
+    None when the hint is not recognised, so the text's own language is detected instead of guessed.
+    """
+    if not hint:
+        return None
+    value = str(hint).strip().lower()
+    if value in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[value]
+    match = _LANGUAGE_TAG.fullmatch(value)
+    return match.group(1) if match and len(match.group(1)) == 2 else None
+
+
 def text_key(text: str) -> str:
     """The text as it is compared for identity: whitespace and case folded."""
     return " ".join(text.casefold().split())
@@ -146,9 +171,8 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
         published, provenance, evidence = marker_date, DateProvenance.TEXT_MARKER, evidence_marker
 
     title = clean_text(document.title).strip() if document.title else None
-    language, confidence = (document.language.lower()[:2], 1.0) if document.language else detect_language(
-        f"{title or ''}\n{text}"
-    )
+    hinted = language_code(document.language)
+    language, confidence = (hinted, 1.0) if hinted else detect_language(f"{title or ''}\n{text}")
     key = text_key(text)
     return Article(
         id=_article_id(document, key),

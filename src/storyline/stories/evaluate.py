@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from storyline.model import Article, Document
+from storyline.normalize.clean import language_code
 
 __all__ = [
     "bcubed",
@@ -33,10 +34,6 @@ __all__ = [
     "place_articles",
 ]
 
-LANGUAGES = {
-    "arabic": "ar", "czech": "cs", "english": "en", "french": "fr", "greek": "el", "hebrew": "he",
-    "hindi": "hi", "german": "de", "spanish": "es",
-}  # fmt: skip
 Runner = Callable[[Sequence[Document]], dict[str, tuple[str, str]]]  # doc origin -> (event id, story id)
 
 
@@ -79,7 +76,7 @@ def load_cluster_documents(
     Handles both shapes in ``../shared/eval``: one cluster per line with ``docs``, or one doc per line
     with ``topic`` (WikiRef220).
     """
-    wanted = {LANGUAGES.get(x.lower(), x.lower()) for x in languages} if languages else None
+    wanted = {language_code(x) or x.lower() for x in languages} if languages else None
     rows: list[tuple[str, str, Document]] = []
     gold: dict[str, str] = {}
     with open(path, encoding="utf-8") as handle:
@@ -93,7 +90,7 @@ def load_cluster_documents(
             else:
                 cluster = record["cluster_id"]
             language = record.get("language")
-            lang = LANGUAGES.get(language.lower(), language.lower()[:2]) if language else None
+            lang = language_code(language)
             if wanted is not None and (lang or "en") not in wanted:
                 continue
             for doc in docs:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from storyline.model import Article, DateProvenance, Document
-from storyline.normalize.clean import clean
+from storyline.normalize.clean import clean, language_code
 
 Enricher = Callable[[list[Article]], None]  # fills sentences and dates of the articles in place
 
@@ -85,13 +85,8 @@ def read_clusters(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-_LANGS = {"english": "en", "french": "fr", "arabic": "ar", "czech": "cs", "hebrew": "he",
-          "hindi": "hi", "greek": "el"}
-
-
 def cluster_language(cluster: dict[str, Any]) -> str:
-    lang = str(cluster.get("language", "en")).lower()
-    return _LANGS.get(lang, lang)
+    return language_code(cluster.get("language")) or "en"
 
 
 def cluster_articles(cluster: dict[str, Any], enrich: Enricher) -> list[Article]:
