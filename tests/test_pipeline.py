@@ -100,3 +100,15 @@ def test_overlapped_enrichment_gives_the_same_result(tmp_path, wikinews_file):
                              [(d.resolved, d.start) for d in a.dates], a.embedding.tobytes(), a.problems)
                             for a in store.articles()])
     assert results[0] == results[1]
+
+
+def test_ingest_report_maps_every_origin_to_its_stored_article(tmp_path):
+    from storyline.model import Document
+
+    with Store(tmp_path / "s.db") as store:
+        pipeline = Pipeline(store)
+        first = pipeline.ingest_documents([Document(text="A blast in Kabul.", origin="a.txt")])
+        again = pipeline.ingest_documents([Document(text="a  blast in KABUL.", origin="copy.txt"),
+                                           Document(text="Talks in Doha.", origin="b.txt", source_id="b1")])
+    assert again.new == 1 and again.duplicate == 1
+    assert again.stored == {"copy.txt": first.stored["a.txt"], "b.txt": "b1"}

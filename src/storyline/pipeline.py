@@ -27,8 +27,7 @@ class IngestReport:
     new: int = 0
     duplicate: int = 0
     rejected: list[Rejection] = dataclasses.field(default_factory=list)
-    new_ids: list[str] = dataclasses.field(default_factory=list)
-    duplicate_ids: list[str] = dataclasses.field(default_factory=list)
+    stored: dict[str, str] = dataclasses.field(default_factory=dict)  # origin -> id of the stored article (new or earlier)
 
     @property
     def seen(self) -> int:
@@ -144,15 +143,15 @@ class Pipeline:
         for article in articles:
             if article.id in known_ids or article.content_hash in known_hashes:
                 report.duplicate += 1
-                report.duplicate_ids.append(article.id)
+                report.stored[article.origin] = article.id if article.id in known_ids else known_hashes[article.content_hash]
                 continue
             known_ids.add(article.id)
-            known_hashes.add(article.content_hash)
+            known_hashes[article.content_hash] = article.id
+            report.stored[article.origin] = article.id
             new.append(article)
         if new:
             self.store.add_articles(new, stage=INGESTED)
         report.new += len(new)
-        report.new_ids.extend(a.id for a in new)
 
     # --- normalize (restoration) + enrich -----------------------------------------------------
     @property
@@ -331,23 +330,13 @@ def track_documents(documents: Sequence[Document], config: PipelineConfig | None
     with tempfile.TemporaryDirectory(prefix="storyline-eval-") as tmp:
         with Store(db_path or Path(tmp) / "eval.db") as store:
             pipeline = Pipeline(store, config)
-            pipeline.ingest_documents(documents)
+            report = pipeline.ingest_documents(documents)
             pipeline.enrich()
             pipeline.place()
-            by_id: dict[str, Article] = {}
-            by_hash: dict[str, Article] = {}
-            for article in store.articles():
+            placed = {a.id: a for a in store.get_articles(sorted(set(report.stored.values())))}
+            for article in placed.values():
                 event = store.get_event(article.event_id) if article.event_id else None
                 story = store.get_story(article.story_id) if article.story_id else None
                 article.event_id = event.id if event else article.event_id
                 article.story_id = story.id if story else article.story_id
-                by_id[article.id] = article
-                by_hash[article.content_hash] = article
-    out: dict[str, Article] = {}
-    now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-    for document in documents:
-        probe = clean(document, now=now)
-        found = by_id.get(probe.id) or by_hash.get(probe.content_hash)
-        if found is not None:
-            out[document.origin] = found
-    return out
+    return {origin: placed[key] for origin, key in report.stored.items() if key in placed}

@@ -87,10 +87,10 @@ class Store:
             self._depth = 0
 
     # --- articles --------------------------------------------------------------------------
-    def known(self, ids: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], set[str]]:
-        """Which of these ids and content hashes the store already holds."""
+    def known(self, ids: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], dict[str, str]]:
+        """Which of these ids the store already holds, and the stored article id for each known content hash."""
         found_ids: set[str] = set()
-        found_hashes: set[str] = set()
+        by_hash: dict[str, str] = {}
         for chunk in range(0, len(ids), 500):
             part = list(ids[chunk : chunk + 500])
             q = ",".join("?" * len(part))
@@ -98,10 +98,11 @@ class Store:
         for chunk in range(0, len(hashes), 500):
             part = list(hashes[chunk : chunk + 500])
             q = ",".join("?" * len(part))
-            found_hashes.update(
-                r[0] for r in self.db.execute(f"SELECT content_hash FROM articles WHERE content_hash IN ({q})", part)
+            by_hash.update(
+                (r[0], r[1]) for r in self.db.execute(
+                    f"SELECT content_hash, id FROM articles WHERE content_hash IN ({q}) ORDER BY rowid DESC", part)
             )
-        return found_ids, found_hashes
+        return found_ids, by_hash
 
     def add_articles(self, articles: Iterable[Article], stage: int = INGESTED) -> int:
         cols = ",".join(ARTICLE_COLUMNS)
