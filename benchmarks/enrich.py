@@ -253,7 +253,7 @@ def end_to_end(docs, warm_docs, db: Path, config, Pipeline, Store, embed_threads
     done = 0
     while True:
         with io:
-            batch = store.pending(ENRICHED, limit=config.enrich_batch_size)
+            batch = store.get_articles(store.pending_ids(ENRICHED)[: config.enrich_batch_size])
         if not batch:
             break
         with run:

@@ -176,10 +176,12 @@ class Pipeline:
         A failing step records why on the article and the others still run: enrichment never fails ingest.
         """
         prepare_batch(batch, self.embedder)
+        self._extract_entities(batch)
+
+    def _extract_entities(self, batch: list[Article]) -> None:
         _guard_batch("entities", batch, self.entity_extractor.extract)
 
-    def _finish(self, batch: list[Article]) -> None:
-        _guard_batch("entities", batch, self.entity_extractor.extract)
+    def _save_enriched(self, batch: list[Article]) -> None:
         with self.store.transaction():
             self.store.update_articles(batch, stage=ENRICHED)
             self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
@@ -198,8 +200,8 @@ class Pipeline:
             return self._enrich_overlapped(batches, progress)
         for chunk in batches:
             batch = self.store.get_articles(chunk)
-            prepare_batch(batch, self.embedder)
-            self._finish(batch)
+            self.enrich_batch(batch)
+            self._save_enriched(batch)
             if progress:
                 progress(len(batch))
         return len(ids)
@@ -220,7 +222,8 @@ class Pipeline:
                 batch = ahead.result()
                 if index + 1 < len(batches):
                     ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[index + 1]))
-                self._finish(batch)
+                self._extract_entities(batch)
+                self._save_enriched(batch)
                 done += len(batch)
                 if progress:
                     progress(len(batch))

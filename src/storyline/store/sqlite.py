@@ -154,13 +154,6 @@ class Store:
         for row in self.db.execute(sql, (*params, -1 if limit is None else limit, offset)).fetchall():
             yield row_article(row)
 
-    def pending(self, below: int, limit: int | None = None) -> list[Article]:
-        """Articles that have not reached stage ``below`` yet, in the order they arrived."""
-        rows = self.db.execute(
-            "SELECT * FROM articles WHERE stage < ? ORDER BY rowid LIMIT ?", (below, -1 if limit is None else limit)
-        ).fetchall()
-        return [row_article(r) for r in rows]
-
     def date_anchor_and_weak(self, ids: Sequence[str]) -> tuple[str | None, list[Article]]:
         """Latest firmly dated publication among these articles, and those whose date is undated/inferred."""
         anchor: str | None = None
