@@ -11,12 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar,
+    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar, require_article,
 )
 from storyline.ingest import IngestOptions, parse_field_options
 from storyline.model import to_dict
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
-from storyline.store import default_db_path
 
 def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
     started = time.perf_counter()
@@ -104,10 +103,7 @@ def articles(
 def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One article: metadata, date and its provenance, language, text and what enrichment found."""
     with open_store(db) as store:
-        article = store.get_article(article_id)
-    if article is None:
-        errors.print(f"[red]no article {article_id!r} in {db or default_db_path()} (list ids with: storyline articles)[/red]")
-        raise typer.Exit(1)
+        article = require_article(store, article_id)
     data = to_dict(article, drop=("embedding", "fingerprint"))
     data["has_embedding"] = article.embedding is not None
     if as_json:

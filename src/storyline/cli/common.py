@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from storyline.model import Article
+from storyline.model import Article, Story
 from storyline.store import Store, default_db_path
 
 app = typer.Typer(
@@ -63,3 +63,19 @@ def progress_bar() -> Progress:
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=errors, transient=False,
     )
+
+
+def require_article(store: Store, article_id: str) -> Article:
+    """The article by id or unique prefix, or exit saying how to find one."""
+    article = store.get_article(article_id)
+    if article is None:
+        fail(f"no article {article_id!r} in {store.path} (list ids with: storyline articles)")
+    return article
+
+
+def require_story(store: Store, story_id: str) -> Story:
+    """The story by id or prefix (a merged id redirects), or exit saying how to find one."""
+    story = store.get_story(story_id)
+    if story is None:
+        fail(f"no story {story_id!r} in {store.path} (list them with: storyline stories)")
+    return story

@@ -11,7 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from storyline.cli.common import DbOption, JsonOption, app, article_summary, console, emit, fail, open_store
+from storyline.cli.common import (
+    DbOption, JsonOption, app, article_summary, console, emit, fail, open_store, require_article, require_story,
+)
 from storyline.model import Article, Event, Story, to_dict
 from storyline.store import Store, default_db_path
 
@@ -124,9 +126,7 @@ def stories(
 def story(story_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One story: its events and articles (a merged id redirects to the story it became part of)."""
     with open_store(db) as store:
-        found = store.get_story(story_id)
-        if found is None:
-            fail(f"no story {story_id!r} in {db or default_db_path()} (list them with: storyline stories)")
+        found = require_story(store, story_id)
         row = story_row(store, found)
         events = [event_row(e) for e in (store.get_event(i) for i in found.event_ids) if e]
         members = store.story_articles(found)
@@ -184,9 +184,7 @@ def similar_articles(store: Store, article: Article, limit: int, window_days: in
 def similar(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(10, "--limit"), as_json: bool = JsonOption) -> None:
     """Articles most similar to one (embedding cosine, within ±90 days of its date)."""
     with open_store(db) as store:
-        article = store.get_article(article_id)
-        if article is None:
-            fail(f"no article {article_id!r} (list ids with: storyline articles)")
+        article = require_article(store, article_id)
         if article.embedding is None:
             fail(f"article {article.id} is not enriched yet (run: storyline track or storyline enrich)")
         hits = similar_articles(store, article, limit)

@@ -8,21 +8,16 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from storyline.cli.common import DbOption, JsonOption, app, console, emit, errors, fail, open_store
+from storyline.cli.common import (
+    DbOption, JsonOption, app, console, emit, errors, fail, open_store, require_article, require_story,
+)
 from storyline.cli.evaluate import _exists, _show, eval_app
 from storyline.model import Article, Story, to_dict
-from storyline.store import Store, default_db_path
+from storyline.store import Store
 
 __all__ = ["story_title", "stories_report", "write_reports", "print_timeline"]
 
 DEFAULT_DATES = 10  # dates per timeline unless asked otherwise: the strongest, shown in date order
-
-
-def _story(store: Store, story_id: str) -> Story:
-    found = store.get_story(story_id)
-    if found is None:
-        fail(f"no story {story_id!r} in the store (list them with: storyline stories)")
-    return found
 
 
 def story_title(story: Story, articles: list[Article]) -> str:
@@ -66,7 +61,7 @@ def timeline(
     from storyline.tell import build_timeline
 
     with open_store(db) as store:
-        story = _story(store, story_id)
+        story = require_story(store, story_id)
         entries = build_timeline(store.story_articles(story), max_dates=dates or None, sentences_per_date=sentences)
     rows = [to_dict(e) for e in entries]
     if as_json:
@@ -90,7 +85,7 @@ def summary(
     from storyline.tell import summarize
 
     with open_store(db) as store:
-        story = _story(store, story_id)
+        story = require_story(store, story_id)
         picked = summarize(store.story_articles(story), max_words=words, query=query, reader_language=language)
     rows = [to_dict(s) for s in picked]
     if as_json:
@@ -106,9 +101,7 @@ def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Optio
     from storyline.tell import whats_new
 
     with open_store(db) as store:
-        article = store.get_article(article_id)
-        if article is None:
-            fail(f"no article {article_id!r} in {db or default_db_path()} (list ids with: storyline articles)")
+        article = require_article(store, article_id)
         if not article.story_id or (story := store.get_story(article.story_id)) is None:
             fail(f"article {article.id} is not placed in a story yet (run: storyline enrich)")
         members = store.story_articles(story)
