@@ -292,11 +292,7 @@ class Pipeline:
         in_batch = {a.id: a for a in batch}
         changed: list[Article] = []
         for story_id in sorted({a.story_id for a in batch if a.story_id}):
-            story = self.placer.story_record(story_id)
-            if story is None:
-                continue
-            events = [self.placer.event_record(e) for e in story.event_ids]
-            ids = [i for e in events if e is not None for i in e.article_ids]
+            ids = self.placer.story_article_ids(story_id)
             stored_anchor, stored_weak = self.store.date_anchor_and_weak([i for i in ids if i not in in_batch])
             members = stored_weak + [in_batch[i] for i in ids if i in in_batch]
             anchors = [m.published for m in members if m.published and m.published_provenance not in weak]

@@ -31,14 +31,15 @@ def _top_entities(counts: dict[str, int], n: int = 6) -> list[str]:
 def story_row(store: Store, story: Story) -> dict[str, Any]:
     events = [e for e in (store.get_event(i) for i in story.event_ids) if e]
     ids = [i for e in events for i in e.article_ids]
+    originals = store.originals(ids)
     return {
         "id": story.id,
         "title": story.title,
         "first_date": _iso(story.first_date),
         "last_date": _iso(story.last_date),
         "events": len(events),
-        "articles": store.originals(ids),
-        "near_duplicates": len(ids) - store.originals(ids),
+        "articles": originals,
+        "near_duplicates": len(ids) - originals,
         "entities": _top_entities(story.entity_counts),
     }
 

@@ -304,6 +304,24 @@ class StoryPlacer:
             record.story_id = self.resolve(record.story_id)
         return record
 
+    def story_article_ids(self, key: str) -> list[str]:
+        """The ids of a story's articles, without building its records (cheap enough for every batch)."""
+        key = self.resolve(key)
+        if key in self._stories:
+            event_ids = self._stories[key].members
+        elif key in self._frozen_stories:
+            event_ids = self._frozen_stories[key].event_ids
+        else:
+            return []
+        ids: list[str] = []
+        for event_id in event_ids:
+            event_id = self.resolve(event_id)
+            if event_id in self._events:
+                ids.extend(self._events[event_id].members)
+            elif event_id in self._frozen_events:
+                ids.extend(self._frozen_events[event_id].article_ids)
+        return ids
+
     def story_record(self, key: str) -> Story | None:
         key = self.resolve(key)
         if key in self._stories:
