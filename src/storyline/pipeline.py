@@ -16,7 +16,7 @@ from storyline.model import Article, DateProvenance, Document, Rejection
 from storyline.normalize.clean import clean
 from storyline.store import ENRICHED, INGESTED, PLACED, Store
 
-__all__ = ["IngestReport", "Pipeline", "PipelineConfig", "track_documents"]
+__all__ = ["IngestReport", "Pipeline", "PipelineConfig", "clean_item", "enrich_articles", "prepare_batch", "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -80,6 +80,25 @@ def prepare_batch(batch: list[Article], embedder) -> None:
 _WORKER_EMBEDDER = None
 
 
+def clean_item(item: Document | Rejection, now: dt.datetime) -> Article | Rejection:
+    """One ingested item as an Article, or the Rejection that says why not (never raises)."""
+    if isinstance(item, Rejection):
+        return item
+    try:
+        return clean(item, now=now)
+    except Exception as exc:  # a record we cannot clean must not stop the batch
+        return Rejection(item.origin, f"could not be cleaned: {exc}")
+
+
+def enrich_articles(batch: list[Article], embedder, extractor) -> None:
+    """All of enrichment for one batch: the per-article part, then entities through ``extractor``'s registry.
+
+    Shared by ``Pipeline.enrich_batch`` and the Spark job (``storyline.scale``), which runs it per partition.
+    """
+    prepare_batch(batch, embedder)
+    _guard_batch("entities", batch, extractor.extract)
+
+
 def _worker_init(embedder_name: str) -> None:
     global _WORKER_EMBEDDER
     from storyline.enrich.embed import get_embedder
@@ -125,13 +144,8 @@ class Pipeline:
         for batch in _batches(items, self.config.batch_size):
             fresh: list[Article] = []
             for item in batch:
-                if isinstance(item, Rejection):
-                    report.rejected.append(item)
-                    continue
-                try:
-                    fresh.append(clean(item, now=now))
-                except Exception as exc:  # a record we cannot clean must not stop the batch
-                    report.rejected.append(Rejection(item.origin, f"could not be cleaned: {exc}"))
+                cleaned = clean_item(item, now)
+                (report.rejected if isinstance(cleaned, Rejection) else fresh).append(cleaned)
             self._store_new(fresh, report)
             if progress:
                 progress(len(batch))
@@ -175,8 +189,7 @@ class Pipeline:
 
         A failing step records why on the article and the others still run: enrichment never fails ingest.
         """
-        prepare_batch(batch, self.embedder)
-        self._extract_entities(batch)
+        enrich_articles(batch, self.embedder, self.entity_extractor)
 
     def _extract_entities(self, batch: list[Article]) -> None:
         _guard_batch("entities", batch, self.entity_extractor.extract)

@@ -39,22 +39,38 @@ def pipeline_runner(documents):
     return {origin: (a.event_id, a.story_id) for origin, a in placed.items()}
 
 
+def spark_runner(documents):
+    """origin → (event id, story id), through the Spark batch job (``storyline batch run``) in local[2]."""
+    from storyline.scale.documents import run_documents
+
+    return run_documents(documents)
+
+
 @eval_app.command("stories")
 def eval_stories(
     file: Path = typer.Argument(..., help="JSONL, one gold cluster per line: {cluster_id, docs: [...]}."),
     level: str = typer.Option("event", "--level", help="event or story"),
     degrade: bool = typer.Option(False, "--degrade", help="Lowercase, strip punctuation and stamp ' date YYYY-MM-DD ' like seed 000/003."),
     languages: Optional[str] = typer.Option(None, "--languages", help="Comma-separated language filter, e.g. ar,en,fr."),
+    engine: str = typer.Option("embedded", "--engine", help="embedded (track on a temporary store) or spark (the batch job)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """BCubed precision/recall/F1 of Storyline's events (or stories) against gold clusters."""
     from storyline.stories.evaluate import evaluate_clusters
 
+    if engine not in ("embedded", "spark"):
+        fail(f"--engine must be embedded or spark, got {engine!r}", 2)
+    if engine == "spark":
+        from storyline.scale import spark_available
+
+        if (problem := spark_available()) is not None:
+            fail(problem, 2)
+
     _exists(file)
     if level not in ("event", "story"):
         fail(f"--level must be event or story, got {level!r}", 2)
     langs = [x.strip() for x in languages.split(",")] if languages else None
-    _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=pipeline_runner), as_json)
+    _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=spark_runner if engine == "spark" else pipeline_runner), as_json)
 
 
 @eval_app.command("pairs")

@@ -14,10 +14,11 @@ from typing import BinaryIO, Iterable, Iterator
 
 from storyline.ingest.decode import DecodeError, decode_bytes
 from storyline.ingest.fields import FieldMap, parse_field_options
-from storyline.ingest.formats import READERS, sniff_format
+from storyline.ingest.formats import READERS, record_to_document, sniff_format
 from storyline.model import Document, Rejection
 
-__all__ = ["IngestOptions", "read_sources", "FieldMap", "parse_field_options", "EXTENSIONS"]
+__all__ = ["IngestOptions", "read_sources", "read_file_bytes", "read_record", "walk_key", "is_skipped", "FieldMap",
+           "parse_field_options", "EXTENSIONS"]
 
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -115,6 +116,45 @@ def read_path(path: Path, options: IngestOptions) -> Iterator[Document | Rejecti
             yield data
             continue
         yield from _documents_from_bytes(data, str(file), fmt, options)
+
+
+def read_file_bytes(data: bytes, name: str, options: IngestOptions | None = None) -> Iterator[Document | Rejection]:
+    """One file's Documents from its bytes, as ``read_path`` reads that file (format from the name, .gz).
+
+    For callers that fetch the bytes themselves (the Spark job reads any path Spark can).
+    """
+    options = options or IngestOptions()
+    fmt, gz = _format_for(Path(name))
+    if fmt is None and options.format is None:
+        yield Rejection(name, f"unknown extension {Path(name).suffix or '(none)'!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
+        return
+    if gz:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            yield Rejection(name, f"broken gzip file: {exc}")
+            return
+    if len(data) > options.max_bytes:
+        yield Rejection(name, f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
+        return
+    yield from _documents_from_bytes(data, name, fmt, options)
+
+
+def read_record(record: object, origin: str, options: IngestOptions | None = None) -> Document | Rejection:
+    """One already-parsed record (a JSON object, a Parquet row as a dict) as a Document, by the field map."""
+    return record_to_document(record, origin, (options or IngestOptions()).fields)
+
+
+def walk_key(relative: str) -> tuple[tuple[int, str], ...]:
+    """Sort key that puts file paths (relative to a folder) in the order ``read_path`` walks them:
+    a folder's files (sorted) before its subfolders (sorted, each recursively)."""
+    parts = relative.strip("/").split("/")
+    return tuple((1, p) for p in parts[:-1]) + ((0, parts[-1]),)
+
+
+def is_skipped(name: str) -> bool:
+    """Files ``read_path`` leaves out of a folder walk (hidden files, licences, read-mes)."""
+    return name.startswith(".") or name in _SKIP_NAMES
 
 
 def read_stdin(options: IngestOptions, stream: BinaryIO | None = None) -> Iterator[Document | Rejection]:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping
 from storyline.ingest.fields import FieldMap
 from storyline.model import DateProvenance, Document, Rejection
 
-__all__ = ["READERS", "read_txt", "read_html", "read_json", "read_jsonl", "read_csv", "read_feed", "sniff_format"]
+__all__ = ["READERS", "record_to_document", "read_txt", "read_html", "read_json", "read_jsonl", "read_csv", "read_feed", "sniff_format"]
 
 Item = Document | Rejection
 Reader = Callable[[str, str, FieldMap], Iterator[Item]]
@@ -70,7 +70,7 @@ def read_html(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     )
 
 
-def _record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
+def record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
     if not isinstance(record, Mapping):
         return Rejection(origin, f"expected a JSON object, got {type(record).__name__}")
     text = fields.pick(record, "text")
@@ -108,7 +108,7 @@ def read_json(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
                 break
     records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, 1):
-        yield _record_to_document(record, f"{origin}[{number}]" if len(records) > 1 else origin, fields)
+        yield record_to_document(record, f"{origin}[{number}]" if len(records) > 1 else origin, fields)
 
 
 def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
@@ -121,7 +121,7 @@ def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield Rejection(where, f"malformed JSON line (column {exc.colno}: {exc.msg})")
             continue
-        yield _record_to_document(record, where, fields)
+        yield record_to_document(record, where, fields)
 
 
 def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
@@ -141,7 +141,7 @@ def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
             if None in row:  # more cells than header names
                 yield Rejection(where, f"CSV row has {len(reader.fieldnames) + len(row[None])} cells, header has {len(reader.fieldnames)}")
                 continue
-            yield _record_to_document(row, where, fields)
+            yield record_to_document(row, where, fields)
     except csv.Error as exc:
         yield Rejection(f"{origin}:{reader.line_num}", f"malformed CSV: {exc}")
 

@@ -1,0 +1,76 @@
+"""``storyline batch run|import``: the Spark batch path (``storyline.scale``) from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from storyline.cli.common import DbOption, JsonOption, app, console, fail, open_store
+
+batch_app = typer.Typer(no_args_is_help=True, help="Run the pipeline on Apache Spark over an archive; import the results.")
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("run")
+def batch_run(
+    input: str = typer.Argument(..., help="Files or a folder (any format `ingest` reads), or a Parquet table; any path Spark reads."),
+    output: str = typer.Argument(..., help="Folder for the Parquet results (overwritten whole: re-running is safe)."),
+    master: str = typer.Option("local[2]", "--master", help="Spark master: local[N], spark://host:7077, yarn …"),
+    partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
+    window_days: int = typer.Option(365, "--window-days", min=1, help="Story formation time window (windows are placed in parallel)."),
+    context_days: Optional[int] = typer.Option(None, "--context-days", min=1, help="How far back a window restores earlier windows' events (default: all; 400 bounds the cost on long archives)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="files or parquet (default: parquet when INPUT ends in .parquet)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """ingest → normalize → enrich → stories on Spark, the same stage code as `track`; results as Parquet."""
+    from storyline.scale import spark_available
+
+    problem = spark_available()
+    if problem:
+        fail(problem, 2)
+    if input_format not in (None, "files", "parquet"):
+        fail(f"--input-format must be files or parquet, got {input_format!r}", 2)
+    from storyline.scale.job import BatchConfig, run_batch, session
+
+    spark = session(master, partitions)
+    try:
+        result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days, context_days=context_days,
+                                                             input_format=input_format))
+    finally:
+        spark.stop()
+    if as_json:
+        print(json.dumps({"counts": result.counts, "seconds": result.seconds}))
+        return
+    c = result.counts
+    console.print(f"{c['articles']} articles ({c['duplicates']} re-posts dropped, {c['rejected']} records rejected"
+                  f"{': ' + ', '.join(f'{k} {v}' for k, v in c['rejected_reasons'].items()) if c['rejected'] else ''}) → "
+                  f"{c['events']} events, {c['stories']} stories in {c['windows']} windows; written to {output}")
+    if c["rejected"]:
+        console.print(f"rejected records and why: {output}/rejects (Parquet)")
+
+
+@batch_app.command("import")
+def batch_import(
+    output: Path = typer.Argument(..., help="The OUTPUT folder of a finished `storyline batch run`."),
+    db: Optional[Path] = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Load a batch run's articles, events, stories and names into the store; every command then works on them."""
+    from storyline.scale.importer import import_output
+
+    if not output.is_dir():
+        fail(f"{output} is not a folder (give the OUTPUT of `storyline batch run`)", 2)
+    store = open_store(db)
+    try:
+        result = import_output(output, store)
+    except FileNotFoundError as exc:
+        fail(str(exc), 1)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(result))
+    else:
+        console.print(f"imported {result['articles']} articles ({result['already_stored']} already stored) into {store.path}")

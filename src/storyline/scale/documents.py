@@ -1,0 +1,69 @@
+"""Documents in memory through the batch job, and batch results compared with ``track``'s.
+
+``run_documents`` is what ``storyline eval stories --engine spark`` runs: the documents are written as
+JSON lines in their given order (so input order is arrival order, as for ``track_documents``), the job
+runs on them, and each document is mapped to its placed article, re-posts to the article they repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from storyline.model import Document
+
+__all__ = ["agreement", "run_documents", "write_jsonl"]
+
+
+def write_jsonl(documents: Sequence[Document], path: Path) -> None:
+    """One JSON object per document, with the field names ``ingest`` reads by default."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for d in documents:
+            record = {"id": d.source_id, "title": d.title, "text": d.text, "published": d.published,
+                      "source": d.source, "url": d.url, "language": d.language, "author": d.author}
+            handle.write(json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False) + "\n")
+
+
+def run_documents(documents: Sequence[Document], master: str = "local[2]", partitions: int = 2,
+                  window_days: int = 365, spark=None) -> dict[str, tuple[str, str]]:
+    """origin → (event id, story id) of every document, through the Spark batch job."""
+    import pyarrow.parquet as pq
+
+    from storyline.normalize.clean import clean
+    from storyline.scale.job import BatchConfig, run_batch, session
+
+    with tempfile.TemporaryDirectory(prefix="storyline-batch-") as tmp:
+        source = Path(tmp) / "documents.jsonl"
+        write_jsonl(documents, source)
+        own = spark is None
+        spark = spark or session(master, partitions)
+        try:
+            run_batch(spark, str(source), str(Path(tmp) / "out"), BatchConfig(partitions=partitions, window_days=window_days))
+        finally:
+            if own:
+                spark.stop()
+        rows = pq.read_table(Path(tmp) / "out" / "articles", columns=["id", "content_hash", "origin", "event_id", "story_id"]).to_pylist()
+    by_origin = {r["origin"]: r for r in rows}
+    by_id = {r["id"]: r for r in rows}
+    by_hash = {r["content_hash"]: r for r in rows}
+    now = dt.datetime.now(dt.timezone.utc)
+    out: dict[str, tuple[str, str]] = {}
+    for number, document in enumerate(documents, 1):
+        row = by_origin.get(f"{source}:{number}")
+        if row is None:  # a re-post: the stored article with the same id or text, as the store answers
+            cleaned = clean(document, now=now)
+            row = by_id.get(cleaned.id) or by_hash.get(cleaned.content_hash)
+        if row is not None and row["event_id"]:
+            out[document.origin] = (row["event_id"], row["story_id"])
+    return out
+
+
+def agreement(reference: dict[str, str], other: dict[str, str]) -> dict[str, float]:
+    """BCubed precision/recall/F1 of ``other``'s partition against ``reference``'s (same keys)."""
+    from storyline.stories.evaluate import bcubed
+
+    p, r, f = bcubed(other, reference)
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}

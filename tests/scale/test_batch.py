@@ -1,0 +1,143 @@
+"""The Spark batch job in local[2] against ``track`` on the same input (one Spark session for the module).
+
+Skipped, saying why, when the Spark extra or Java is missing (``make test`` installs the extra; ``.ci/run``
+installs Java).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from storyline.scale import spark_available
+
+missing = spark_available()
+pytestmark = pytest.mark.skipif(missing is not None, reason=f"Spark tests need the spark extra and Java: {missing}")
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+WIKINEWS = EXAMPLES / "wikinews" / "wikinews_en.jsonl"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from storyline.scale.job import session
+
+    spark = session("local[2]", 2, app="storyline-tests")
+    yield spark
+    spark.stop()
+
+
+def _partitions(store) -> tuple[dict[str, str], dict[str, str]]:
+    events, stories = {}, {}
+    for article in store.articles():
+        events[article.id] = article.event_id and store.get_event(article.event_id).id
+        stories[article.id] = article.story_id and store.get_story(article.story_id).id
+    return events, stories
+
+
+def _track(paths: list[Path], db: Path):
+    from storyline.pipeline import Pipeline
+    from storyline.store import Store
+
+    store = Store(db)
+    report = Pipeline(store).track([str(p) for p in paths])
+    return store, report
+
+
+def _batch(spark, source: Path, out: Path, db: Path, **config):
+    from storyline.scale.importer import import_output
+    from storyline.scale.job import BatchConfig, run_batch
+    from storyline.store import Store
+
+    result = run_batch(spark, str(source), str(out), BatchConfig(**config))
+    store = Store(db)
+    import_output(out, store)
+    return result, store
+
+
+def _agreement(track_store, batch_store) -> dict[str, dict[str, float]]:
+    from storyline.scale.documents import agreement
+
+    (te, ts), (be, bs) = _partitions(track_store), _partitions(batch_store)
+    assert te.keys() == be.keys()
+    return {"events": agreement(te, be), "stories": agreement(ts, bs)}
+
+
+def test_parquet_input_with_bad_rows_is_cleaned_and_rejected_row_by_row(spark, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from storyline.scale.job import BatchConfig, run_batch
+
+    rows = [json.loads(line) for line in WIKINEWS.read_text().splitlines()[:4]]
+    rows += [{**rows[0], "id": "empty", "text": "   "}, {**rows[1], "id": "repost"}]  # no text; same text again
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "in.parquet")
+    result = run_batch(spark, str(tmp_path / "in.parquet"), str(tmp_path / "out"), BatchConfig())
+    assert result.counts["rejected"] == 1 and result.counts["duplicates"] == 1 and result.counts["articles"] == 4
+    rejects = pq.read_table(tmp_path / "out" / "rejects").to_pylist()
+    assert len(rejects) == 1 and "no text field" in rejects[0]["reason"]
+    articles = pq.read_table(tmp_path / "out" / "articles").to_pylist()
+    assert sorted(a["id"] for a in articles) == sorted({a["id"] for a in articles}) and all(a["event_id"] for a in articles)
+
+
+@pytest.mark.slow
+def test_examples_give_the_same_events_as_track_and_nearly_the_same_stories(spark, tmp_path):
+    track, _ = _track([EXAMPLES], tmp_path / "track.db")
+    result, batch = _batch(spark, EXAMPLES, tmp_path / "out", tmp_path / "batch.db")
+    scores = _agreement(track, batch)
+    print("examples", result.counts, scores)
+    assert result.counts["articles"] == 102 and result.counts["rejected"] == 0
+    assert scores["events"]["f1"] == 1.0
+    # measured 0.984: two Abu Ghraib stories (2005-2007) split their 10 articles differently (see README)
+    assert scores["stories"]["f1"] >= 0.98
+    from typer.testing import CliRunner
+
+    from storyline.cli import app
+
+    shown = CliRunner().invoke(app, ["stories", "--json", "--db", str(tmp_path / "batch.db")])
+    assert shown.exit_code == 0 and len(shown.output.splitlines()) == result.counts["stories"]
+
+
+@pytest.mark.slow
+def test_generated_archive_with_bad_input_matches_track_and_a_killed_run_reruns_without_duplicates(spark, tmp_path):
+    from storyline.scale.synthetic import write_corpus
+
+    source = tmp_path / "in"
+    source.mkdir()
+    n = write_corpus(WIKINEWS, source / "articles.jsonl", copies=3)  # 300 articles over ~11 years
+    with open(source / "articles.jsonl", "a") as handle:
+        handle.write('{"id": "broken", "text": "no closing brace"\n')
+        handle.write(json.dumps({"id": "blank", "text": ""}) + "\n")
+    (source / "latin1.txt").write_bytes(b"\xff\xfe\x00\x00\x81\x00binary\x00\x00\x00")
+    (source / "bad.jsonl.gz").write_bytes(gzip.compress(b"x")[:8])
+    track, report = _track([source], tmp_path / "track.db")
+    out = tmp_path / "out"
+    result, batch = _batch(spark, source, out, tmp_path / "batch.db")
+    scores = _agreement(track, batch)
+    print("generated", result.counts, scores)
+    assert result.counts["articles"] == n
+    assert result.counts["rejected"] == len(report.rejected) >= 3  # malformed line, no text, broken gzip (+ binary)
+    assert result.counts["rejected_reasons"] == dict(report.reasons())
+    assert scores["events"]["f1"] >= 0.98 and scores["stories"]["f1"] >= 0.98
+
+    # a killed run: summary gone, a stale part file left in a dataset; the re-run replaces it all
+    from storyline.scale.importer import read_summary
+
+    shutil.rmtree(out / "summary")
+    part = next((out / "articles").glob("part-*.parquet"))
+    shutil.copy(part, part.with_name("part-99999-stale.parquet"))
+    with pytest.raises(FileNotFoundError, match="did not finish"):
+        read_summary(out)
+    again, rebatch = _batch(spark, source, out, tmp_path / "again.db")
+    assert again.counts["enrichment"] == "reused"
+    import pyarrow.parquet as pq
+
+    ids = [r["id"] for r in pq.read_table(out / "articles", columns=["id"]).to_pylist()]
+    assert len(ids) == len(set(ids)) == n
+    assert _partitions(rebatch) == _partitions(batch)
