@@ -132,7 +132,7 @@ def read_file_bytes(data: bytes, name: str, options: IngestOptions | None = None
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
-            yield Rejection(name, f"broken gzip file: {exc}")
+            yield Rejection(name, f"cannot read: {exc}")
             return
     if len(data) > options.max_bytes:
         yield Rejection(name, f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
