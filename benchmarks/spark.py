@@ -79,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="storyline-spark-bench-") as tmp:
         source = Path(tmp) / "in"
         source.mkdir()
-        n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies)
+        n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies, dateline=True)
         runs = []
         for workers in (int(w) for w in args.workers.split(",")):
             r = run(source, Path(tmp) / f"out{workers}", workers, args.window_days)

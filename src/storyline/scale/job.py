@@ -77,6 +77,7 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
         .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # partitions decide names: keep them
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", "2g"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -317,8 +318,13 @@ def _second_pass(windowed, context, names_b):
         placed = stages.place_window(window, _sorted_articles(frame, names_b.value), events, stories, names=names_b.value)
         rows = [(window, "assign", a[0], None, stages.dumps(a)) for a in placed.assignments]
         meta = (placed.restored, placed.own)
-        rows += [(window, "event", e.id, None, stages.dumps((e, e.id in meta[0], meta[1].get(e.id, [])))) for e in placed.events]
-        rows += [(window, "story", s.id, None, stages.dumps((s, s.id in meta[0], []))) for s in placed.stories]
+        # restored records this window did not touch are left out: they are earlier windows' business,
+        # and sending every window the whole context back would grow with windows x history
+        events = [e for e in placed.events if e.id not in meta[0] or meta[1].get(e.id) or e.merged_into]
+        touched = {e.story_id for e in events}
+        stories = [s for s in placed.stories if s.id not in meta[0] or s.id in touched or s.merged_into]
+        rows += [(window, "event", e.id, None, stages.dumps((e, e.id in meta[0], meta[1].get(e.id, [])))) for e in events]
+        rows += [(window, "story", s.id, None, stages.dumps((s, s.id in meta[0], []))) for s in stories]
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
     return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, _records_schema())

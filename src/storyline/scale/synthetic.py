@@ -15,7 +15,9 @@ from typing import Iterator
 __all__ = ["variants", "write_corpus"]
 
 
-def variants(source: Path, copies: int, shift_days: int = 1200) -> Iterator[dict]:
+def variants(source: Path, copies: int, shift_days: int = 1200, dateline: bool = False) -> Iterator[dict]:
+    """``dateline``: each variant's text opens with its own date (otherwise variants of a short article,
+    which has few paragraphs to leave out, repeat each other's text and are dropped as re-posts)."""
     rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
     for v in range(copies):
         for row in rows:
@@ -26,14 +28,16 @@ def variants(source: Path, copies: int, shift_days: int = 1200) -> Iterator[dict
             published = row.get("published")
             if published:
                 published = (dt.date.fromisoformat(published) + dt.timedelta(days=v * shift_days)).isoformat()
+            if dateline and published:
+                paragraphs = [f"{published.replace('-', '/')} {row.get('title') or ''}".strip(), *paragraphs[1:]]
             yield {**row, "id": f"{row['id']}-v{v}", "published": published, "text": "\n\n".join(paragraphs)}
 
 
-def write_corpus(source: Path, target: Path, copies: int, shift_days: int = 1200) -> int:
+def write_corpus(source: Path, target: Path, copies: int, shift_days: int = 1200, dateline: bool = False) -> int:
     """Write ``copies`` variant rounds of ``source`` (JSONL) to ``target``; returns the number of rows."""
     n = 0
     with open(target, "w", encoding="utf-8") as handle:
-        for row in variants(source, copies, shift_days):
+        for row in variants(source, copies, shift_days, dateline):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
     return n
