@@ -387,7 +387,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     resolved = resolution.mapping
     events, stories = _final_records(placements, resolution)
     counts.update(windows=len(windows), events=len(events), stories=len(stories),
-                  cross_window_links=sum(1 for w, p in placements.items() for e in p.events
+                  cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                          if e.id in p.restored and p.own.get(e.id)))
     lap("resolve")
 
