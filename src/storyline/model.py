@@ -193,6 +193,7 @@ class Article:
     # --- enrich ---
     entities: list[EntityMention] = dataclasses.field(default_factory=list)
     dates: list[DateMention] = dataclasses.field(default_factory=list)
+    places: dict[str, int] = dataclasses.field(default_factory=dict)  # place id ("geo:EG") -> mentions, any language
     embedding: np.ndarray | None = None  # float32, L2-normalised
     fingerprint: np.ndarray | None = None  # MinHash hash values (uint64)
     models: dict[str, str] = dataclasses.field(default_factory=dict)  # stage -> model that ran

@@ -53,6 +53,7 @@ def enrichment_json(article: Article) -> str:
             "restoration": to_dict(article.restoration),
             "entities": [to_dict(e) for e in article.entities],
             "dates": [to_dict(d) for d in article.dates],
+            "places": article.places,
             "models": article.models,
             "problems": article.problems,
         },
@@ -84,6 +85,7 @@ def _fill_enrichment(article: Article, raw: str | None) -> None:
     article.dates = [
         DateMention(**{**d, "granularity": Granularity(d["granularity"])}) for d in data.get("dates", [])
     ]
+    article.places = data.get("places", {})
     article.models = data.get("models", {})
     article.problems = data.get("problems", [])
 

@@ -245,6 +245,13 @@ class Store:
                 [(k.article_id, k.event_id, k.score, json.dumps(k.parts)) for k in links],
             )
 
+    def reassign(self, moved: dict[str, tuple[str, str]]) -> None:
+        """Point already placed articles at the event and story a split moved them to."""
+        rows = [(event, story, article) for article, (event, story) in sorted(moved.items())]
+        with self.transaction():
+            self.db.executemany("UPDATE articles SET event_id = ?, story_id = ? WHERE id = ?", rows)
+            self.db.executemany("UPDATE links SET event_id = ? WHERE article_id = ?", [(e, a) for e, _, a in rows])
+
     def mark_merged(self, redirects: dict[str, str]) -> None:
         """Record that these events/stories merged into others; their ids keep resolving (redirects)."""
         rows = sorted(redirects.items())

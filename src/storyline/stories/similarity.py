@@ -30,7 +30,6 @@ __all__ = [
     "DocFreq",
     "Profile",
     "features",
-    "weighted_cosine",
     "day_gap",
     "pair_parts",
     "pair_similarity",
@@ -65,9 +64,10 @@ class Features:
     cache: dict = dataclasses.field(default_factory=dict)  # view -> (docs seen, weights, norm)
 
     def weighted(self, view: str, df: DocFreq) -> tuple[dict[str, float], float]:
+        """TF-IDF of a view (``core:<view>``: linear counts, see ``core_tfidf``), cached per IDF state."""
         hit = self.cache.get(view)
         if hit is None or hit[0] != df.docs:
-            hit = self.cache[view] = (df.docs, *tfidf(getattr(self, view), df))
+            hit = self.cache[view] = (df.docs, *_weigh(self, view, df))
         return hit[1], hit[2]
 
 
@@ -116,6 +116,8 @@ def features(article: Article) -> Features:
     body = _DATE_MARKER.sub(" ", article.display_text)
     title = article.title or ""
     words, anchors = _views(f"{title}\n{title}\n{body}")
+    for place, count in article.places.items():  # gazetteer ids meet across languages and scripts
+        anchors["^" + place] += count
     language = (article.language or "").lower()[:2] or None
     usable = language is None or language in EMBEDDING_LANGUAGES
     return Features(
@@ -149,6 +151,27 @@ def tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], fl
     return weights, math.sqrt(sum(w * w for w in weights.values()))
 
 
+def core_tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], float]:
+    """Linear counts times the current IDF: a cluster's core (what most members carry) dominates.
+
+    Log-scaled counts (``tfidf``) flatten a story's core into its periphery; for story links the core
+    is what must match, so what one chained-in event brought stays small.
+    """
+    weights = {t: v * df.idf(t) for t, v in terms.items() if v > 0}
+    return weights, math.sqrt(sum(w * w for w in weights.values()))
+
+
+def _weigh(item: "Features | Profile", view: str, df: DocFreq) -> tuple[dict[str, float], float]:
+    if view.startswith("core:"):
+        return core_tfidf(getattr(item, view[5:]), df)
+    return tfidf(getattr(item, view), df)
+
+
+def core_cosine(a: "Features | Profile", b: "Features | Profile", view: str, df: DocFreq) -> float:
+    """Cosine of two items' ``view`` weighted by linear counts (cached on each item)."""
+    return _cosine(a.weighted("core:" + view, df), b.weighted("core:" + view, df))
+
+
 def _cosine(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]) -> float:
     (wa, na), (wb, nb) = a, b
     if not na or not nb:
@@ -157,10 +180,6 @@ def _cosine(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]
         wa, wb = wb, wa
     return sum(w * wb.get(t, 0.0) for t, w in wa.items()) / (na * nb)
 
-
-def weighted_cosine(a: Mapping[str, float], b: Mapping[str, float], df: DocFreq) -> float:
-    """TF-IDF cosine with log-scaled term frequencies and the current IDF."""
-    return _cosine(tfidf(a, df), tfidf(b, df))
 
 
 def day_gap(date: dt.date | None, first: dt.date | None, last: dt.date | None) -> float:
@@ -195,7 +214,7 @@ class Profile:
         """TF-IDF of a view, recomputed when the profile changed or the IDF drifted (10 % more docs)."""
         hit = self.cache.get(view)
         if hit is None or hit[0] != self.version or df.docs > 1.1 * hit[1] + 5:
-            hit = self.cache[view] = (self.version, df.docs, *tfidf(getattr(self, view), df))
+            hit = self.cache[view] = (self.version, df.docs, *_weigh(self, view, df))
         return hit[2], hit[3]
 
     @property
@@ -219,6 +238,27 @@ class Profile:
         if f.date is not None:
             self.first = f.date if self.first is None else min(self.first, f.date)
             self.last = f.date if self.last is None else max(self.last, f.date)
+
+    def without(self, f: Features) -> "Profile":
+        """A copy with one member taken out (for leave-one-out scoring and moves).
+
+        Approximate where pruning already dropped a term of ``f``; dates keep their span.
+        """
+        out = Profile(size=max(0, self.size - 1), first=self.first, last=self.last, version=0)
+        if self.embedding_sum is not None:
+            out.embedding_sum = self.embedding_sum - f.embedding if f.embedding is not None else self.embedding_sum.copy()
+        for name in ("words", "anchors", "entities"):
+            mine: Counter[str] = getattr(self, name).copy()
+            theirs: Counter[str] = getattr(f, name)
+            for term, count in theirs.items():
+                if term in mine:
+                    left = mine[term] - count
+                    if left > 0:
+                        mine[term] = left
+                    else:
+                        del mine[term]
+            setattr(out, name, mine)
+        return out
 
     def absorb(self, other: "Profile", cap: int = 400) -> None:
         if other.embedding_sum is not None:
