@@ -224,6 +224,8 @@ class Event:
     merged_into: str | None = None
     # running term profile (prefix "w:" folded words, "a:" numbers/skeletons) so placement can resume
     terms: dict[str, float] = dataclasses.field(default_factory=dict)
+    size: int = 0  # members the running profile was built from (placement resumes from it exactly)
+    embedding_sum: np.ndarray | None = None  # the running, unnormalised sum behind ``centroid``
 
 
 @dataclasses.dataclass(slots=True)
@@ -239,6 +241,8 @@ class Story:
     title: str | None = None
     merged_into: str | None = None
     terms: dict[str, float] = dataclasses.field(default_factory=dict)  # as ``Event.terms``
+    size: int = 0  # as ``Event.size``
+    embedding_sum: np.ndarray | None = None  # as ``Event.embedding_sum``
 
 
 @dataclasses.dataclass(slots=True)

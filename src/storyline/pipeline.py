@@ -242,11 +242,20 @@ class Pipeline:
         if self._placer is None:
             from storyline.stories.placement import StoryPlacer
 
-            self._placer = StoryPlacer.restore(
+            placer = StoryPlacer.restore(
                 self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects(),
-                config=self.config.placement,
+                config=self.config.placement, doc_freq=self.store.doc_freq(),
             )
+            members = self.store.placement_order(placer.live_members())
+            placer.remember(self._articles_in_order(members))
+            self._placer = placer
         return self._placer
+
+    def _articles_in_order(self, ids: list[str]) -> Iterator[Article]:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            by_id = {a.id: a for a in self.store.get_articles(chunk)}
+            yield from (by_id[k] for k in chunk if k in by_id)
 
     @property
     def duplicates(self):
@@ -284,6 +293,7 @@ class Pipeline:
                 self.store.update_articles(settled, stage=PLACED)
                 self.store.save_links(links)
                 self.store.reassign(moved)
+                self.store.save_doc_freq(*self.placer.doc_freq_changes())
                 events, stories = self.placer.changes()
                 self.store.save_events(events)
                 self.store.save_stories(stories)

@@ -71,7 +71,6 @@ class PlacementConfig:
     refine_members: int = 16  # refine() reconsiders this many first members of each touched event
     exemplars: int = 20_000  # member features kept for splitting events (~20 KB each); older members cannot split  # a story is judged against (at most) this many of its largest events
     profile_terms: int = 400
-    expire_every: int = 256  # articles between expiry sweeps of the candidate indexes
 
 
 @dataclasses.dataclass(slots=True)

@@ -133,8 +133,6 @@ class StoryPlacer:
         self._changed_events.add(event.id)
         self._changed_stories.add(story.id)
         self._placed += 1
-        if self._placed % cfg.expire_every == 0:
-            self._expire()
         return Link(article_id=article.id, event_id=event.id, score=round(float(best_score), 4),
                     parts={k: round(float(v), 4) for k, v in (best_parts or {}).items() if v is not None})
 
@@ -231,7 +229,24 @@ class StoryPlacer:
         """Place articles in order, then reconsider what they touched (``refine``): what a pipeline batch does."""
         links = [self.place(a) for a in articles]
         self.refine()
+        self._expire()
         return links
+
+    def doc_freq_changes(self) -> tuple[int, dict[str, int], tuple[int, dict[str, int]] | None]:
+        """What the online document frequencies gained since the last call (a store keeps them to resume)."""
+        return self._df.take_changes()
+
+    def live_members(self) -> list[str]:
+        """Articles of the events still open: those whose features a resumed placer must recompute."""
+        return [m for c in self._events.values() for m in c.members]
+
+    def remember(self, articles: Iterable[Article]) -> None:
+        """Give a restored placer the member exemplars it had (articles in the order they were placed)."""
+        event_of = {m: k for k, c in self._events.items() for m in c.members}
+        for article in articles:
+            if article.id in event_of:
+                self._remember(article.id, features(article))
+                self._event_of[article.id] = event_of[article.id]
 
     # ------------------------------------------------------------------ refining
     def refine(self) -> int:
@@ -465,9 +480,15 @@ class StoryPlacer:
 
     @staticmethod
     def _order(a: Cluster, b: Cluster, clusters: dict[str, Cluster]) -> tuple[Cluster, Cluster]:
-        """The older cluster (first created) keeps its id, so the ids users saw first survive."""
-        order = {key: i for i, key in enumerate(clusters)}
-        return (a, b) if order[a.id] < order[b.id] else (b, a)
+        """The older cluster (earliest first date, then id) keeps its id, so the ids users saw first survive.
+
+        A function of the clusters alone, not of the order they were created in, so a placer restored
+        from the store merges exactly as the one that wrote it would have.
+        """
+        def age(c: Cluster) -> tuple:
+            return (c.profile.first is None, c.profile.first or dt.date.min, c.id)
+
+        return (a, b) if age(a) <= age(b) else (b, a)
 
     def _absorb(self, keep: Cluster, gone: Cluster, clusters: dict[str, Cluster], index) -> None:
         keep.profile.absorb(gone.profile, self.config.profile_terms)
@@ -517,12 +538,13 @@ class StoryPlacer:
         p = c.profile
         return Event(id=c.id, story_id=self.resolve(c.parent) if c.parent else None, article_ids=list(c.members),
                      first_date=p.first, last_date=p.last, centroid=p.centroid, entity_counts=dict(p.entities),
-                     title=c.title, terms=self._terms(p))  # fmt: skip
+                     title=c.title, terms=self._terms(p), size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
 
     def _story_record(self, c: Cluster) -> Story:
         p = c.profile
         return Story(id=c.id, event_ids=[self.resolve(e) for e in c.members], first_date=p.first, last_date=p.last,
-                     centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p))  # fmt: skip
+                     centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p),
+                     size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
 
     def events(self) -> list[Event]:
         """Every event, and a member-less record per merged-away id whose ``merged_into`` says where it went.
@@ -599,9 +621,17 @@ class StoryPlacer:
     def restore(
         cls, events: Iterable[Event], stories: Iterable[Story], redirects: dict[str, str],
         config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
+        doc_freq: tuple[int, dict[str, int], int, dict[str, int]] | None = None,
     ) -> "StoryPlacer":  # fmt: skip
-        """Rebuild the working set from stored records (merged ones only as redirects)."""
+        """Rebuild the working set from stored records (merged ones only as redirects).
+
+        With ``doc_freq`` (what ``doc_freq_changes`` reported, as the store accumulated it) the document
+        frequencies are exact; without it (stores from before schema v2) they are estimated from the
+        profiles. Member exemplars are given afterwards with ``remember``.
+        """
         placer = cls(config, index_factory)
+        if doc_freq is not None and doc_freq[0]:
+            placer._df = DocFreq.restore(*doc_freq)
         events, stories = list(events), list(stories)
         placer._redirects = {r.id: r.merged_into for r in (*events, *stories) if r.merged_into}
         placer._redirects.update(redirects)
@@ -613,7 +643,7 @@ class StoryPlacer:
             parent = getattr(record, "story_id", None)
             cluster = Cluster(id=record.id, profile=p, members=list(members), parent=parent, title=record.title)
             clusters[record.id] = cluster
-            if isinstance(record, Event):  # rebuild document frequencies, one document per article
+            if isinstance(record, Event) and not (doc_freq and doc_freq[0]):  # estimate: one document per article
                 terms = list(p.words) + list(p.anchors) + list(p.entities)
                 for _ in range(max(1, len(members))):
                     placer._df.add(terms)
@@ -652,8 +682,10 @@ def _bisect(feats: list[Features], df: DocFreq) -> tuple[list[int], list[int]] |
 
 
 def _profile_of(record: Event | Story, size: int) -> Profile:
-    p = Profile(size=max(1, size), first=record.first_date, last=record.last_date)
-    if record.centroid is not None:
+    p = Profile(size=record.size or max(1, size), first=record.first_date, last=record.last_date)
+    if record.embedding_sum is not None:  # the exact running sum (stores written since schema v2)
+        p.embedding_sum = np.asarray(record.embedding_sum, dtype=np.float32).copy()
+    elif record.centroid is not None:
         p.embedding_sum = np.asarray(record.centroid, dtype=np.float32) * max(1, size)
     for key, value in (record.terms or {}).items():
         (p.words if key.startswith("w:") else p.anchors)[key[2:]] = value

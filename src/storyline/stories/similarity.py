@@ -66,8 +66,8 @@ class Features:
     def weighted(self, view: str, df: DocFreq) -> tuple[dict[str, float], float]:
         """TF-IDF of a view (``core:<view>``: linear counts, see ``core_tfidf``), cached per IDF state."""
         hit = self.cache.get(view)
-        if hit is None or hit[0] != df.docs:
-            hit = self.cache[view] = (df.docs, *_weigh(self, view, df))
+        if hit is None or hit[0] != (id(df), df.epoch):
+            hit = self.cache[view] = ((id(df), df.epoch), *_weigh(self, view, df))
         return hit[1], hit[2]
 
 
@@ -131,18 +131,49 @@ def features(article: Article) -> Features:
 
 
 class DocFreq:
-    """Document frequencies learnt online; ``idf`` is smooth so unseen terms weigh most."""
+    """Document frequencies learnt online; ``idf`` is smooth so unseen terms weigh most.
+
+    IDF is read from a snapshot of the counts, refreshed whenever the documents grew by a tenth (and
+    one): weights computed for a cluster stay valid until the next refresh, so they can be cached,
+    and since refreshes happen at counts fixed by the stream, a placer resumed from the store (which
+    keeps the counts and the snapshot) weighs exactly as one that never stopped.
+    """
 
     def __init__(self) -> None:
         self.docs = 0
         self.counts: Counter[str] = Counter()
+        self.idf_docs = 0
+        self.idf_counts: dict[str, int] = {}
+        self.epoch = 0  # bumps at each snapshot: what caches of weights are keyed by
+        self.added: Counter[str] = Counter()  # since the last ``take_changes``
+        self._snapshot_changed = False
 
     def add(self, terms: Iterable[str]) -> None:
+        unique = set(terms)
         self.docs += 1
-        self.counts.update(set(terms))
+        self.counts.update(unique)
+        self.added.update(unique)
+        if self.docs >= 1.1 * self.idf_docs + 1:
+            self.idf_docs, self.idf_counts = self.docs, dict(self.counts)
+            self.epoch += 1
+            self._snapshot_changed = True
 
     def idf(self, term: str) -> float:
-        return math.log((self.docs + 1) / (self.counts.get(term, 0) + 1)) + 1.0
+        return math.log((self.idf_docs + 1) / (self.idf_counts.get(term, 0) + 1)) + 1.0
+
+    def take_changes(self) -> tuple[int, dict[str, int], tuple[int, dict[str, int]] | None]:
+        """(docs, counts added, the snapshot if it changed) since the last call: what a store must add."""
+        added, self.added = dict(self.added), Counter()
+        snapshot = (self.idf_docs, self.idf_counts) if self._snapshot_changed else None
+        self._snapshot_changed = False
+        return self.docs, added, snapshot
+
+    @classmethod
+    def restore(cls, docs: int, counts: dict[str, int], idf_docs: int, idf_counts: dict[str, int]) -> "DocFreq":
+        df = cls()
+        df.docs, df.counts, df.idf_docs, df.idf_counts = docs, Counter(counts), idf_docs, dict(idf_counts)
+        df.epoch = 1
+        return df
 
 
 def tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], float]:
@@ -211,10 +242,10 @@ class Profile:
     cache: dict = dataclasses.field(default_factory=dict)  # view -> (version, docs, weights, norm)
 
     def weighted(self, view: str, df: DocFreq) -> tuple[dict[str, float], float]:
-        """TF-IDF of a view, recomputed when the profile changed or the IDF drifted (10 % more docs)."""
+        """TF-IDF of a view, recomputed when the profile changed or the IDF snapshot moved on."""
         hit = self.cache.get(view)
-        if hit is None or hit[0] != self.version or df.docs > 1.1 * hit[1] + 5:
-            hit = self.cache[view] = (self.version, df.docs, *_weigh(self, view, df))
+        if hit is None or hit[0] != self.version or hit[1] != (id(df), df.epoch):
+            hit = self.cache[view] = (self.version, (id(df), df.epoch), *_weigh(self, view, df))
         return hit[2], hit[3]
 
     @property
