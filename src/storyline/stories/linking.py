@@ -134,4 +134,10 @@ def story_score(item: Profile, story: Profile, df: DocFreq, config: PlacementCon
             parts[view] = core_cosine(item, story, view, df)
     gap = min(day_gap(item.first, story.first, story.last), day_gap(item.last, story.first, story.last))
     parts["gap_days"] = gap
-    return _combine(parts, gap, config.story_time_scale, config), parts
+    score = _combine(parts, gap, config.story_time_scale, config)
+    if item.places and story.places and config.w_entities > 0:
+        # a story lives in its places: where both name places, sharing none weighs against the link
+        # (Haiti's and Chile's 2010 earthquakes), with the weight entities have
+        parts["places"] = core_cosine(item, story, "places", df)
+        score = (score + config.w_entities * parts["places"]) / (1 + config.w_entities)
+    return score, parts

@@ -532,6 +532,7 @@ class StoryPlacer:
     def _terms(p: Profile) -> dict[str, float]:
         out = {f"w:{t}": float(v) for t, v in p.words.items()}
         out.update({f"a:{t}": float(v) for t, v in p.anchors.items()})
+        out.update({f"p:{t}": float(v) for t, v in p.places.items()})
         return out
 
     def _event_record(self, c: Cluster) -> Event:
@@ -687,7 +688,8 @@ def _profile_of(record: Event | Story, size: int) -> Profile:
         p.embedding_sum = np.asarray(record.embedding_sum, dtype=np.float32).copy()
     elif record.centroid is not None:
         p.embedding_sum = np.asarray(record.centroid, dtype=np.float32) * max(1, size)
+    views = {"w:": p.words, "a:": p.anchors, "p:": p.places}
     for key, value in (record.terms or {}).items():
-        (p.words if key.startswith("w:") else p.anchors)[key[2:]] = value
+        views.get(key[:2], p.anchors)[key[2:]] = value
     p.entities.update(record.entity_counts or {})
     return p

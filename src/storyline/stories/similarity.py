@@ -59,6 +59,7 @@ class Features:
     words: Counter[str]  # folded words of the whole text (title counted twice)
     anchors: Counter[str]  # numbers and consonant skeletons: the language-independent view
     entities: Counter[str]  # canonical entity keys
+    places: Counter[str]  # gazetteer place ids (any language)
     date: dt.date | None
     language: str | None
     cache: dict = dataclasses.field(default_factory=dict)  # view -> (docs seen, weights, norm)
@@ -116,15 +117,20 @@ def features(article: Article) -> Features:
     body = _DATE_MARKER.sub(" ", article.display_text)
     title = article.title or ""
     words, anchors = _views(f"{title}\n{title}\n{body}")
+    entities = entity_keys(article)
+    no_ner = not entities
     for place, count in article.places.items():  # gazetteer ids meet across languages and scripts
         anchors["^" + place] += count
+        if no_ner:  # no NER model for this language: the places it names are its entities
+            entities["^" + place] += count
     language = (article.language or "").lower()[:2] or None
     usable = language is None or language in EMBEDDING_LANGUAGES
     return Features(
         embedding=article.embedding if usable else None,
         words=words,
         anchors=anchors,
-        entities=entity_keys(article),
+        entities=entities,
+        places=Counter(article.places),
         date=article.published,
         language=article.language,
     )
@@ -235,6 +241,7 @@ class Profile:
     words: Counter[str] = dataclasses.field(default_factory=Counter)
     anchors: Counter[str] = dataclasses.field(default_factory=Counter)
     entities: Counter[str] = dataclasses.field(default_factory=Counter)
+    places: Counter[str] = dataclasses.field(default_factory=Counter)
     size: int = 0
     first: dt.date | None = None
     last: dt.date | None = None
@@ -259,7 +266,8 @@ class Profile:
         if f.embedding is not None:
             emb = np.asarray(f.embedding, dtype=np.float32)
             self.embedding_sum = emb.copy() if self.embedding_sum is None else self.embedding_sum + emb
-        for mine, theirs in ((self.words, f.words), (self.anchors, f.anchors), (self.entities, f.entities)):
+        for mine, theirs in ((self.words, f.words), (self.anchors, f.anchors), (self.entities, f.entities),
+                             (self.places, f.places)):
             mine.update(theirs)
             if len(mine) > cap:
                 for term, _ in mine.most_common()[cap:]:
@@ -278,7 +286,7 @@ class Profile:
         out = Profile(size=max(0, self.size - 1), first=self.first, last=self.last, version=0)
         if self.embedding_sum is not None:
             out.embedding_sum = self.embedding_sum - f.embedding if f.embedding is not None else self.embedding_sum.copy()
-        for name in ("words", "anchors", "entities"):
+        for name in ("words", "anchors", "entities", "places"):
             mine: Counter[str] = getattr(self, name).copy()
             theirs: Counter[str] = getattr(f, name)
             for term, count in theirs.items():
@@ -296,7 +304,8 @@ class Profile:
             self.embedding_sum = (
                 other.embedding_sum.copy() if self.embedding_sum is None else self.embedding_sum + other.embedding_sum
             )
-        for mine, theirs in ((self.words, other.words), (self.anchors, other.anchors), (self.entities, other.entities)):
+        for mine, theirs in ((self.words, other.words), (self.anchors, other.anchors), (self.entities, other.entities),
+                             (self.places, other.places)):
             mine.update(theirs)
             if len(mine) > cap:
                 for term, _ in mine.most_common()[cap:]:
