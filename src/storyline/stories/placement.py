@@ -204,6 +204,12 @@ class StoryPlacer:
             story = self._stories.get(key)
             if story is None or key == exclude:
                 continue
+            # a cosine with a sum of non-negative vectors is at least the mean of the cosines with its
+            # parts, so a story whose whole profile is below the bar is (nearly always) below it on
+            # average too: skip the member-by-member scoring for those
+            rough = story_score(item, story.profile, self._df, self.config)[0]
+            if rough < self.config.story_threshold and best_id is not None:
+                continue
             score = self._story_affinity(item, story)
             if score > best_score or (score == best_score and best_id is not None and key < best_id):
                 best_id, best_score = key, score
@@ -264,15 +270,17 @@ class StoryPlacer:
         moves = 0
         for _ in range(self.config.refine_passes):
             moved = self._refine_pass(sorted(touched & set(self._events)))
-            moves += moved
+            moves += len(moved)
             if not moved:
                 break
+            touched = {self.resolve(k) for k in moved}  # the next pass looks only where members came and went
         return moves
 
-    def _refine_pass(self, touched: list[str]) -> int:
+    def _refine_pass(self, touched: list[str]) -> set[str]:
+        """One pass over the touched events' first members; returns the events members left or joined."""
         todo = [m for key in touched for m in self._events[key].members[: self.config.refine_members]
                 if m in self._exemplars]  # fmt: skip
-        moves = 0
+        changed: set[str] = set()
         for article_id in todo:
             source = self._events.get(self.resolve(self._event_of.get(article_id, "")))
             if source is None or article_id not in source.members:
@@ -290,9 +298,9 @@ class StoryPlacer:
                 if score > best_score or (score == best_score and best_id is not None and key < best_id):
                     best_id, best_score = key, score
             if best_id is not None:
+                changed.update((source.id, best_id))
                 self._move(article_id, f, source, self._events[best_id], rest)
-                moves += 1
-        return moves
+        return changed
 
     def _move(self, article_id: str, f: Features, source: Cluster, target: Cluster, rest: Profile | None) -> None:
         source.members.remove(article_id)
