@@ -7,6 +7,7 @@ line, and the rest of the file goes on.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -43,9 +44,15 @@ def read_txt(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     )
 
 
+# A start tag of more than this many characters is cut to its name: one tag with 50,000 attributes cost
+# trafilatura 108 s; real pages' longest tags (inline SVG paths, data-URIs in src) stay far below.
+_LONG_TAG = re.compile(r"<([A-Za-z][\w:-]{0,64})[^<>]{8192,}>")
+
+
 def read_html(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     import trafilatura
 
+    text = _LONG_TAG.sub(r"<\1>", text)
     extracted = trafilatura.bare_extraction(
         text, with_metadata=True, include_comments=False, favor_precision=True, deduplicate=False
     )
@@ -70,16 +77,32 @@ def read_html(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     )
 
 
+def _scalar(value: Any) -> str | None:
+    """A field's value as text. Objects such as WordPress's ``{"rendered": "…"}`` give their one text;
+    any other object or a boolean gives None rather than its Python repr."""
+    if isinstance(value, Mapping):
+        for key in ("rendered", "text", "value", "#text", "name", "raw"):
+            if isinstance(value.get(key), (str, int, float)) and not isinstance(value.get(key), bool):
+                return str(value[key])
+        return None
+    if value is None or isinstance(value, bool) or isinstance(value, (list, tuple)):
+        return None
+    return str(value)
+
+
 def _record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
     if not isinstance(record, Mapping):
         return Rejection(origin, f"expected a JSON object, got {type(record).__name__}")
-    text = fields.pick(record, "text")
+    text = _scalar(fields.pick(record, "text"))
+    if text is not None and "<" in text and isinstance(fields.pick(record, "text"), Mapping):
+        text = _html_to_text(text)  # {"rendered": "<p>…</p>"}
     if not isinstance(text, str) or not text.strip():
         known = ", ".join(fields.names["text"])
         return Rejection(origin, f"no text field (looked for: {known}; map yours with --field text=NAME)")
+
     def opt(field: str) -> str | None:
-        value = fields.pick(record, field)
-        return None if value is None else str(value)
+        value = _scalar(fields.pick(record, field))
+        return value if value is None or value.strip() else None
 
     return Document(
         text=text,
@@ -95,11 +118,19 @@ def _record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
     )
 
 
+def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc)  # e.g. an integer of more than 4,300 digits
+
+
 def read_json(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield Rejection(origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except (ValueError, RecursionError) as exc:
+        yield Rejection(origin, f"malformed JSON at {_json_problem(exc)}")
         return
     if isinstance(data, Mapping):
         for key in ("articles", "items", "docs", "data", "results"):
@@ -118,8 +149,8 @@ def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
         where = f"{origin}:{number}"
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejection(where, f"malformed JSON line (column {exc.colno}: {exc.msg})")
+        except (ValueError, RecursionError) as exc:
+            yield Rejection(where, f"malformed JSON line ({_json_problem(exc)})")
             continue
         yield _record_to_document(record, where, fields)
 
@@ -135,15 +166,20 @@ def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     if not reader.fieldnames:
         yield Rejection(origin, "CSV file has no header row")
         return
+    rows = 0
     try:
         for row in reader:
             where = f"{origin}:{reader.line_num}"
+            rows += 1
             if None in row:  # more cells than header names
                 yield Rejection(where, f"CSV row has {len(reader.fieldnames) + len(row[None])} cells, header has {len(reader.fieldnames)}")
                 continue
             yield _record_to_document(row, where, fields)
     except csv.Error as exc:
         yield Rejection(f"{origin}:{reader.line_num}", f"malformed CSV: {exc}")
+        return
+    if rows == 0:
+        yield Rejection(origin, "CSV file has a header row and no rows")
 
 
 def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
@@ -153,24 +189,22 @@ def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     if feed.bozo and not feed.entries:
         yield Rejection(origin, f"malformed feed: {feed.get('bozo_exception', 'unparseable')}")
         return
-    site = feed.feed.get("title") if hasattr(feed, "feed") else None
+    if not feed.entries:
+        kind = "a feed with no items" if feed.get("version") else "not an RSS, Atom or RDF feed"
+        yield Rejection(origin, f"{kind}; nothing to read")
+        return
+    site = _feed_text(feed.feed, "title") if hasattr(feed, "feed") else None
     for number, entry in enumerate(feed.entries, 1):
         where = f"{origin}#{number}"
-        body = ""
-        if entry.get("content"):
-            body = " ".join(part.get("value", "") for part in entry["content"])
-        body = body or entry.get("summary", "")
-        if "<" in body:
-            import trafilatura
-
-            body = trafilatura.extract(body) or re.sub(r"<[^>]+>", " ", body)
+        parts = entry.get("content") or ([entry["summary_detail"]] if entry.get("summary_detail") else [])
+        body = " ".join(_detail_text(part) for part in parts) or entry.get("summary", "")
         if not body.strip():
             yield Rejection(where, "feed entry has no text")
             continue
         yield Document(
             text=body,
             origin=where,
-            title=entry.get("title"),
+            title=_feed_text(entry, "title"),
             source=site,
             url=entry.get("link"),
             source_id=entry.get("id"),
@@ -178,6 +212,32 @@ def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
             published_provenance=DateProvenance.METADATA,
             author=entry.get("author"),
         )
+
+
+_TAG = re.compile(r"<[A-Za-z/!?]")
+
+
+def _html_to_text(markup: str) -> str:
+    """Text of an HTML fragment, entities decoded once (feeds carry HTML-escaped text: AT&amp;T)."""
+    if _TAG.search(markup):
+        import trafilatura
+
+        extracted = trafilatura.extract(_LONG_TAG.sub(r"<\1>", markup))
+        if extracted:
+            return extracted
+        markup = re.sub(r"<[^>]*>", " ", markup)
+    return html.unescape(markup)
+
+
+def _detail_text(detail: Mapping) -> str:
+    value = detail.get("value", "") or ""
+    return _html_to_text(value) if "html" in (detail.get("type") or "") else value
+
+
+def _feed_text(record: Mapping, field: str) -> str | None:
+    detail = record.get(f"{field}_detail")
+    value = _detail_text(detail) if detail else record.get(field)
+    return value or None
 
 
 def sniff_format(text: str) -> str:
@@ -188,7 +248,7 @@ def sniff_format(text: str) -> str:
         try:
             json.loads(first)
             return "jsonl"
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             return "json"
     if head.startswith("["):
         return "json"

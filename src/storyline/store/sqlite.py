@@ -45,14 +45,15 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrate(self.db)
         self._depth = 0
+        migrate(self.db)
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -125,9 +126,14 @@ class Store:
             self.db.executemany(f"UPDATE articles SET {assign} WHERE id=?", rows)
 
     def get_article(self, article_id: str) -> Article | None:
+        """By id, else by the source's own id when one article has it, else by a unique id prefix (as git)."""
         row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
-        if row is None and len(article_id) >= 4:  # unique id prefix, as git does
-            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? LIMIT 2", (article_id + "%",)).fetchall()
+        if row is None:
+            rows = self.db.execute("SELECT * FROM articles WHERE source_id=? LIMIT 2", (article_id,)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None and len(article_id) >= 4:
+            pattern = article_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)).fetchall()
             row = rows[0] if len(rows) == 1 else None
         return row_article(row) if row else None
 
@@ -307,7 +313,7 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
-    # --- entities and small state ----------------------------------------------------------
+    # --- entities --------------------------------------------------------------------
     def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
         with self.transaction():
@@ -319,11 +325,3 @@ class Store:
     def entity_rows(self) -> list[tuple[str, str, str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT alias, canonical, type, mentions FROM entity_aliases ORDER BY alias, type")]
-
-    def get_state(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_state(self, key: str, value: str) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?,?)", (key, value))
