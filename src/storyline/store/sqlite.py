@@ -25,7 +25,7 @@ from storyline.store.records import (
     row_story,
     story_row,
 )
-from storyline.store.schema import migrate
+from storyline.store.schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
 
@@ -45,9 +45,19 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not os.access(self.path, os.W_OK)
+        if self.read_only:  # reading a store one may not write is fine; writing says so (see cli.open_store)
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+        else:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
+        self._depth = 0
+        if self.read_only:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
+            return
         if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
