@@ -261,13 +261,6 @@ class Store:
                 [(k.article_id, k.event_id, k.score, json.dumps(k.parts)) for k in links],
             )
 
-    def mark_merged(self, redirects: dict[str, str]) -> None:
-        """Record that these events/stories merged into others; their ids keep resolving (redirects)."""
-        rows = sorted(redirects.items())
-        with self.transaction():
-            for table in ("events", "stories"):
-                self.db.executemany(f"UPDATE {table} SET merged_into = ? WHERE id = ?", [(new, old) for old, new in rows])
-
     def redirects(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for table in ("events", "stories"):
