@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import (
@@ -32,9 +32,19 @@ def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, flo
     return report, time.perf_counter() - started
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks (a file may be named "a\nb.txt")
+    shown as escapes, never acted on by the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _print_report(report: IngestReport, seconds: float) -> None:
     for rejection in report.rejected:
-        errors.print(f"[yellow]skipped[/yellow] {escape(rejection.origin)}: {escape(rejection.reason)}", soft_wrap=True)
+        errors.print(f"[yellow]skipped[/yellow] {plain(one_line(rejection.origin))}: {plain(one_line(rejection.reason))}",
+                     soft_wrap=True)
     table = Table(title="ingest", show_header=True)
     table.add_column("result")
     table.add_column("articles", justify="right")
@@ -59,11 +69,12 @@ def ingest(
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
     max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1, help="Largest file accepted."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
+    max_seconds: float = typer.Option(60.0, "--max-seconds", min=0.001, help="Longest time spent reading one file."),
     as_json: bool = JsonOption,
 ) -> None:
     """Read articles into the store (cleaned, dated, language detected); re-ingesting is a no-op."""
     try:
-        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt)
+        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt, max_seconds=max_seconds)
     except ValueError as exc:
         fail(str(exc), 2)
     with open_store(db) as store:

@@ -51,6 +51,8 @@ class IngestOptions:
     def __post_init__(self) -> None:
         if self.max_bytes < 1:
             raise ValueError(f"--max-bytes must be at least 1, got {self.max_bytes}")
+        if self.max_seconds <= 0:
+            raise ValueError(f"--max-seconds must be above 0, got {self.max_seconds}")
         if self.format is not None and self.format not in READERS:
             raise ValueError(f"unknown --format {self.format!r}; choose one of: {', '.join(sorted(READERS))}")
 
@@ -87,23 +89,21 @@ def _walk(path: Path) -> Iterator[Path | Rejection]:
         yield path
         return
     root = path.resolve()
-    found = False
     for folder, dirs, files in os.walk(path):
         for name in sorted(d for d in dirs if not d.startswith(".")):
             if os.path.islink(os.path.join(folder, name)):
                 yield Rejection(display_path(os.path.join(folder, name)), "a link to a folder: not followed (pass its target itself)")
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(folder, d)))
+        if not dirs and not any(not f.startswith(".") and f not in _SKIP_NAMES for f in files):
+            yield Rejection(display_path(folder), "folder holds no files to read")
         for name in sorted(files):
             if name.startswith(".") or name in _SKIP_NAMES:
                 continue
             file = Path(folder) / name
-            found = True
             if file.is_symlink() and not _inside(file, root):
                 yield Rejection(display_path(file), f"a link that leads outside {display_path(path)}: not followed (pass its target itself)")
                 continue
             yield file
-    if not found:
-        yield Rejection(display_path(path), "folder holds no files to read")
 
 
 def _open_regular(path: Path) -> BinaryIO:

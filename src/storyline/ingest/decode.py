@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["DecodeError", "decode_bytes", "looks_binary"]
 
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _KEEP_ONLY_CONTROLS = bytes(range(256)).translate(None, _CONTROL_BYTES)  # everything else, to delete
 
 

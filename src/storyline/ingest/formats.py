@@ -185,7 +185,8 @@ def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
 def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     import feedparser
 
-    feed = feedparser.parse(text)
+    # the text is decoded already: an encoding="UTF-16" declaration would make the parser decode it again
+    feed = feedparser.parse(_XML_ENCODING.sub(r"\1", text, count=1))
     if feed.bozo and not feed.entries:
         yield Rejection(origin, f"malformed feed: {feed.get('bozo_exception', 'unparseable')}")
         return
@@ -215,6 +216,7 @@ def read_feed(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
 
 
 _TAG = re.compile(r"<[A-Za-z/!?]")
+_XML_ENCODING = re.compile(r"\A(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
 
 
 def _html_to_text(markup: str) -> str:

@@ -37,6 +37,8 @@ _START_KEYWORD = re.compile(rf"\A\s*{_KEYWORD}\s*[:=\-–]?\s*(?P<date>{_ANY_DAT
 _START_ISO = re.compile(rf"\A\s*(?P<date>{_ISO})(?:\s*[|:\-–]\s*|\s+)(?=\S)", re.I)
 # a first line that is nothing but a date
 _START_LINE = re.compile(rf"\A\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\n", re.I)
+# a text that is nothing but a (keyword and) date: all of it is the stamp
+_ONLY_DATE = re.compile(rf"\A\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\.?\s*\Z", re.I)
 _END_KEYWORD = re.compile(rf"\s*[|\-–]?\s*{_KEYWORD}\s*[:=\-–]?\s*(?P<date>{_ANY_DATE})\s*\.?\s*\Z", re.I)
 _END_LINE = re.compile(rf"\n\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\Z", re.I)
 
@@ -102,7 +104,7 @@ def parse_date(raw: str | None) -> dt.date | None:
 
 def find_date_marker(text: str) -> tuple[dt.date, str, int, int] | None:
     """(date, marker text, start, end) of an inline date stamp at the start or end of ``text``."""
-    for pattern in (_START_KEYWORD, _START_LINE, _START_ISO):
+    for pattern in (_ONLY_DATE, _START_KEYWORD, _START_LINE, _START_ISO):
         match = pattern.match(text)
         if match:
             date = parse_date(match.group("date"))
