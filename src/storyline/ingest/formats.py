@@ -77,11 +77,19 @@ def read_html(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     )
 
 
+_TEXT_KEYS = ("rendered", "text", "value", "#text", "name", "raw")
+
+
+def _text_of(value: Mapping) -> str | None:
+    """The text inside an object such as WordPress's ``{"rendered": "…"}``."""
+    return next((value[key] for key in _TEXT_KEYS if isinstance(value.get(key), str)), None)
+
+
 def _scalar(value: Any) -> str | None:
     """A field's value as text. Objects such as WordPress's ``{"rendered": "…"}`` give their one text;
     any other object or a boolean gives None rather than its Python repr."""
     if isinstance(value, Mapping):
-        for key in ("rendered", "text", "value", "#text", "name", "raw"):
+        for key in _TEXT_KEYS:
             if isinstance(value.get(key), (str, int, float)) and not isinstance(value.get(key), bool):
                 return str(value[key])
         return None
@@ -93,8 +101,9 @@ def _scalar(value: Any) -> str | None:
 def _record_to_document(record: Any, origin: str, fields: FieldMap) -> Item:
     if not isinstance(record, Mapping):
         return Rejection(origin, f"expected a JSON object, got {type(record).__name__}")
-    text = _scalar(fields.pick(record, "text"))
-    if text is not None and "<" in text and isinstance(fields.pick(record, "text"), Mapping):
+    raw = fields.pick(record, "text")
+    text = raw if isinstance(raw, str) else _text_of(raw) if isinstance(raw, Mapping) else None  # a number is no text
+    if text is not None and "<" in text and isinstance(raw, Mapping):
         text = _html_to_text(text)  # {"rendered": "<p>…</p>"}
     if not isinstance(text, str) or not text.strip():
         known = ", ".join(fields.names["text"])
@@ -162,8 +171,13 @@ def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames:
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        yield Rejection(f"{origin}:1", f"malformed CSV header: {exc}")
+        return
+    if not header:
         yield Rejection(origin, "CSV file has no header row")
         return
     rows = 0
