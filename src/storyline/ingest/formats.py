@@ -167,11 +167,11 @@ def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
 def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     csv.field_size_limit(64 * 1024 * 1024)
     sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    try:  # only the delimiter is sniffed: the Sniffer's quoting guesses on a few rows are often wrong
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+        delimiter = ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=csv.excel, delimiter=delimiter)
     try:
         header = reader.fieldnames
     except csv.Error as exc:
