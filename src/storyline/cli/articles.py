@@ -156,6 +156,17 @@ def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(
     console.print(table)
 
 
+EmbedderOption = typer.Option("use", "--embedder", help="Sentence embedder: use (multilingual, default) or minilm (English; needs the 'english' extra).")
+
+
+def _config(embedder: str) -> PipelineConfig:
+    from storyline.enrich.embed import EMBEDDERS
+
+    if embedder not in EMBEDDERS:
+        fail(f"unknown --embedder {embedder!r}; choose one of: {', '.join(sorted(EMBEDDERS))}", 2)
+    return PipelineConfig(embedder=embedder)
+
+
 def _enrich_and_place(pipeline: Pipeline) -> int:
     """Enrich and place; print how many articles each enrichment stage failed on.
 
@@ -186,6 +197,7 @@ def track(
     db: Optional[Path] = DbOption,
     limit: int = typer.Option(20, "--limit", min=0, help="How many stories to print (largest first; 0 = all)."),
     out: Optional[Path] = typer.Option(Path("report.html"), "--report", help="Write the HTML report here ('' to skip)."),
+    embedder: str = EmbedderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
@@ -194,7 +206,7 @@ def track(
     from storyline.cli.tell import print_timeline, stories_report, write_reports
 
     with open_store(db) as store:
-        pipeline = Pipeline(store)
+        pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
         status = _enrich_and_place(pipeline)
@@ -214,8 +226,9 @@ def track(
 
 
 @app.command()
-def enrich(db: Optional[Path] = DbOption) -> None:
+def enrich(db: Optional[Path] = DbOption, embedder: str = EmbedderOption) -> None:
     """Enrich and place stored articles that have not been yet (resumes an interrupted track)."""
+    config = _config(embedder)
     with open_store(db) as store:
-        status = _enrich_and_place(Pipeline(store))
+        status = _enrich_and_place(Pipeline(store, config))
     raise typer.Exit(status)

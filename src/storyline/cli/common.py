@@ -99,6 +99,10 @@ def require_article(store: Store, article_id: str) -> Article:
     """The article by id or unique prefix, or exit saying how to find one."""
     article = store.get_article(article_id)
     if article is None:
+        shared = store.ids_with_source_id(article_id)
+        if shared:
+            fail(f"source id {article_id!r} is used by {len(shared)} articles of different sources: "
+                 f"{', '.join(shared)} (show one by its id)")
         fail(f"no article {article_id!r} in {store.path} (list ids with: storyline articles)")
     return article
 

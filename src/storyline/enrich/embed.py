@@ -15,7 +15,7 @@ import numpy as np
 from storyline.model import Article
 
 __all__ = ["Embedder", "USEEmbedder", "MiniLMEmbedder", "get_embedder", "article_input", "embed_articles",
-           "embedding_languages", "embedding_usable"]
+           "embedding_languages", "embedding_usable", "EMBEDDERS"]
 
 #: characters of title + lead fed to the model; USE quality saturates long before full articles
 LEAD_CHARS = 1500
@@ -100,20 +100,20 @@ class MiniLMEmbedder:
         return _normalise(self._load().encode(list(texts), batch_size=32))
 
 
-_EMBEDDERS = {"use": USEEmbedder, "minilm": MiniLMEmbedder}
+EMBEDDERS = {"use": USEEmbedder, "minilm": MiniLMEmbedder}
 
 
 def get_embedder(name: str = "use") -> Embedder:
     try:
-        return _EMBEDDERS[name]()
+        return EMBEDDERS[name]()
     except KeyError:
-        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(_EMBEDDERS)}") from None
+        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}") from None
 
 
 def embedding_languages(model_name: str | None) -> frozenset[str] | None:
     """The languages of the embedder that produced a stored vector (``Article.models["embedding"]``);
     None when any language will do or the model is not one of ours."""
-    for embedder in _EMBEDDERS.values():
+    for embedder in EMBEDDERS.values():
         if embedder.name == model_name:
             return embedder.languages
     return None

@@ -147,6 +147,11 @@ class Store:
             row = rows[0] if len(rows) == 1 else None
         return row_article(row) if row else None
 
+    def ids_with_source_id(self, source_id: str, limit: int = 20) -> list[str]:
+        """Stored ids of the articles whose source called them ``source_id`` (several sources may)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE source_id=? ORDER BY rowid LIMIT ?",
+                                              (source_id, limit))]
+
     def get_articles(self, ids: Sequence[str]) -> list[Article]:
         out: dict[str, Article] = {}
         for chunk in range(0, len(ids), 500):
