@@ -12,12 +12,15 @@ import hashlib
 import os
 import threading
 from collections import Counter
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from storyline.ingest import IngestOptions, read_sources
 from storyline.model import Article, DateProvenance, Document, Rejection
 from storyline.normalize.clean import EmptyArticle, clean
 from storyline.store import ENRICHED, INGESTED, PLACED, Store
+
+if TYPE_CHECKING:
+    from storyline.stories.linking import PlacementConfig
 
 __all__ = ["EnrichReport", "IngestReport", "Pipeline", "failed_stages", "PipelineConfig", "track_documents"]
 
@@ -48,6 +51,7 @@ class PipelineConfig:
     workers: int = 2  # >1: a helper process prepares the next batch while this one runs NER
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
+    placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
 
 
 ENRICH_STAGES = ("restore", "dates", "embedding", "fingerprint", "entities")
@@ -96,16 +100,19 @@ def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]
 
 
 def prepare_batch(batch: list[Article], embedder) -> None:
-    """The per-article part of enrichment: restore, dates, embedding, fingerprint (any process)."""
+    """The per-article part of enrichment: restore, dates, places, embedding, fingerprint (any process)."""
     from storyline.enrich.dates import enrich_dates
     from storyline.enrich.embed import embed_articles
     from storyline.enrich.fingerprint import fingerprint_articles
+    from storyline.enrich.places import tag_places
     from storyline.normalize.restore import restore
 
     for article in batch:
         _guard("restore", article, restore)
     for article in batch:
         _guard("dates", article, enrich_dates)
+    for article in batch:
+        _guard("places", article, tag_places)
     _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
     _guard_batch("fingerprint", batch, fingerprint_articles)
 
@@ -299,10 +306,20 @@ class Pipeline:
         if self._placer is None:
             from storyline.stories.placement import StoryPlacer
 
-            self._placer = StoryPlacer.restore(
-                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects()
+            placer = StoryPlacer.restore(
+                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects(),
+                config=self.config.placement, doc_freq=self.store.doc_freq(),
             )
+            members = self.store.placement_order(placer.live_members())
+            placer.remember(self._articles_in_order(members))
+            self._placer = placer
         return self._placer
+
+    def _articles_in_order(self, ids: list[str]) -> Iterator[Article]:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            by_id = {a.id: a for a in self.store.get_articles(chunk)}
+            yield from (by_id[k] for k in chunk if k in by_id)
 
     @property
     def duplicates(self):
@@ -328,8 +345,10 @@ class Pipeline:
                 return done
             for article in batch:
                 self._mark_duplicate(article)
-            links = [self.placer.place(a) for a in batch]
+            links = self.placer.place_batch(batch)
+            moved = self.placer.moved()  # members a split took out of an event, this batch's or earlier ones
             for article in batch:  # an event or story that merged later in this batch is written as what it became
+                article.event_id, article.story_id = moved.pop(article.id, (article.event_id, article.story_id))
                 article.event_id = self.placer.resolve(article.event_id)
                 article.story_id = self.placer.resolve(article.story_id)
             settled = self._settle_dates(batch)
@@ -337,6 +356,8 @@ class Pipeline:
                 self.store.update_articles(batch, stage=PLACED)
                 self.store.update_articles(settled, stage=PLACED)
                 self.store.save_links(links)
+                self.store.reassign(moved)
+                self.store.save_doc_freq(*self.placer.doc_freq_changes())
                 events, stories = self.placer.changes()
                 self.store.save_events(events)
                 self.store.save_stories(stories)

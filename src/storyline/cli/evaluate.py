@@ -45,15 +45,24 @@ def eval_stories(
     level: str = typer.Option("event", "--level", help="event or story"),
     degrade: bool = typer.Option(False, "--degrade", help="Lowercase, strip punctuation and stamp ' date YYYY-MM-DD ' like seed 000/003."),
     languages: Optional[str] = typer.Option(None, "--languages", help="Comma-separated language filter, e.g. ar,en,fr."),
+    folds: int = typer.Option(0, "--folds", help="K >= 2: cross-validate, refitting the event model without each fold's gold clusters."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """BCubed precision/recall/F1 of Storyline's events (or stories) against gold clusters."""
-    from storyline.stories.evaluate import evaluate_clusters
+    from storyline.stories.evaluate import evaluate_clusters, evaluate_folds
 
     _exists(file)
     if level not in ("event", "story"):
         fail(f"--level must be event or story, got {level!r}", 2)
+    if folds == 1 or folds < 0:
+        fail(f"--folds must be 0 (off) or at least 2, got {folds}", 2)
     langs = [x.strip() for x in languages.split(",")] if languages else None
+    if folds:
+        try:
+            _show(evaluate_folds(file, folds=folds, level=level, degrade=degrade, languages=langs), as_json)
+        except ValueError as exc:
+            fail(str(exc), 2)
+        return
     _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=pipeline_runner), as_json)
 
 

@@ -53,6 +53,7 @@ def enrichment_json(article: Article) -> str:
             "restoration": to_dict(article.restoration),
             "entities": [to_dict(e) for e in article.entities],
             "dates": [to_dict(d) for d in article.dates],
+            "places": article.places,
             "models": article.models,
             "problems": article.problems,
         },
@@ -84,6 +85,7 @@ def _fill_enrichment(article: Article, raw: str | None) -> None:
     article.dates = [
         DateMention(**{**d, "granularity": Granularity(d["granularity"])}) for d in data.get("dates", [])
     ]
+    article.places = data.get("places", {})
     article.models = data.get("models", {})
     article.problems = data.get("problems", [])
 
@@ -119,7 +121,7 @@ def row_article(row: sqlite3.Row) -> Article:
     return article
 
 
-_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into"}
+_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into", "embedding_sum"}
 
 
 def _data(record: Event | Story) -> str:
@@ -141,25 +143,25 @@ def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
 
 def event_row(event: Event) -> tuple:
     return (event.id, event.story_id, _iso(event.first_date), _iso(event.last_date), _data(event),
-            _blob(event.centroid, np.float32), event.merged_into)
+            _blob(event.centroid, np.float32), event.merged_into, _blob(event.embedding_sum, np.float32))
 
 
 def row_event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"], story_id=row["story_id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        **_known(Event, json.loads(row["data"])),
+        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Event, json.loads(row["data"])),
     )
 
 
 def story_row(story: Story) -> tuple:
     return (story.id, _iso(story.first_date), _iso(story.last_date), _data(story),
-            _blob(story.centroid, np.float32), story.merged_into)
+            _blob(story.centroid, np.float32), story.merged_into, _blob(story.embedding_sum, np.float32))
 
 
 def row_story(row: sqlite3.Row) -> Story:
     return Story(
         id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        **_known(Story, json.loads(row["data"])),
+        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Story, json.loads(row["data"])),
     )

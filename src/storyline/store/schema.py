@@ -94,7 +94,22 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
-    # 2: ids are scoped by source (two feeds may both say "1"); the source's own id is kept to look up by.
+    # v2: what placement needs to resume exactly as if never interrupted: the exact running sums behind
+    # centroids, and the online document frequencies (current counts and the snapshot IDF is read from)
+    """
+    ALTER TABLE events ADD COLUMN embedding_sum BLOB;
+    ALTER TABLE stories ADD COLUMN embedding_sum BLOB;
+    CREATE TABLE doc_freq (
+        term TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,                        -- articles placed so far that carry the term
+        n_idf INTEGER NOT NULL DEFAULT 0           -- the same at the last IDF snapshot
+    ) WITHOUT ROWID;
+    CREATE TABLE placement_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    # v3: ids are scoped by source (two feeds may both say "1"); the source's own id is kept to look up by.
     #    The unused key/value table goes.
     """
     ALTER TABLE articles ADD COLUMN source_id TEXT;

@@ -245,15 +245,16 @@ class Store:
     def save_events(self, events: Iterable[Event]) -> None:
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into, "
+                "embedding_sum) VALUES (?,?,?,?,?,?,?,?)",
                 [event_row(e) for e in events],
             )
 
     def save_stories(self, stories: Iterable[Story]) -> None:
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into) VALUES (?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into, embedding_sum) "
+                "VALUES (?,?,?,?,?,?,?)",
                 [story_row(s) for s in stories],
             )
 
@@ -265,6 +266,49 @@ class Store:
                 "INSERT OR REPLACE INTO links (article_id, event_id, score, parts) VALUES (?,?,?,?)",
                 [(k.article_id, k.event_id, k.score, json.dumps(k.parts)) for k in links],
             )
+
+    def save_doc_freq(self, docs: int, added: dict[str, int], snapshot: tuple[int, dict[str, int]] | None) -> None:
+        """Add a batch's document frequencies; with ``snapshot`` (docs, counts) also record a new IDF snapshot."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO doc_freq (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n",
+                sorted(added.items()),
+            )
+            state = [("docs", str(docs))]
+            if snapshot is not None:
+                snap_docs, counts = snapshot
+                self.db.executemany("UPDATE doc_freq SET n_idf = ? WHERE term = ?", [(n, t) for t, n in counts.items()])
+                state.append(("idf_docs", str(snap_docs)))
+            self.db.executemany("INSERT OR REPLACE INTO placement_state (key, value) VALUES (?, ?)", state)
+
+    def doc_freq(self) -> tuple[int, dict[str, int], int, dict[str, int]]:
+        """(docs, counts, docs at the IDF snapshot, counts at it), as ``save_doc_freq`` left them."""
+        state = dict(self.db.execute("SELECT key, value FROM placement_state").fetchall())
+        counts: dict[str, int] = {}
+        snapshot: dict[str, int] = {}
+        for term, n, n_idf in self.db.execute("SELECT term, n, n_idf FROM doc_freq"):
+            counts[term] = n
+            if n_idf:
+                snapshot[term] = n_idf
+        return int(state.get("docs", 0)), counts, int(state.get("idf_docs", 0)), snapshot
+
+    def placement_order(self, ids: Sequence[str]) -> list[str]:
+        """``ids`` in the order placement met them (as ``ready_to_place`` hands articles out)."""
+        rows: list[tuple] = []
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows += self.db.execute(
+                f"SELECT id, published, rowid FROM articles WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[2]))
+        return [r[0] for r in rows]
+
+    def reassign(self, moved: dict[str, tuple[str, str]]) -> None:
+        """Point already placed articles at the event and story a split moved them to."""
+        rows = [(event, story, article) for article, (event, story) in sorted(moved.items())]
+        with self.transaction():
+            self.db.executemany("UPDATE articles SET event_id = ?, story_id = ? WHERE id = ?", rows)
+            self.db.executemany("UPDATE links SET event_id = ? WHERE article_id = ?", [(e, a) for e, _, a in rows])
 
     def redirects(self) -> dict[str, str]:
         out: dict[str, str] = {}
