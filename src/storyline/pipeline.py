@@ -54,7 +54,7 @@ class PipelineConfig:
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
 
 
-ENRICH_STAGES = ("restore", "dates", "embedding", "fingerprint", "entities")
+ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
 
 
 def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> None:

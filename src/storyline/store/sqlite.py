@@ -58,12 +58,27 @@ class Store:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
             return
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
         migrate(self.db)
+
+    def _wal(self, patience: float = 30.0) -> None:
+        """Switch a new store to WAL. The switch needs the file to itself and SQLite does not always wait
+        for that (several processes opening one new store at once got "database is locked"), so retry."""
+        import time
+
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
