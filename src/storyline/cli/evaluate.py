@@ -69,7 +69,7 @@ def eval_stories(
 @eval_app.command("pairs")
 def eval_pairs(
     file: Path = typer.Argument(..., help="SemEval-2022 Task 8 CSV (text1, text2, Overall)."),
-    limit: Optional[int] = typer.Option(None, "--limit"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pearson correlation of Storyline's article similarity with human ratings (positive = agreeing)."""

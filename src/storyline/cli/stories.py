@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, fail, open_store, require_article, require_story,
+    DbOption, JsonOption, app, article_summary, console, emit, fail, open_store, plain, require_article, require_story,
 )
 from storyline.model import Article, Event, Story, to_dict
 from storyline.store import Store, default_db_path
@@ -86,9 +86,9 @@ def print_stories(store: Store, stories: list[Story]) -> None:
     for story in stories:
         row = story_row(store, story)
         console.print(
-            f"[bold]{escape(row['title'] or _untitled(story))}[/bold]  [dim]{story.id}[/dim]\n"
+            f"[bold]{escape(row['title'] or _untitled(story))}[/bold]  [dim]{plain(story.id)}[/dim]\n"
             f"  {row['first_date'] or '?'} → {row['last_date'] or '?'} · {row['events']} events · "
-            f"{row['articles']} articles · {', '.join(row['entities'])}"
+            f"{row['articles']} articles · {plain(', '.join(row['entities']))}"
         )
         for event in sorted((store.get_event(i) for i in story.event_ids), key=lambda e: (e.first_date or dt.date.min, e.id)):
             console.print(f"    {_iso(event.first_date) or '????-??-??'}  {escape(_event_label(store, event))}  [dim]({len(event.article_ids)})[/dim]")
@@ -99,7 +99,7 @@ def stories(
     db: Optional[Path] = DbOption,
     since: Optional[str] = typer.Option(None, "--since", help="Only stories active on or after this date (YYYY-MM-DD)."),
     entity: Optional[str] = typer.Option(None, "--entity", help="Only stories that involve this entity (name or part of it)."),
-    limit: int = typer.Option(50, "--limit", help="How many (0 = all), largest first."),
+    limit: int = typer.Option(50, "--limit", min=0, help="How many (0 = all), largest first."),
     as_json: bool = JsonOption,
 ) -> None:
     """List stories, largest first."""
@@ -118,8 +118,8 @@ def stories(
     for column in ("id", "from", "to", "events", "articles", "title", "entities"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
-                      (r["title"] or "")[:50], ", ".join(r["entities"][:4]))
+        table.add_row(plain(r["id"]), r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
+                      plain((r["title"] or "")[:50]), plain(", ".join(r["entities"][:4])))
     console.print(table)
 
 
@@ -142,7 +142,7 @@ def story(story_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpti
         print_stories(store, [found])
         console.print()
         for a in articles:
-            console.print(f"  {a['published'] or '—':10}  {a['id']}  {(a['title'] or '')[:80]}  [dim]{a['source'] or ''}[/dim]")
+            console.print(f"  {a['published'] or '—':10}  {plain(a['id'])}  {plain((a['title'] or '')[:80])}  [dim]{plain(a['source'] or '')}[/dim]")
 
 
 @app.command()
@@ -157,10 +157,10 @@ def event(event_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpti
     if as_json:
         emit([row])
         return
-    console.print(f"[bold]{found.title or found.id}[/bold]  [dim]{found.id}[/dim]  story {found.story_id}")
-    console.print(f"  {row['first_date']} → {row['last_date']} · {', '.join(row['entities'])}")
+    console.print(f"[bold]{plain(found.title or found.id)}[/bold]  [dim]{plain(found.id)}[/dim]  story {plain(found.story_id)}")
+    console.print(f"  {row['first_date']} → {row['last_date']} · {plain(', '.join(row['entities']))}")
     for a in articles:
-        console.print(f"  {a['published'] or '—':10}  {a['id']}  {(a['title'] or '')[:80]}")
+        console.print(f"  {a['published'] or '—':10}  {plain(a['id'])}  {plain((a['title'] or '')[:80])}")
 
 
 def similar_articles(store: Store, article: Article, limit: int, window_days: int = 90) -> list[tuple[Article, float]]:
@@ -168,8 +168,8 @@ def similar_articles(store: Store, article: Article, limit: int, window_days: in
     if article.embedding is None:
         return []
     if article.published:
-        lo = (article.published - dt.timedelta(days=window_days)).isoformat()
-        hi = (article.published + dt.timedelta(days=window_days)).isoformat()
+        lo = (article.published - min(dt.timedelta(days=window_days), article.published - dt.date.min)).isoformat()
+        hi = (article.published + min(dt.timedelta(days=window_days), dt.date.max - article.published)).isoformat()
         pool = store.articles_between(lo, hi)
     else:
         pool = [a for a in store.articles() if a.embedding is not None]
@@ -182,7 +182,7 @@ def similar_articles(store: Store, article: Article, limit: int, window_days: in
 
 
 @app.command()
-def similar(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(10, "--limit"), as_json: bool = JsonOption) -> None:
+def similar(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(10, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Articles most similar to one (embedding cosine, within ±90 days of its date)."""
     with open_store(db) as store:
         article = require_article(store, article_id)
@@ -194,4 +194,4 @@ def similar(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.O
         emit(rows)
         return
     for r in rows:
-        console.print(f"{r['similarity']:.3f}  {r['published'] or '—':10}  {r['id']}  {(r['title'] or '')[:80]}")
+        console.print(f"{r['similarity']:.3f}  {r['published'] or '—':10}  {plain(r['id'])}  {plain((r['title'] or '')[:80])}")

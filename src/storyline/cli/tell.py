@@ -53,8 +53,8 @@ def print_timeline(store: Store, story: Story, max_dates: int | None = None, sen
 def timeline(
     story_id: str,
     db: Optional[Path] = DbOption,
-    dates: int = typer.Option(DEFAULT_DATES, "--dates", help="How many dates (the strongest; 0 = those at least two articles point to)."),
-    sentences: int = typer.Option(1, "--sentences", help="Sentences per date."),
+    dates: int = typer.Option(DEFAULT_DATES, "--dates", min=0, help="How many dates (the strongest; 0 = those at least two articles point to)."),
+    sentences: int = typer.Option(1, "--sentences", min=1, help="Sentences per date."),
     as_json: bool = JsonOption,
 ) -> None:
     """A story's dated timeline: the dates that matter and what happened, each sentence cited."""
@@ -76,7 +76,7 @@ def timeline(
 def summary(
     story_id: str,
     db: Optional[Path] = DbOption,
-    words: int = typer.Option(120, "--words", help="Length of the summary in words."),
+    words: int = typer.Option(120, "--words", min=1, help="Length of the summary in words."),
     query: Optional[str] = typer.Option(None, "--query", help="Focus on a question, e.g. 'the ceasefire demands'."),
     language: str = typer.Option("en", "--language", help="Reader's language: preferred where there is a choice."),
     as_json: bool = JsonOption,
@@ -96,7 +96,7 @@ def summary(
 
 
 @app.command()
-def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit"), as_json: bool = JsonOption) -> None:
+def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """What an article added to its story: its sentences the story did not have before it arrived."""
     from storyline.tell import whats_new
 
@@ -135,11 +135,13 @@ def stories_report(store: Store, limit: int | None = None, words: int = 120) -> 
 def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None) -> None:
     from storyline.tell import render_html, render_json, render_markdown
 
-    out.write_text(render_html(data), encoding="utf-8")
-    if markdown:
-        markdown.write_text(render_markdown(data), encoding="utf-8")
-    if json_out:
-        json_out.write_text(render_json(data), encoding="utf-8")
+    for path, render in ((out, render_html), (markdown, render_markdown), (json_out, render_json)):
+        if path is None:
+            continue
+        try:
+            path.write_text(render(data), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc} (pass a file in an existing, writable folder)", 2)
 
 
 @app.command()
@@ -148,7 +150,7 @@ def report(
     out: Path = typer.Option(Path("report.html"), "--out", help="The self-contained HTML report."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write a Markdown export."),
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="Also write a JSON export."),
-    limit: int = typer.Option(0, "--limit", help="Only the N largest stories (0 = all)."),
+    limit: int = typer.Option(0, "--limit", min=0, help="Only the N largest stories (0 = all)."),
 ) -> None:
     """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) + exports."""
     with open_store(db) as store:
@@ -160,7 +162,7 @@ def report(
 @eval_app.command("timelines")
 def eval_timelines(
     directory: Path = typer.Argument(..., help="Timeline17-format topics: */articles.json + */*.timeline.json."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N topics (quick runs)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N topics (quick runs)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Timeline quality with tilse: alignment ROUGE-1/2 F1 and date F1 (as news-tls reports them)."""
@@ -174,7 +176,7 @@ def eval_timelines(
 def eval_summaries(
     file: Path = typer.Argument(..., help="DUC/MultiLing-format clusters with human 'summaries'."),
     language: str = typer.Option("en", "--language", help="Only clusters in this language ('all' for every one)."),
-    limit: Optional[int] = typer.Option(None, "--limit"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Summary quality: ROUGE-1/2 F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""

@@ -30,7 +30,7 @@ ARTICLE_COLUMNS = (
     "id", "content_hash", "title", "text", "original_text", "origin", "source", "url", "author", "language",
     "language_confidence", "published", "published_provenance", "date_evidence", "text_offset", "ingested_at",
     "extra", "stage", "restored_text", "enrichment", "embedding", "fingerprint", "event_id", "story_id",
-    "duplicate_of",
+    "duplicate_of", "source_id",
 )
 
 
@@ -69,7 +69,7 @@ def article_row(article: Article, stage: int) -> tuple:
         article.date_evidence, article.text_offset, article.ingested_at.isoformat(),
         json.dumps(article.extra, ensure_ascii=False, default=str), stage, article.restored_text,
         enrichment_json(article), _blob(article.embedding, np.float32), _blob(article.fingerprint, np.uint64),
-        article.event_id, article.story_id, article.duplicate_of,
+        article.event_id, article.story_id, article.duplicate_of, article.source_id,
     )
 
 
@@ -115,6 +115,7 @@ def row_article(row: sqlite3.Row) -> Article:
         event_id=row["event_id"],
         story_id=row["story_id"],
         duplicate_of=row["duplicate_of"],
+        source_id=row["source_id"],
     )
     _fill_enrichment(article, row["enrichment"])
     return article

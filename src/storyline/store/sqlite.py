@@ -25,7 +25,7 @@ from storyline.store.records import (
     row_story,
     story_row,
 )
-from storyline.store.schema import migrate
+from storyline.store.schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
 
@@ -45,14 +45,40 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not os.access(self.path, os.W_OK)
+        if self.read_only:  # reading a store one may not write is fine; writing says so (see cli.open_store)
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+        else:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
+        self._depth = 0
+        if self.read_only:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
+            return
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrate(self.db)
         self._depth = 0
+        migrate(self.db)
+
+    def _wal(self, patience: float = 30.0) -> None:
+        """Switch a new store to WAL. The switch needs the file to itself and SQLite does not always wait
+        for that (several processes opening one new store at once got "database is locked"), so retry."""
+        import time
+
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -125,11 +151,21 @@ class Store:
             self.db.executemany(f"UPDATE articles SET {assign} WHERE id=?", rows)
 
     def get_article(self, article_id: str) -> Article | None:
+        """By id, else by the source's own id when one article has it, else by a unique id prefix (as git)."""
         row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
-        if row is None and len(article_id) >= 4:  # unique id prefix, as git does
-            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? LIMIT 2", (article_id + "%",)).fetchall()
+        if row is None:
+            rows = self.db.execute("SELECT * FROM articles WHERE source_id=? LIMIT 2", (article_id,)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None and len(article_id) >= 4:
+            pattern = article_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)).fetchall()
             row = rows[0] if len(rows) == 1 else None
         return row_article(row) if row else None
+
+    def ids_with_source_id(self, source_id: str, limit: int = 20) -> list[str]:
+        """Stored ids of the articles whose source called them ``source_id`` (several sources may)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE source_id=? ORDER BY rowid LIMIT ?",
+                                              (source_id, limit))]
 
     def get_articles(self, ids: Sequence[str]) -> list[Article]:
         out: dict[str, Article] = {}
@@ -289,13 +325,6 @@ class Store:
             self.db.executemany("UPDATE articles SET event_id = ?, story_id = ? WHERE id = ?", rows)
             self.db.executemany("UPDATE links SET event_id = ? WHERE article_id = ?", [(e, a) for e, _, a in rows])
 
-    def mark_merged(self, redirects: dict[str, str]) -> None:
-        """Record that these events/stories merged into others; their ids keep resolving (redirects)."""
-        rows = sorted(redirects.items())
-        with self.transaction():
-            for table in ("events", "stories"):
-                self.db.executemany(f"UPDATE {table} SET merged_into = ? WHERE id = ?", [(new, old) for old, new in rows])
-
     def redirects(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for table in ("events", "stories"):
@@ -351,7 +380,7 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
-    # --- entities and small state ----------------------------------------------------------
+    # --- entities --------------------------------------------------------------------
     def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
         with self.transaction():
@@ -363,11 +392,3 @@ class Store:
     def entity_rows(self) -> list[tuple[str, str, str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT alias, canonical, type, mentions FROM entity_aliases ORDER BY alias, type")]
-
-    def get_state(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_state(self, key: str, value: str) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?,?)", (key, value))

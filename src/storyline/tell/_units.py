@@ -22,7 +22,6 @@ from storyline.model import Article, Citation, SummarySentence
 _WORD = re.compile(r"\w+", re.UNICODE)
 _END = re.compile(r"[.!?\"'\u201d\u2019)\]]\s*$")
 _LETTERS_WORD = re.compile(r"\b[^\W\d_]{2,}\b", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 # "WASHINGTON | Wed Jun 9 , 2010 7:18 pm EDT WASHINGTON (Reuters) - ..." : a wire dateline, not content
 _DATELINE = re.compile(
     r"^.{0,160}?(?:\(|-LRB-\s*)[A-Z][\w .&]{0,24}?(?:\)|\s*-RRB-)\s*(?:-{1,2}|\u2014|\u2013)\s+(?=\S)"

@@ -14,7 +14,6 @@ tilse calls the bundled ROUGE-1.5.5 Perl script, which needs XML::Parser
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -153,9 +152,3 @@ def evaluate_summaries(
     if details:
         out["per_cluster"] = rows
     return out
-
-
-def default_eval_dir() -> str:
-    """``../shared/eval`` next to the repository root (where the research copies live)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "..", "..", "shared", "eval"))
