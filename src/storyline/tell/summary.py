@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,9 +33,21 @@ class SummaryWeights:
     duplicate: float = 0.6  # cosine above which a sentence counts as already said
     also_cited: float = 0.8  # cosine above which another article "says the same" (extra citation)
     history: float = 1.0  # weight of similarity with earlier articles (update summaries)
+    longest: float = 1.0  # a sentence may fill at most this share of the word budget
 
 
 DEFAULT_WEIGHTS = SummaryWeights()
+# words that say what to do, not what about ("Describe ...", "Provide details on ..."): not query content
+_ASKING = re.compile(
+    r"\b(?:describe|discuss|summari[sz]e|provide|give|note|report(?:ed)? on|include|including|identify|explain|"
+    r"details?|information|highlights|various|main|important|what|who|when|where|why|how)\b",
+    re.IGNORECASE,
+)
+
+
+def query_content(query: str) -> str:
+    """The topic words of a request, without its instructions."""
+    return " ".join(_ASKING.sub(" ", query).split())
 
 
 def pick_language_pool(units: list[Unit], reader_language: str | None, max_words: int) -> list[Unit]:
@@ -114,6 +127,7 @@ def summarize_units(
     *, weights: SummaryWeights | None = None, history: list[Unit] | None = None,
 ) -> list[SummarySentence]:
     weights = weights or DEFAULT_WEIGHTS
+    units = [u for u in units if u.words <= weights.longest * max_words] or units
     units = pick_language_pool(units, reader_language, max_words)
     if not units:
         return []
