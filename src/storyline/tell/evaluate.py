@@ -45,7 +45,7 @@ __all__ = ["SUMMARY_GRID", "TIMELINE_GRID", "evaluate_summaries", "evaluate_time
 # data only. Kept small on purpose: a fold has three topics to fit on.
 TIMELINE_GRID: tuple[TimelineWeights, ...] = tuple(TimelineWeights(topic=t) for t in (0.0, 0.5, 1.0, 2.0))
 SUMMARY_GRID: tuple[SummaryWeights, ...] = tuple(
-    SummaryWeights(position=p, query=q) for p in (0.15, 0.5) for q in (0.5, 1.0))
+    SummaryWeights(position=p, longest=s) for s in (0.4, 1.0) for p in (0.15, 0.5))
 _METRICS = ("ar1_f1", "ar2_f1", "date_f1")
 
 
