@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import dateparser
@@ -262,22 +263,28 @@ _NAMING_AFTER = re.compile(r"^,?\s+(?!(?:of|to|and|or|in|at|on|by|for|from|throu
                            r"[a-z][a-z-]{2,}")
 
 
+# "the bombings on July 7", "the anniversary of July 7": the event is named before the date
+_NAMED_BEFORE = re.compile(r"\bthe\s+[a-z]{4,}\s+(?:on|of)\s+$", re.IGNORECASE)
+
+
 def _names_an_event(article: Article, mention: DateMention) -> bool:
     start, end = mention.start - article.text_offset, mention.end - article.text_offset
-    return bool(_NAMING_BEFORE.search(article.text[max(0, start - 12):start])
-                and _NAMING_AFTER.match(article.text[end:end + 30]))
+    before = article.text[max(0, start - 30):start]
+    if _NAMED_BEFORE.search(before):
+        return True
+    return bool(_NAMING_BEFORE.search(before[-12:]) and _NAMING_AFTER.match(article.text[end:end + 30]))
 
 
-def _known_days(articles: Sequence[Article]) -> set[dt.date]:
-    """Days the story itself attests: a full date written out with its year, or a day articles were
-    written on (and the day before it, which those articles report)."""
-    known: set[dt.date] = set()
+def _known_days(articles: Sequence[Article]) -> Counter[dt.date]:
+    """Days the story itself attests, with how often: a full date written out with its year, or a day
+    articles were written on (and the day before it, which those articles report)."""
+    known: Counter[dt.date] = Counter()
     for art in articles:
         if art.published and art.published_provenance not in (DateProvenance.UNDATED, DateProvenance.INFERRED):
             known.update((art.published, art.published - dt.timedelta(days=1)))
         for m in art.dates:
             if m.granularity is Granularity.DAY and m.anchor is None:
-                known.add(dt.date.fromisoformat(m.resolved[:10]))
+                known[dt.date.fromisoformat(m.resolved[:10])] += 1
     return known
 
 
@@ -286,9 +293,9 @@ def settle_named_events(articles: Sequence[Article]) -> list[Article]:
 
     "The July 7 bombers" in a 2008 article got its year from the article's date (2008-07-07); when the
     story attests 2005-07-07 (an article written then, or "July 7, 2005" written out) and nothing
-    attests 2008-07-07, the phrase names the 2005 event. Only mentions whose year came from the anchor
-    and that read as an event's name (``_names_an_event``) are moved, to the latest earlier attested
-    year; the mention's ``anchor`` becomes that day with provenance ``story``. Returns the articles
+    attests 2008-07-07, the phrase names the 2005 event. Only month-days whose year came from the anchor
+    and that read as an event's name (``_names_an_event``) are moved, to the best-attested earlier year
+    (so "the night of 25 June" in 2011 is Jackson's death in 2009, not its 2010 anniversary coverage); the mention's ``anchor`` becomes that day with provenance ``story``. Returns the articles
     changed (in place), so a caller can store them.
     """
     known = _known_days(articles)
@@ -298,14 +305,15 @@ def settle_named_events(articles: Sequence[Article]) -> list[Article]:
         touched = False
         for m in art.dates:
             day = dt.date.fromisoformat(m.resolved[:10]) if m.granularity is Granularity.DAY else None
-            if day is None or m.anchor is None or day in known or not _names_an_event(art, m):
-                updated.append(m)
+            if (day is None or m.anchor is None or day in known or not any(c.isdigit() for c in m.surface)
+                    or not _names_an_event(art, m)):
+                updated.append(m)  # weekdays and "yesterday" say when, they do not name an event
                 continue
             earlier = [k for k in known if (k.month, k.day) == (day.month, day.day) and k.year < day.year]
             if not earlier:
                 updated.append(m)
                 continue
-            event = max(earlier)
+            event = max(earlier, key=lambda k: (known[k], -k.year))  # the best-attested; then the first
             updated.append(dataclasses.replace(m, resolved=event.isoformat(), anchor=event.isoformat(),
                                                anchor_provenance=DateProvenance.STORY.value))
             touched = True
