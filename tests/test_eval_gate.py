@@ -31,11 +31,18 @@ FLOORS = {
     "multiling_all_story_f1": 0.79,  # leave-one-set-out 0.801 (full run 0.809)
     "wikiref_story_f1": 0.82,  # leave-one-set-out 0.832
     "semeval_pearson": 0.70,  # measured 0.708 (weights chosen on this dev set: in sample)
-    "timeline17_ar1_f1": 0.135,  # measured 0.1396 (news-tls DATEWISE 0.120)
-    "timeline17_ar2_f1": 0.040,  # measured 0.0421 (DATEWISE 0.035)
-    "timeline17_date_f1": 0.62,  # measured 0.6423 (DATEWISE 0.544)
-    "duc2007_update_rouge2": 0.10,  # measured 0.1028 (best DUC systems ~0.095)
-    "multiling_en_rouge2": 0.19,  # measured 0.204
+    # Timelines: OUT OF SAMPLE since issue 10 — leave-one-topic-out over Timeline17's 4 topics
+    # (`storyline eval timelines DIR --folds 4`), each timeline scored with weights fitted on the other
+    # topics. The floors before (0.135 / 0.040 / 0.62) pinned in-sample figures (weights chosen on all
+    # 10 timelines); these replace them and are higher still.
+    "timeline17_ar1_f1": 0.145,  # measured 0.1507 out of sample (news-tls DATEWISE 0.120)
+    "timeline17_ar2_f1": 0.050,  # measured 0.0525 out of sample (DATEWISE 0.035)
+    "timeline17_date_f1": 0.69,  # measured 0.7061 out of sample (DATEWISE 0.544)
+    "timeline17_weakest_topic_ar1_f1": 0.10,  # measured 0.1095 (BP oil spill, held out)
+    "duc2007_update_rouge2": 0.10,  # measured 0.1054 (0.1028 before issue 10), F1 at 250 words, in-sample
+    # DUC 2007 update at the task's own 100 words, weights fitted on MultiLing English (out of sample)
+    "duc2007_update_100w_rouge2_recall": 0.085,  # measured 0.0899 (in-sample weights: 0.0948)
+    "multiling_en_rouge2": 0.19,  # measured 0.204, weights fitted on DUC 2007 (out of sample)
 }
 
 
@@ -108,20 +115,25 @@ def test_semeval_pairs(shared_eval):
 def test_timeline17_timelines(shared_eval):
     from storyline.tell.evaluate import evaluate_timelines
 
-    result = evaluate_timelines(str(shared_eval / "timeline17"))
-    _report("timeline17 timelines", result)
-    assert result["timelines"] == 10
+    result = evaluate_timelines(str(shared_eval / "timeline17"), folds=4)
+    _report("timeline17 timelines, leave-one-topic-out", result)
+    assert result["timelines"] == 10 and len(result["folds"]) == 4
     assert result["ar1_f1"] >= FLOORS["timeline17_ar1_f1"]
     assert result["ar2_f1"] >= FLOORS["timeline17_ar2_f1"]
     assert result["date_f1"] >= FLOORS["timeline17_date_f1"]
+    assert result["weakest_topic_ar1_f1"] >= FLOORS["timeline17_weakest_topic_ar1_f1"]
 
 
 def test_summaries(shared_eval):
     from storyline.tell.evaluate import evaluate_summaries
 
-    update = evaluate_summaries(str(shared_eval / "duc2007_update_clusters.jsonl"))
-    multiling = evaluate_summaries(str(shared_eval / "multiling2011_clusters.jsonl"))
-    _report("duc2007 update summaries", update)
-    _report("multiling english summaries", multiling)
+    duc, multi = str(shared_eval / "duc2007_update_clusters.jsonl"), str(shared_eval / "multiling2011_clusters.jsonl")
+    update = evaluate_summaries(duc, max_words=250)
+    official = evaluate_summaries(duc, fit_on=multi)
+    multiling = evaluate_summaries(multi, fit_on=duc)
+    _report("duc2007 update summaries, 250 words", update)
+    _report("duc2007 update summaries, 100 words, fitted on MultiLing", official)
+    _report("multiling english summaries, fitted on DUC 2007", multiling)
     assert update["rouge2_f1"] >= FLOORS["duc2007_update_rouge2"]
+    assert official["rouge2_recall"] >= FLOORS["duc2007_update_100w_rouge2_recall"]
     assert multiling["rouge2_f1"] >= FLOORS["multiling_en_rouge2"]

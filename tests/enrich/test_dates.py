@@ -15,6 +15,7 @@ from storyline.enrich.dates import (
     find_dates,
     infer_publication_date,
     resolve_partial,
+    settle_named_events,
 )
 from storyline.enrich.dates_find import MAX_SCAN_CHARS
 from storyline.model import Article, DateMention, DateProvenance, Granularity
@@ -266,3 +267,31 @@ def test_timeline17_date_recall() -> None:
                for e in json.loads(tl.read_text(encoding="utf-8"))}
         ref_total, hits = ref_total + len(ref), hits + len(ref & days)
     assert hits / ref_total >= 0.88  # measured 0.897
+
+
+def _dated(aid: str, text: str, published: dt.date) -> Article:
+    article = _article(text, published=published)
+    article.id = aid
+    _sentences(article)
+    enrich_dates(article)
+    return article
+
+
+def test_a_date_naming_a_known_past_event_resolves_to_it() -> None:
+    def trial() -> Article:
+        return _dated("a2008", "Three men accused of helping the July 7 bombers went on trial in London. "
+                      "Police said on July 7 that a fourth man had been arrested. "
+                      "The court saw pictures of the scenes after the bombings on July 7.", dt.date(2008, 10, 1))
+
+    attack = _dated("a2005", "Bombs exploded on three underground trains and a bus in London on July 7, 2005, "
+                    "killing 52 people.", dt.date(2005, 7, 8))
+    later = trial()
+    assert [m.resolved for m in later.dates] == ["2008-07-07"] * 3  # the article's own year
+    assert settle_named_events([attack, later]) == [later]
+    named, plain, after_noun = sorted(later.dates, key=lambda m: m.start)
+    assert (named.resolved, named.anchor, named.anchor_provenance) == ("2005-07-07", "2005-07-07", "story")
+    assert after_noun.resolved == "2005-07-07"  # "the bombings on July 7"
+    assert plain.resolved == "2008-07-07"  # "on July 7 ... arrested" is when it happened, not an event's name
+    alone = trial()
+    assert settle_named_events([alone]) == []  # a story that never saw 2005 leaves 2008 alone
+    assert [m.resolved for m in alone.dates] == ["2008-07-07"] * 3

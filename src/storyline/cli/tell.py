@@ -17,7 +17,7 @@ from storyline.store import Store
 
 __all__ = ["story_title", "stories_report", "write_reports", "print_timeline"]
 
-DEFAULT_DATES = 10  # dates per timeline unless asked otherwise: the strongest, shown in date order
+DEFAULT_DATES = 0  # 0: the story decides how many dates (tell.timeline: the knee of the day scores)
 
 
 def story_title(story: Story, articles: list[Article]) -> str:
@@ -53,7 +53,7 @@ def print_timeline(store: Store, story: Story, max_dates: int | None = None, sen
 def timeline(
     story_id: str,
     db: Optional[Path] = DbOption,
-    dates: int = typer.Option(DEFAULT_DATES, "--dates", min=0, help="How many dates (the strongest; 0 = those at least two articles point to)."),
+    dates: int = typer.Option(DEFAULT_DATES, "--dates", min=0, help="How many dates (the strongest; 0 = as many as the story's span and coverage call for)."),
     sentences: int = typer.Option(1, "--sentences", min=1, help="Sentences per date."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -127,7 +127,7 @@ def stories_report(store: Store, limit: int | None = None, words: int = 120) -> 
         chosen.append((-sum(a.duplicate_of is None for a in articles), story.id, story, articles))
     chosen.sort(key=lambda row: row[:2])
     return [
-        story_data(articles, story, title=story_title(story, articles), max_words=words, max_dates=DEFAULT_DATES)
+        story_data(articles, story, title=story_title(story, articles), max_words=words, max_dates=DEFAULT_DATES or None)
         for _, _, story, articles in chosen[: limit or None]
     ]
 
@@ -162,14 +162,21 @@ def report(
 @eval_app.command("timelines")
 def eval_timelines(
     directory: Path = typer.Argument(..., help="Timeline17-format topics: */articles.json + */*.timeline.json."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N topics (quick runs)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N topic folders (quick runs)."),
+    folds: Optional[int] = typer.Option(
+        None, "--folds", help="Fit on the other topics, score each group of topics held out (4 = leave-one-topic-out)."),
+    details: bool = typer.Option(False, "--details", help="Also list every timeline's scores (with --json)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Timeline quality with tilse: alignment ROUGE-1/2 F1 and date F1 (as news-tls reports them)."""
     from storyline.tell.evaluate import evaluate_timelines
 
     _exists(directory)
-    _show(evaluate_timelines(str(directory), limit=limit), as_json)
+    try:
+        result = evaluate_timelines(str(directory), limit=limit, folds=folds, details=details)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    _show(result, as_json)
 
 
 @eval_app.command("summaries")
@@ -177,10 +184,16 @@ def eval_summaries(
     file: Path = typer.Argument(..., help="DUC/MultiLing-format clusters with human 'summaries'."),
     language: str = typer.Option("en", "--language", help="Only clusters in this language ('all' for every one)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1),
+    words: Optional[int] = typer.Option(None, "--words", help="Word limit (default: the request's: 100 for DUC 2007 update batches, else 250)."),
+    fit_on: Optional[Path] = typer.Option(None, "--fit-on", help="Choose the weights on this other cluster file, report on FILE."),
+    details: bool = typer.Option(False, "--details", help="Also list every cluster's scores (with --json)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Summary quality: ROUGE-1/2 F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
+    """Summary quality: ROUGE-1/2 recall and F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
     from storyline.tell.evaluate import evaluate_summaries
 
     _exists(file)
-    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit), as_json)
+    if fit_on is not None:
+        _exists(fit_on)
+    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit,
+                             max_words=words, fit_on=str(fit_on) if fit_on else None, details=details), as_json)
