@@ -11,10 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar, require_article,
+    DbOption, JsonOption, answer, app, console, emit, errors, open_store, progress_bar, queries,
 )
 from storyline.ingest import IngestOptions, parse_field_options
-from storyline.model import to_dict
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
 
 def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
@@ -86,8 +85,8 @@ def articles(
 ) -> None:
     """List stored articles in the order they arrived."""
     with open_store(db) as store:
-        rows = [article_summary(a) for a in store.articles(limit=limit or None, offset=offset)]
-        total = store.count()
+        page = queries(store).articles(limit=limit or None, offset=offset)
+    rows, total = page["items"], page["total"]
     if as_json:
         emit(rows)
         return
@@ -95,7 +94,7 @@ def articles(
     for column in ("id", "published", "date from", "lang", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", (r["title"] or "")[:70])
+        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -103,35 +102,33 @@ def articles(
 def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One article: metadata, date and its provenance, language, text and what enrichment found."""
     with open_store(db) as store:
-        article = require_article(store, article_id)
-    data = to_dict(article, drop=("embedding", "fingerprint"))
-    data["has_embedding"] = article.embedding is not None
+        data = answer(store, lambda: queries(store).article(article_id))
     if as_json:
         emit([data])
         return
-    console.print(f"[bold]{article.title or '(no title)'}[/bold]  [dim]{article.id}[/dim]")
+    console.print(f"[bold]{escape(data['title'] or '(no title)')}[/bold]  [dim]{data['id']}[/dim]")
     console.print(f"published: {data['published'] or '—'} ({data['published_provenance']}"
-                  + (f": {article.date_evidence!r})" if article.date_evidence else ")"))
-    console.print(f"language: {article.language} ({article.language_confidence:.2f})   source: {article.source or '—'}   origin: {article.origin}")
-    if article.story_id:
-        console.print(f"story: {article.story_id}   event: {article.event_id}")
-    if article.entities:
-        names = sorted({f"{e.canonical} ({e.type.value})" for e in article.entities})
-        console.print("entities: " + ", ".join(names))
-    if article.dates:
-        console.print("dates: " + ", ".join(f"{d.surface!r}→{d.resolved}" for d in article.dates))
-    if article.problems:
-        console.print("[yellow]problems:[/yellow] " + "; ".join(article.problems))
+                  + (f": {escape(repr(data['date_evidence']))})" if data["date_evidence"] else ")"))
+    console.print(f"language: {data['language']} ({data['language_confidence']:.2f})   "
+                  f"source: {escape(data['source'] or '—')}   origin: {escape(data['origin'])}")
+    if data["story_id"]:
+        console.print(f"story: {data['story_id']}   event: {data['event_id']}")
+    if data["entities"]:
+        names = sorted({f"{e['canonical']} ({e['type']})" for e in data["entities"]})
+        console.print("entities: " + escape(", ".join(names)))
+    if data["dates"]:
+        console.print("dates: " + escape(", ".join(f"{d['surface']!r}→{d['resolved']}" for d in data["dates"])))
+    if data["problems"]:
+        console.print("[yellow]problems:[/yellow] " + escape("; ".join(data["problems"])))
     console.print()
-    console.print(article.display_text)
+    console.print(escape(data["restored_text"] if data["restored_text"] is not None else data["text"]))
 
 
 @app.command()
 def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit"), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
     with open_store(db) as store:
-        hits = store.search(query, limit=limit)
-    rows = [{**article_summary(a), "score": round(score, 4)} for a, score in hits]
+        rows = queries(store).search(query, limit=limit)["items"]
     if as_json:
         emit(rows)
         return
@@ -139,7 +136,7 @@ def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(
     for column in ("id", "published", "score", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", (r["title"] or "")[:70])
+        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -163,25 +160,26 @@ def track(
 ) -> None:
     """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
     out = out if out and str(out) not in ("", ".") else None
-    from storyline.cli.stories import print_stories, story_row
-    from storyline.cli.tell import print_timeline, stories_report, write_reports
+    from storyline.cli.stories import print_stories
+    from storyline.cli.tell import print_timeline, write_reports
 
     with open_store(db) as store:
         pipeline = Pipeline(store)
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
         _enrich_and_place(pipeline)
-        chosen = sorted(store.stories(), key=lambda s: (-story_row(store, s)["articles"], s.id))[: limit or None]
+        ask = queries(store)
+        page = ask.stories(sort="articles", limit=limit or None)
         if as_json:
-            emit(story_row(store, s) for s in chosen)
+            emit(page["items"])
         else:
-            console.print(f"\n[bold]{len(store.stories())} stories[/bold] from {store.count()} articles\n")
-            for story in chosen:
-                print_stories(store, [story])
-                print_timeline(store, story, max_dates=8)
+            console.print(f"\n[bold]{page['total']} stories[/bold] from {ask.facets()['articles']} articles\n")
+            for row in page["items"]:
+                print_stories(ask, [row])
+                print_timeline(ask, row["id"], max_dates=8)
                 console.print()
         if out is not None:
-            write_reports(stories_report(store), out)
+            write_reports(ask.report(), out)
             errors.print(f"wrote the report: {out}")
     raise typer.Exit(_exit_code(report))
 
