@@ -209,16 +209,9 @@ class Store:
 
     def search(self, query: str, limit: int = 20) -> list[tuple[Article, float]]:
         """FTS5 search over title and text, best first (bm25). Plain words are matched as terms."""
-        terms = re.findall(r"\w+", query, re.UNICODE)
-        if not terms:
-            return []
-        fts_query = " ".join(f'"{t}"' for t in terms)
-        rows = self.db.execute(
-            "SELECT a.*, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
-            (fts_query, limit),
-        ).fetchall()
-        return [(row_article(r), -float(r["rank"])) for r in rows]
+        hits = self.search_ids(query, limit)
+        found = {a.id: a for a in self.get_articles([i for i, _ in hits])}
+        return [(found[i], score) for i, score in hits if i in found]
 
     # --- events and stories ----------------------------------------------------------------
     def save_events(self, events: Iterable[Event]) -> None:
