@@ -129,16 +129,16 @@ class _StoryEntry:
 class _Index:
     """Articles, events and stories as light rows, and which articles each live story holds."""
 
-    def __init__(self, store: Store) -> None:
-        self.version = store.version()
+    def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list) -> None:
+        self.version = version
         self.articles: dict[str, _ArticleRow] = {}
-        for r in store.article_index_rows():
+        for r in article_rows:
             self.articles[r["id"]] = _ArticleRow(
                 r["rowid"], r["id"], r["title"], r["opening"] or "", r["source"], r["url"], r["language"],
                 r["published"], r["published_provenance"], r["origin"], r["ingested_at"], r["stage"],
                 r["event_id"], r["story_id"], r["duplicate_of"])
-        events = {r["id"]: r for r in store.event_index_rows()}
-        stories = {r["id"]: r for r in store.story_index_rows()}
+        events = {r["id"]: r for r in event_rows}
+        stories = {r["id"]: r for r in story_rows}
         self.redirects = {k: r["merged_into"] for k, r in {**events, **stories}.items() if r["merged_into"]}
         self.events = {k: r for k, r in events.items() if not r["merged_into"]}
         self.stories: dict[str, _StoryEntry] = {}
@@ -188,23 +188,40 @@ def _page(items: list[Any], limit: int | None, offset: int) -> dict[str, Any]:
 
 
 class Queries:
-    """Read answers over one store. Thread-safe: one lock around the store connection and the caches."""
+    """Read answers over one store. Thread-safe: one lock around the store connection and the caches.
+
+    When the store changed, the first reader rebuilds the index while the others keep answering from the
+    previous one, so a burst of writes never stalls every reader at once.
+    """
 
     def __init__(self, store: Store, cache_size: int = 256) -> None:
         self.store = store
         self._lock = threading.RLock()
+        self._building = threading.Lock()
         self._index: _Index | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
 
     # --- plumbing -----------------------------------------------------------------------------
     def index(self) -> _Index:
-        """The light index, rebuilt when the store changed since it was built."""
+        """The light index, rebuilt when the store changed since it was built (stale while another rebuilds)."""
         with self._lock:
             version = self.store.version()
-            if self._index is None or self._index.version != version:
-                self._index = _Index(self.store)
+        current = self._index
+        if current is not None and current.version == version:
+            return current
+        if not self._building.acquire(blocking=current is None):
+            return current  # another thread is rebuilding: answer from the last index meanwhile
+        try:
+            with self._lock:
+                version = self.store.version()
+                if self._index is not None and self._index.version == version:
+                    return self._index
+                rows = (self.store.article_index_rows(), self.store.event_index_rows(), self.store.story_index_rows())
+            self._index = _Index(version, *rows)
             return self._index
+        finally:
+            self._building.release()
 
     def version(self) -> dict[str, Any]:
         """What a live page polls: changes whenever an article is stored or placed."""
