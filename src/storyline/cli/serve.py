@@ -20,7 +20,7 @@ def serve(
     every: str = typer.Option("10m", "--every", help="How often to poll watched feeds, e.g. 30s, 10m, 1h."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Let the fetcher reach loopback/private addresses."),
 ) -> None:
-    """Serve the web app and the API on http://HOST:PORT (OpenAPI at /docs). Writes need STORYLINE_TOKEN."""
+    """Serve the web app and the API on http://HOST:PORT (OpenAPI schema at /openapi.json). Writes need STORYLINE_TOKEN."""
     import os
 
     import uvicorn
@@ -35,5 +35,5 @@ def serve(
     path = db or default_db_path()
     application = create_app(path, watcher=watcher)
     token = "on (STORYLINE_TOKEN)" if os.environ.get("STORYLINE_TOKEN") else "off (set STORYLINE_TOKEN to enable POST /articles)"
-    errors.print(f"serving {path} on http://{host}:{port}/  ·  API docs /docs  ·  write endpoint {token}")
+    errors.print(f"serving {path} on http://{host}:{port}/  ·  OpenAPI /openapi.json  ·  write endpoint {token}")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -52,7 +52,9 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
                 app.state.writer.close()
                 app.state.writer = None
 
-    app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan,
+    # docs_url/redoc_url off: both pages load scripts from a CDN, which the pages' policy (and the brief:
+    # nothing from outside) forbids; the schema itself is at /openapi.json
+    app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories tracked across outlets, languages and months: read them, follow them, feed them.")
     app.state.queries = Queries(store)
     app.state.token = state_token

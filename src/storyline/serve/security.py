@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
+
+from storyline.tell.report import safe_href
 
 __all__ = ["BodyLimit", "safe_href", "token_ok", "SECURITY_HEADERS"]
 
@@ -16,22 +17,6 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
-
-
-def safe_href(url: Any) -> str | None:
-    """The URL if it is an absolute http(s) URL with a host, else None (javascript:, data:, file: never link)."""
-    if not isinstance(url, str):
-        return None
-    text = url.strip()
-    if any(ord(c) < 32 or c.isspace() for c in text):
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return text
 
 
 def token_ok(configured: str | None, authorization: str | None) -> bool:
