@@ -16,7 +16,32 @@ from storyline.cli.common import (
 from storyline.ingest import IngestOptions, parse_field_options
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
 
-def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
+def _with_urls(paths: list[str], options: IngestOptions, allow_private: bool):
+    """Files and folders through the readers; http(s) (or any scheme://) arguments fetched as web pages."""
+    import itertools
+    import re
+
+    from storyline.ingest import read_sources
+
+    urls = [p for p in paths if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", p)]
+    files = [p for p in paths if p not in urls]
+    if not urls:
+        return read_sources(files, options)
+
+    def fetched():
+        from storyline.fetch import SafeFetcher, fetch_document
+
+        fetcher = SafeFetcher(allow_private=allow_private, max_bytes=options.max_bytes)
+        try:
+            for url in urls:
+                yield fetch_document(url, fetcher)
+        finally:
+            fetcher.close()
+
+    return itertools.chain(fetched(), read_sources(files, options) if files else ())
+
+
+def _run_ingest(pipeline: Pipeline, paths: list[str], allow_private: bool = False) -> tuple[IngestReport, float]:
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("ingest", total=None, rate="")
@@ -26,7 +51,7 @@ def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, flo
             done = bar.tasks[0].completed
             bar.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} articles/s")
 
-        report = pipeline.ingest(paths, progress=tick)
+        report = pipeline.ingest_documents(_with_urls(paths, pipeline.config.ingest, allow_private), progress=tick)
     return report, time.perf_counter() - started
 
 
@@ -52,8 +77,9 @@ def _exit_code(report: IngestReport) -> int:
 
 @app.command()
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
+    paths: list[str] = typer.Argument(..., help="Files, folders (recursive), http(s) URLs of pages, or - for stdin."),
     db: Optional[Path] = DbOption,
+    allow_private: bool = typer.Option(False, "--allow-private", help="Let URL fetching reach loopback/private addresses."),
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
     max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Largest file accepted."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
@@ -67,7 +93,7 @@ def ingest(
         raise typer.Exit(2)
     with open_store(db) as store:
         pipeline = Pipeline(store, PipelineConfig(ingest=options))
-        report, seconds = _run_ingest(pipeline, paths)
+        report, seconds = _run_ingest(pipeline, paths, allow_private)
     if as_json:
         emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
                 "rejections": [{"origin": r.origin, "reason": r.reason} for r in report.rejected],

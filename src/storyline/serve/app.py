@@ -41,7 +41,8 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
             from storyline.serve.writer import Writer
 
             app.state.writer = Writer(store.path, on_change=app.state.queries.index)
-        if watcher is not None:
+        if watcher is not None and app.state.writer is not None:
+            watcher.attach(app.state.writer.get_state, app.state.writer.set_state)
             watcher.start(app.state.writer.submit)
         try:
             yield

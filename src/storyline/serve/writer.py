@@ -62,6 +62,14 @@ class Writer:
             self._idle.clear()
         return answers
 
+    def get_state(self, key: str) -> str | None:
+        with self._ingest_lock:
+            return self._ingest_store.get_state(key)
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._ingest_lock:
+            self._ingest_store.set_state(key, value)
+
     def _warm_up(self) -> None:
         """Load what ingest and enrichment need now, not in the first request (date parser, models)."""
         from storyline.normalize.clean import clean
