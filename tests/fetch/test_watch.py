@@ -110,9 +110,9 @@ def test_serve_with_watch_feeds_the_same_writer(site, tmp_path):
     app = create_app(tmp_path / "s.db", watcher=watcher)
     with TestClient(app) as client:
         deadline = time.monotonic() + 300
-        while site.hits["/pages/1.html"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)
-        assert app.state.writer.wait_idle(300)
-        rows = client.get("/api/articles").json()["items"]
+        rows: list = []
+        while time.monotonic() < deadline and not (len(rows) == 2 and all(r["story_id"] for r in rows)):
+            time.sleep(0.5)
+            rows = client.get("/api/articles").json()["items"]
         assert len(rows) == 2 and all(r["story_id"] for r in rows)
+        assert site.hits["/feed.xml"] == 1
