@@ -24,15 +24,27 @@ def queries(request: Request) -> Queries:
     return request.app.state.queries
 
 
+DAY = r"^(\d{4}-\d{2}-\d{2})?$"  # empty allowed: a web form sends since= when the field is left blank
+
+
+def _day(name: str, value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
 def filters(
-    since: dt.date | None = Query(None, description="Active on or after this day (YYYY-MM-DD)."),
-    until: dt.date | None = Query(None, description="Active on or before this day (YYYY-MM-DD)."),
+    since: str | None = Query(None, pattern=DAY, description="Active on or after this day (YYYY-MM-DD)."),
+    until: str | None = Query(None, pattern=DAY, description="Active on or before this day (YYYY-MM-DD)."),
     entity: str | None = Query(None, max_length=200, description="Part of an entity's name."),
     source: str | None = Query(None, max_length=200, description="Outlet name."),
     language: str | None = Query(None, max_length=20, description="ISO language code, e.g. en."),
     q: str | None = Query(None, max_length=500, description="Full-text query."),
 ) -> Filters:
-    return Filters(since=since, until=until, entity=entity or None, source=source or None,
+    return Filters(since=_day("since", since), until=_day("until", until), entity=entity or None, source=source or None,
                    language=language or None, text=q or None)
 
 
