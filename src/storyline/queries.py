@@ -131,6 +131,7 @@ class _Index:
 
     def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list) -> None:
         self.version = version
+        self.memo: dict[str, Any] = {}  # answers that depend on nothing but this index (facets, version)
         self.articles: dict[str, _ArticleRow] = {}
         for r in article_rows:
             self.articles[r["id"]] = _ArticleRow(
@@ -226,6 +227,12 @@ class Queries:
     def version(self) -> dict[str, Any]:
         """What a live page polls: changes whenever an article is stored or placed."""
         index = self.index()
+        if "version" not in index.memo:
+            index.memo["version"] = self._version(index)
+        return dict(index.memo["version"])
+
+    @staticmethod
+    def _version(index: _Index) -> dict[str, Any]:
         placed = sum(1 for a in index.articles.values() if a.stage >= PLACED)
         return {"articles": len(index.articles), "placed": placed, "stories": len(index.stories),
                 "token": f"{len(index.articles)}-{placed}-{len(index.stories)}"}
@@ -492,6 +499,12 @@ class Queries:
     def facets(self) -> dict[str, Any]:
         """Outlets and languages with their article counts, and the store's size and date span."""
         index = self.index()
+        if "facets" not in index.memo:
+            index.memo["facets"] = self._facets(index)
+        return index.memo["facets"]
+
+    @staticmethod
+    def _facets(index: _Index) -> dict[str, Any]:
         arts = list(index.articles.values())
         dates = sorted(a.published for a in arts if a.published)
         return {
