@@ -97,3 +97,20 @@ def test_body_and_item_limits(write_client):
     response = write_client.post("/api/articles", content=huge, headers={**AUTH, "content-type": "application/json"})
     assert response.status_code == 413
     assert write_client.post("/api/articles", json={"articles": [{"text": "a", "extra": 1}]}, headers=AUTH).status_code == 422
+
+
+def test_reads_go_on_while_a_writer_holds_the_store(write_client, examples_db_copy):
+    """A write transaction open on another connection (as the background writer's are) blocks no read."""
+    import sqlite3
+
+    other = sqlite3.connect(examples_db_copy, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE articles SET title = 'being rewritten' WHERE rowid = 1")
+    try:
+        assert write_client.get("/api/stories").status_code == 200
+        assert write_client.get("/").status_code == 200
+        titles = [a["title"] for a in write_client.get("/api/articles", params={"limit": 1}).json()["items"]]
+        assert titles != ["being rewritten"]  # the reader sees the last committed state
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
