@@ -140,7 +140,7 @@ def main() -> None:
                     except httpx.HTTPError:
                         ok = False
                     posts["ok" if ok else "errors"] += 1
-                    time.sleep(args.post_every)
+                    time.sleep(max(0.0, min(args.post_every, stop - time.monotonic())))
 
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(args.clients)]
         threads.append(threading.Thread(target=writer))
