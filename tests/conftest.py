@@ -45,3 +45,26 @@ def make_article(text: str, **fields) -> Article:
     )
     defaults.update(fields)
     return Article(**defaults)
+
+
+@pytest.fixture(scope="session")
+def examples_db(tmp_path_factory) -> Path:
+    """A store tracked from the shipped examples/ once per test session (read it; copy it to write)."""
+    from storyline.pipeline import Pipeline
+    from storyline.store import Store
+
+    path = tmp_path_factory.mktemp("examples") / "examples.db"
+    with Store(path) as store:
+        Pipeline(store).track([str(EXAMPLES)])
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def examples_db_copy(examples_db, tmp_path) -> Path:
+    """A private copy of the examples store, for tests that write."""
+    import shutil
+
+    target = tmp_path / "examples.db"
+    shutil.copyfile(examples_db, target)
+    return target

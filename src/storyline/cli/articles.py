@@ -11,14 +11,37 @@ import typer
 from rich.table import Table
 
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, errors, fail, open_store, plain, progress_bar,
-    require_article,
+    DbOption, JsonOption, answer, app, console, emit, errors, open_store, progress_bar, queries,
 )
 from storyline.ingest import IngestOptions, parse_field_options
-from storyline.model import to_dict
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
 
-def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
+def _with_urls(paths: list[str], options: IngestOptions, allow_private: bool):
+    """Files and folders through the readers; http(s) (or any scheme://) arguments fetched as web pages."""
+    import itertools
+    import re
+
+    from storyline.ingest import read_sources
+
+    urls = [p for p in paths if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", p)]
+    files = [p for p in paths if p not in urls]
+    if not urls:
+        return read_sources(files, options)
+
+    def fetched():
+        from storyline.fetch import SafeFetcher, fetch_document
+
+        fetcher = SafeFetcher(allow_private=allow_private, max_bytes=options.max_bytes)
+        try:
+            for url in urls:
+                yield fetch_document(url, fetcher)
+        finally:
+            fetcher.close()
+
+    return itertools.chain(fetched(), read_sources(files, options) if files else ())
+
+
+def _run_ingest(pipeline: Pipeline, paths: list[str], allow_private: bool = False) -> tuple[IngestReport, float]:
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("ingest", total=None, rate="")
@@ -28,7 +51,7 @@ def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, flo
             done = bar.tasks[0].completed
             bar.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} articles/s")
 
-        report = pipeline.ingest(paths, progress=tick)
+        report = pipeline.ingest_documents(_with_urls(paths, pipeline.config.ingest, allow_private), progress=tick)
     return report, time.perf_counter() - started
 
 
@@ -64,8 +87,9 @@ def _exit_code(report: IngestReport) -> int:
 
 @app.command()
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
+    paths: list[str] = typer.Argument(..., help="Files, folders (recursive), http(s) URLs of pages, or - for stdin."),
     db: Optional[Path] = DbOption,
+    allow_private: bool = typer.Option(False, "--allow-private", help="Let URL fetching reach loopback/private addresses."),
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
     max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1, help="Largest file accepted."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
@@ -79,7 +103,7 @@ def ingest(
         fail(str(exc), 2)
     with open_store(db) as store:
         pipeline = Pipeline(store, PipelineConfig(ingest=options))
-        report, seconds = _run_ingest(pipeline, paths)
+        report, seconds = _run_ingest(pipeline, paths, allow_private)
     if as_json:
         emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
                 "rejections": [{"origin": r.origin, "reason": r.reason} for r in report.rejected],
@@ -97,8 +121,8 @@ def articles(
 ) -> None:
     """List stored articles in the order they arrived."""
     with open_store(db) as store:
-        rows = [article_summary(a) for a in store.articles(limit=limit or None, offset=offset)]
-        total = store.count()
+        page = queries(store).articles(limit=limit or None, offset=offset)
+    rows, total = page["items"], page["total"]
     if as_json:
         emit(rows)
         return
@@ -106,7 +130,7 @@ def articles(
     for column in ("id", "published", "date from", "lang", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(plain(r["id"]), r["published"] or "—", r["date_provenance"], plain(r["language"] or "?"), plain((r["title"] or "")[:70]))
+        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -114,37 +138,33 @@ def articles(
 def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One article: metadata, date and its provenance, language, text and what enrichment found."""
     with open_store(db) as store:
-        article = require_article(store, article_id)
-    data = to_dict(article, drop=("embedding", "fingerprint"))
-    data["has_embedding"] = article.embedding is not None
+        data = answer(store, lambda: queries(store).article(article_id))
     if as_json:
         emit([data])
         return
-    console.print(f"[bold]{plain(article.title or '(no title)')}[/bold]  [dim]{plain(article.id)}[/dim]"
-                  + (f"  [dim](source id {plain(article.source_id)})[/dim]" if article.source_id else ""))
+    console.print(f"[bold]{escape(data['title'] or '(no title)')}[/bold]  [dim]{data['id']}[/dim]")
     console.print(f"published: {data['published'] or '—'} ({data['published_provenance']}"
-                  + (f": {plain(repr(article.date_evidence))})" if article.date_evidence else ")"))
-    console.print(f"language: {plain(article.language)} ({article.language_confidence:.2f})   "
-                  f"source: {plain(article.source or '—')}   origin: {plain(article.origin)}")
-    if article.story_id:
-        console.print(f"story: {plain(article.story_id)}   event: {plain(article.event_id)}")
-    if article.entities:
-        names = sorted({f"{e.canonical} ({e.type.value})" for e in article.entities})
-        console.print("entities: " + plain(", ".join(names)))
-    if article.dates:
-        console.print("dates: " + plain(", ".join(f"{d.surface!r}→{d.resolved}" for d in article.dates)))
-    if article.problems:
-        console.print("[yellow]problems:[/yellow] " + plain("; ".join(article.problems)))
+                  + (f": {escape(repr(data['date_evidence']))})" if data["date_evidence"] else ")"))
+    console.print(f"language: {data['language']} ({data['language_confidence']:.2f})   "
+                  f"source: {escape(data['source'] or '—')}   origin: {escape(data['origin'])}")
+    if data["story_id"]:
+        console.print(f"story: {data['story_id']}   event: {data['event_id']}")
+    if data["entities"]:
+        names = sorted({f"{e['canonical']} ({e['type']})" for e in data["entities"]})
+        console.print("entities: " + escape(", ".join(names)))
+    if data["dates"]:
+        console.print("dates: " + escape(", ".join(f"{d['surface']!r}→{d['resolved']}" for d in data["dates"])))
+    if data["problems"]:
+        console.print("[yellow]problems:[/yellow] " + escape("; ".join(data["problems"])))
     console.print()
-    console.print(article.display_text, markup=False)
+    console.print(escape(data["restored_text"] if data["restored_text"] is not None else data["text"]))
 
 
 @app.command()
 def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
     with open_store(db) as store:
-        hits = store.search(query, limit=limit)
-    rows = [{**article_summary(a), "score": round(score, 4)} for a, score in hits]
+        rows = queries(store).search(query, limit=limit)["items"]
     if as_json:
         emit(rows)
         return
@@ -152,7 +172,7 @@ def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(
     for column in ("id", "published", "score", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(plain(r["id"]), r["published"] or "—", f"{r['score']:.2f}", plain((r["title"] or "")[:70]))
+        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -202,27 +222,28 @@ def track(
 ) -> None:
     """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
     out = out if out and str(out) not in ("", ".") else None
-    from storyline.cli.stories import print_stories, story_row
-    from storyline.cli.tell import print_timeline, stories_report, write_reports
+    from storyline.cli.stories import print_stories
+    from storyline.cli.tell import print_timeline, write_reports
 
     with open_store(db) as store:
         pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
-        status = _enrich_and_place(pipeline)
-        chosen = sorted(store.stories(), key=lambda s: (-story_row(store, s)["articles"], s.id))[: limit or None]
+        _enrich_and_place(pipeline)
+        ask = queries(store)
+        page = ask.stories(sort="articles", limit=limit or None)
         if as_json:
-            emit(story_row(store, s) for s in chosen)
+            emit(page["items"])
         else:
-            console.print(f"\n[bold]{len(store.stories())} stories[/bold] from {store.count()} articles\n")
-            for story in chosen:
-                print_stories(store, [story])
-                print_timeline(store, story, max_dates=8)
+            console.print(f"\n[bold]{page['total']} stories[/bold] from {ask.facets()['articles']} articles\n")
+            for row in page["items"]:
+                print_stories(ask, [row])
+                print_timeline(ask, row["id"], max_dates=8)
                 console.print()
         if out is not None:
-            write_reports(stories_report(store), out)
-            errors.print(f"wrote the report: {plain(out)}")
-    raise typer.Exit(_exit_code(report) or status)
+            write_reports(ask.report(), out)
+            errors.print(f"wrote the report: {out}")
+    raise typer.Exit(_exit_code(report))
 
 
 @app.command()

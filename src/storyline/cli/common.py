@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from storyline.model import Article, Story
+from storyline.queries import NotFound, Queries
 from storyline.store import Store, default_db_path
 
 app = typer.Typer(
@@ -74,20 +74,6 @@ def emit(rows: Iterable[dict[str, Any]]) -> None:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
-def article_summary(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title or article.display_text[:80],
-        "published": article.published.isoformat() if article.published else None,
-        "date_provenance": article.published_provenance.value,
-        "language": article.language,
-        "source": article.source,
-        "origin": article.origin,
-        "story_id": article.story_id,
-        "event_id": article.event_id,
-    }
-
-
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -107,9 +93,14 @@ def require_article(store: Store, article_id: str) -> Article:
     return article
 
 
-def require_story(store: Store, story_id: str) -> Story:
-    """The story by id or prefix (a merged id redirects), or exit saying how to find one."""
-    story = store.get_story(story_id)
-    if story is None:
-        fail(f"no story {story_id!r} in {store.path} (list them with: storyline stories)")
-    return story
+def queries(store: Store) -> Queries:
+    """Every command reads through the one query layer (the same answers as the HTTP API and the web pages)."""
+    return Queries(store)
+
+
+def answer(store: Store, ask: Any) -> Any:
+    """Run a query; a missing story/article/event exits saying how to find one."""
+    try:
+        return ask()
+    except NotFound as exc:
+        fail(f"{exc} in {store.path}")

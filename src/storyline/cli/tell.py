@@ -8,45 +8,28 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from storyline.cli.common import (
-    DbOption, JsonOption, app, console, emit, errors, fail, open_store, require_article, require_story,
-)
+from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, open_store, queries
 from storyline.cli.evaluate import _exists, _show, eval_app
-from storyline.model import Article, Story, to_dict
-from storyline.store import Store
+from storyline.queries import DEFAULT_DATES, Queries, story_title
 
-__all__ = ["story_title", "stories_report", "write_reports", "print_timeline"]
+__all__ = ["story_title", "write_reports", "print_timeline"]
 
 DEFAULT_DATES = 0  # 0: the story decides how many dates (tell.timeline: the knee of the day scores)
-
-
-def story_title(story: Story, articles: list[Article]) -> str:
-    """The story's own title, else its first titled article's, else its main actors."""
-    if story.title:
-        return story.title
-    titled = next((a.title for a in articles if a.title), None)
-    if titled:
-        return titled
-    top = sorted(story.entity_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-    return ", ".join(k.split(":", 1)[-1].lstrip("@").title() for k, _ in top) or story.id
 
 
 def _cite(sentence: dict[str, Any]) -> str:
     return escape(", ".join(c["article_id"] for c in sentence["citations"]))
 
 
-def print_timeline(store: Store, story: Story, max_dates: int | None = None, sentences: int = 1) -> None:
-    from storyline.tell import build_timeline
-
+def print_timeline(ask: Queries, story_id: str, max_dates: int | None = None, sentences: int = 1) -> None:
     try:
-        entries = build_timeline(store.story_articles(story), max_dates=max_dates, sentences_per_date=sentences)
+        entries = ask.timeline(story_id, dates=max_dates, sentences=sentences)
     except ValueError as exc:  # e.g. an article without sentences: say so, keep going
-        errors.print(f"[yellow]timeline of {story.id}: {escape(str(exc))}[/yellow]")
+        errors.print(f"[yellow]timeline of {story_id}: {escape(str(exc))}[/yellow]")
         return
     for entry in entries:
-        for s in entry.sentences:
-            cites = escape(", ".join(c.article_id for c in s.citations))
-            console.print(f"    [bold]{entry.date}[/bold]  {escape(s.text)}  [dim]\\[{cites}][/dim]")
+        for s in entry["sentences"]:
+            console.print(f"    [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{_cite(s)}][/dim]")
 
 
 @app.command()
@@ -58,12 +41,8 @@ def timeline(
     as_json: bool = JsonOption,
 ) -> None:
     """A story's dated timeline: the dates that matter and what happened, each sentence cited."""
-    from storyline.tell import build_timeline
-
     with open_store(db) as store:
-        story = require_story(store, story_id)
-        entries = build_timeline(store.story_articles(story), max_dates=dates or None, sentences_per_date=sentences)
-    rows = [to_dict(e) for e in entries]
+        rows = answer(store, lambda: queries(store).timeline(story_id, dates=dates or None, sentences=sentences))
     if as_json:
         emit(rows)
         return
@@ -82,12 +61,8 @@ def summary(
     as_json: bool = JsonOption,
 ) -> None:
     """A short extractive summary of a story; every sentence cites its article(s)."""
-    from storyline.tell import summarize
-
     with open_store(db) as store:
-        story = require_story(store, story_id)
-        picked = summarize(store.story_articles(story), max_words=words, query=query, reader_language=language)
-    rows = [to_dict(s) for s in picked]
+        rows = answer(store, lambda: queries(store).summary(story_id, words=words, query=query, language=language))
     if as_json:
         emit(rows)
         return
@@ -98,16 +73,8 @@ def summary(
 @app.command()
 def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """What an article added to its story: its sentences the story did not have before it arrived."""
-    from storyline.tell import whats_new
-
     with open_store(db) as store:
-        article = require_article(store, article_id)
-        if not article.story_id or (story := store.get_story(article.story_id)) is None:
-            fail(f"article {article.id} is not placed in a story yet (run: storyline enrich)")
-        members = store.story_articles(story)
-        position = next((i for i, a in enumerate(members) if a.id == article.id), len(members))
-        picked = whats_new(article, members[:position], max_sentences=limit)
-    rows = [to_dict(s) for s in picked]
+        rows = answer(store, lambda: queries(store).whats_new(article_id, limit))
     if as_json:
         emit(rows)
         return
@@ -115,21 +82,6 @@ def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Optio
         console.print("nothing new: every statement was already in the story")
     for s in rows:
         console.print(f"• {escape(s['text'])}")
-
-
-def stories_report(store: Store, limit: int | None = None, words: int = 120) -> list[dict[str, Any]]:
-    """Report data for the largest stories (most distinct articles first)."""
-    from storyline.tell import story_data
-
-    chosen = []
-    for story in store.stories():
-        articles = store.story_articles(story)
-        chosen.append((-sum(a.duplicate_of is None for a in articles), story.id, story, articles))
-    chosen.sort(key=lambda row: row[:2])
-    return [
-        story_data(articles, story, title=story_title(story, articles), max_words=words, max_dates=DEFAULT_DATES or None)
-        for _, _, story, articles in chosen[: limit or None]
-    ]
 
 
 def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None) -> None:
@@ -154,7 +106,7 @@ def report(
 ) -> None:
     """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) + exports."""
     with open_store(db) as store:
-        data = stories_report(store, limit or None)
+        data = queries(store).report(limit or None)
     write_reports(data, out, markdown, json_out)
     errors.print(f"wrote {out} ({len(data)} stories)" + (f", {markdown}" if markdown else "") + (f", {json_out}" if json_out else ""))
 

@@ -245,16 +245,9 @@ class Store:
 
     def search(self, query: str, limit: int = 20) -> list[tuple[Article, float]]:
         """FTS5 search over title and text, best first (bm25). Plain words are matched as terms."""
-        terms = re.findall(r"\w+", query, re.UNICODE)
-        if not terms:
-            return []
-        fts_query = " ".join(f'"{t}"' for t in terms)
-        rows = self.db.execute(
-            "SELECT a.*, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
-            (fts_query, limit),
-        ).fetchall()
-        return [(row_article(r), -float(r["rank"])) for r in rows]
+        hits = self.search_ids(query, limit)
+        found = {a.id: a for a in self.get_articles([i for i, _ in hits])}
+        return [(found[i], score) for i, score in hits if i in found]
 
     # --- events and stories ----------------------------------------------------------------
     def save_events(self, events: Iterable[Event]) -> None:
@@ -380,7 +373,46 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
-    # --- entities --------------------------------------------------------------------
+    # --- light reads for the query layer (no JSON or vectors decoded) -----------------------
+    def version(self) -> tuple[int, int]:
+        """Changes when anything is committed: by another connection (data_version) or by this one."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes
+
+    def article_index_rows(self) -> list[sqlite3.Row]:
+        """One light row per article (arrival order): what listings, filters and story membership need."""
+        return self.db.execute(
+            "SELECT rowid, id, title, substr(coalesce(restored_text, text), 1, 200) AS opening, source, url, language, "
+            "published, published_provenance, origin, ingested_at, stage, event_id, story_id, duplicate_of "
+            "FROM articles ORDER BY rowid"
+        ).fetchall()
+
+    def event_index_rows(self) -> list[sqlite3.Row]:
+        """(id, story_id, merged_into, first_date, last_date, title) of every event, merged ones included."""
+        return self.db.execute(
+            "SELECT id, story_id, merged_into, first_date, last_date, json_extract(data, '$.title') AS title FROM events"
+        ).fetchall()
+
+    def story_index_rows(self) -> list[sqlite3.Row]:
+        """(id, first_date, last_date, title, entity_counts JSON, merged_into) of every story."""
+        return self.db.execute(
+            "SELECT id, first_date, last_date, merged_into, json_extract(data, '$.title') AS title, "
+            "json_extract(data, '$.entity_counts') AS entity_counts FROM stories"
+        ).fetchall()
+
+    def search_ids(self, query: str, limit: int = 1000) -> list[tuple[str, float]]:
+        """(article id, bm25 score) of full-text hits, best first, without loading the articles."""
+        terms = re.findall(r"\w+", query, re.UNICODE)
+        if not terms:
+            return []
+        fts_query = " ".join(f'"{t}"' for t in terms)
+        rows = self.db.execute(
+            "SELECT a.id, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            (fts_query, limit),
+        ).fetchall()
+        return [(r[0], -float(r[1])) for r in rows]
+
+    # --- entities and small state ----------------------------------------------------------
     def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
         with self.transaction():

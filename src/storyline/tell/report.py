@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from storyline.model import Article, Story, to_dict
 from storyline.tell.actors import actors, sources
@@ -19,7 +20,30 @@ from storyline.tell.novelty import whats_new_each
 from storyline.tell.summary import summarize
 from storyline.tell.timeline import build_timeline
 
-__all__ = ["anchor", "md", "safe_url", "render_html", "render_json", "render_markdown", "story_data"]
+__all__ = ["anchor", "render_html", "render_json", "render_markdown", "safe_href", "story_data"]
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL if it is an absolute http(s) URL with a host, else None.
+
+    Stored URLs come from whoever wrote the feed or file: ``javascript:``, ``data:`` or ``file:`` must
+    never become a link, in the report or in the web pages (which use this too).
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if not text or any(ord(c) < 32 or c.isspace() for c in text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return text
+
+
 
 
 def anchor(article_id: str) -> str:
@@ -167,8 +191,9 @@ def _story_html(story: dict[str, Any]) -> str:
                 ", ".join(f'<a href="#{anchor(a)}">{_e(a)}</a>' if a in known else _e(a) for a in g) for g in groups) + "</p>")
     out.append('<h2>Articles</h2><ol class="arts">')
     for a in story.get("articles", []):
-        url = safe_url(a.get("url"))
-        link = f'<a href="{_e(url)}">{_e(a.get("title") or a["id"])}</a>' if url else _e(a.get("title") or a["id"])
+        href = safe_href(a.get("url"))
+        link = (f'<a href="{_e(href)}" rel="noopener noreferrer nofollow">{_e(a.get("title") or a["id"])}</a>' if href
+                else _e(a.get("title") or a["id"]))
         out.append(f'<li id="{anchor(a["id"])}" class="article"><b>{link}</b> <span class="meta">{_e(a.get("source"))} · '
                    f'{_e(a.get("published"))} · {_e(a.get("language"))} · {_e(a["id"])}</span>')
         for s in story.get("whats_new", {}).get(a["id"], []):
