@@ -266,6 +266,10 @@ class Queries:
     def _find_article(self, article_id: str) -> Article:
         with self._lock:
             article = self.store.get_article(article_id)
+            shared = self.store.ids_with_source_id(article_id) if article is None else []
+        if article is None and shared:
+            raise NotFound("article", article_id, f"source id {article_id!r} is used by {len(shared)} articles of "
+                           f"different sources: {', '.join(shared)} (show one by its id)")
         if article is None:
             raise NotFound("article", article_id, "list ids with: storyline articles")
         return article
@@ -459,8 +463,9 @@ class Queries:
             raise NotFound("enriched article", article.id, "it is not enriched yet; run: storyline track or storyline enrich")
         with self._lock:
             if article.published:
-                lo = (article.published - dt.timedelta(days=window_days)).isoformat()
-                hi = (article.published + dt.timedelta(days=window_days)).isoformat()
+                span = dt.timedelta(days=window_days)  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
+                lo = (article.published - min(span, article.published - dt.date.min)).isoformat()
+                hi = (article.published + min(span, dt.date.max - article.published)).isoformat()
                 pool = self.store.articles_between(lo, hi)
             else:
                 pool = [a for a in self.store.articles() if a.embedding is not None]

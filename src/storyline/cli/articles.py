@@ -10,8 +10,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from rich.markup import escape
+
 from storyline.cli.common import (
-    DbOption, JsonOption, answer, app, console, emit, errors, open_store, progress_bar, queries,
+    DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, plain, progress_bar, queries,
 )
 from storyline.ingest import IngestOptions, parse_field_options
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig

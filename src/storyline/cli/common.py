@@ -81,18 +81,6 @@ def progress_bar() -> Progress:
     )
 
 
-def require_article(store: Store, article_id: str) -> Article:
-    """The article by id or unique prefix, or exit saying how to find one."""
-    article = store.get_article(article_id)
-    if article is None:
-        shared = store.ids_with_source_id(article_id)
-        if shared:
-            fail(f"source id {article_id!r} is used by {len(shared)} articles of different sources: "
-                 f"{', '.join(shared)} (show one by its id)")
-        fail(f"no article {article_id!r} in {store.path} (list ids with: storyline articles)")
-    return article
-
-
 def queries(store: Store) -> Queries:
     """Every command reads through the one query layer (the same answers as the HTTP API and the web pages)."""
     return Queries(store)

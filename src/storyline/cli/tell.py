@@ -8,9 +8,9 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, open_store, queries
+from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, queries
 from storyline.cli.evaluate import _exists, _show, eval_app
-from storyline.queries import DEFAULT_DATES, Queries, story_title
+from storyline.queries import Queries, story_title
 
 __all__ = ["story_title", "write_reports", "print_timeline"]
 

@@ -116,6 +116,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX articles_source_id ON articles(source_id);
     DROP TABLE state;
     """,
+    # v4: what feed watching remembers between runs (ETag, Last-Modified, backoff), key -> JSON
+    """
+    CREATE TABLE watch_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -311,6 +311,15 @@ class Store:
         rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[2]))
         return [r[0] for r in rows]
 
+    def get_state(self, key: str) -> str | None:
+        """What feed watching stored under ``key`` (ETag, Last-Modified, backoff), or None."""
+        row = self.db.execute("SELECT value FROM watch_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO watch_state (key, value) VALUES (?, ?)", (key, value))
+
     def reassign(self, moved: dict[str, tuple[str, str]]) -> None:
         """Point already placed articles at the event and story a split moved them to."""
         rows = [(event, story, article) for article, (event, story) in sorted(moved.items())]

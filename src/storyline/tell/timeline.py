@@ -156,9 +156,15 @@ def date_evidence(
                     days[day].written.add(art.id)
                     if outlet:
                         days[day].outlets.add(outlet)
+    def near(day: dt.date, k: int) -> dt.date | None:  # the calendar ends: 9999-12-31 has no tomorrow
+        try:
+            return day + k * _ONE_DAY
+        except OverflowError:
+            return None
+
     for day, ev in days.items():
-        before = sum(written_on.get(day - k * _ONE_DAY, 0) for k in range(1, 8)) / 7
-        after = sum(written_on.get(day + k * _ONE_DAY, 0) for k in range(3)) / 3
+        before = sum(written_on.get(near(day, -k), 0) for k in range(1, 8)) / 7
+        after = sum(written_on.get(near(day, k), 0) for k in range(3)) / 3
         ev.burst = math.log((1 + after) / (1 + before))
     return days
 
