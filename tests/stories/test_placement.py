@@ -149,3 +149,24 @@ def test_changes_report_only_what_was_touched():
     placer.place(articles[1])  # the bank failure: a new event, nothing about the earthquake changes
     events, _ = placer.changes()
     assert [e.id for e in events] == ["ev-f1"]
+
+
+def test_any_embedder_dimension_places():
+    """The candidate index takes its dimension from the vectors it meets (MiniLM's 384, not only USE's 512)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(384).astype(np.float32)
+    placer = StoryPlacer()
+    placed = []
+    for i in range(3):
+        doc = Document(text=f"Flooding hit the Danube valley near Passau, day {i}.", title="Danube flood", origin=f"d{i}",
+                       source_id=f"d{i}", published=f"2023-05-0{i + 1}", language="en")
+        article = clean(doc, now=NOW)
+        vec = base + 0.05 * rng.standard_normal(384).astype(np.float32)
+        article.embedding = vec / np.linalg.norm(vec)
+        placer.place(article)
+        placed.append(article)
+    assert len({a.event_id for a in placed}) == 1
+    again = StoryPlacer.restore(placer.events(), placer.stories(), placer.redirects())
+    assert again.resolve(placed[0].event_id) == placed[0].event_id

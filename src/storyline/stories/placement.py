@@ -22,50 +22,13 @@ from storyline.model import Article, Event, Link, Story
 from storyline.stories.linking import Cluster, PlacementConfig, event_score, story_score
 from storyline.stories.similarity import DocFreq, Features, Profile, features, pair_parts
 
-try:  # the shared candidate index; a brute-force stand-in keeps this module usable without it
-    from storyline.stories.index import CandidateIndex
-except ImportError:  # pragma: no cover - only while index.py is being written
-    CandidateIndex = None  # type: ignore[assignment,misc]
+from storyline.stories.index import CandidateIndex
 
 __all__ = ["PlacementConfig", "StoryPlacer"]
 
-_DIM = 512
+_FALLBACK_DIM = 512  # only when no article carries a vector at all (the index needs some dimension)
 _QUERY_TERMS = 12  # rarest article terms used to find candidates the embedding misses
 _PROFILE_KEYS = 40  # rarest profile terms a cluster is findable by
-
-
-class _BruteIndex:
-    """Stand-in with the CandidateIndex interface: exact scan of everything (tests, tiny inputs)."""
-
-    def __init__(self, dim: int, window_days: int = 30) -> None:
-        self.window_days = window_days
-        self._rows: dict[str, tuple[np.ndarray, dt.date | None, frozenset[str]]] = {}
-
-    def upsert(self, key, vector, date, entities) -> None:
-        self._rows[key] = (np.asarray(vector, dtype=np.float32), date, frozenset(entities))
-
-    def remove(self, key) -> None:
-        self._rows.pop(key, None)
-
-    def expire(self, before) -> None:
-        for key in [k for k, (_, d, _) in self._rows.items() if d is not None and d < before]:
-            del self._rows[key]
-
-    def search(self, vector, date, entities, k=20):
-        ents = set(entities)
-        out = []
-        for key, (vec, d, keys) in self._rows.items():
-            if date is not None and d is not None and abs((d - date).days) > self.window_days:
-                continue
-            out.append((key, float(vec @ vector), len(ents & keys)))
-        best = sorted(out, key=lambda r: (-r[1], r[0]))[:k]
-        shared = sorted((r for r in out if r[2]), key=lambda r: (-r[2], -r[1], r[0]))[:k]
-        keep = {r[0]: r[1] for r in best + shared}
-        return sorted(keep.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _default_factory() -> Callable[..., object]:
-    return CandidateIndex if CandidateIndex is not None else _BruteIndex
 
 
 class StoryPlacer:
@@ -73,9 +36,9 @@ class StoryPlacer:
 
     def __init__(self, config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None) -> None:
         self.config = config or PlacementConfig()
-        factory = index_factory or _default_factory()
-        self._event_index = factory(_DIM, window_days=self.config.event_window_days)
-        self._story_index = factory(_DIM, window_days=self.config.story_window_days)
+        self._factory = index_factory or CandidateIndex
+        self._dim: int | None = None  # taken from the first vector seen: any embedder's dimension works
+        self._indexes: dict[str, object] = {}
         self._df = DocFreq()
         self._events: dict[str, Cluster] = {}
         self._stories: dict[str, Cluster] = {}
@@ -95,12 +58,37 @@ class StoryPlacer:
         self._changed_events: set[str] = set()  # touched since the last ``changes()``: what a store must write
         self._changed_stories: set[str] = set()
 
+    def _dimension(self) -> int:
+        return self._dim or _FALLBACK_DIM
+
+    def _index(self, kind: str):
+        """The candidate index for events or stories, made on first use with the embedder's dimension."""
+        index = self._indexes.get(kind)
+        if index is None:
+            self._dim = self._dim or _FALLBACK_DIM
+            window = self.config.event_window_days if kind == "event" else self.config.story_window_days
+            index = self._indexes[kind] = self._factory(self._dim, window_days=window)
+        return index
+
+    @property
+    def _event_index(self):
+        return self._index("event")
+
+    @property
+    def _story_index(self):
+        return self._index("story")
+
+    def _see(self, vector: np.ndarray | None) -> None:
+        if vector is not None and self._dim is None and not self._indexes:
+            self._dim = int(np.asarray(vector).shape[-1])
+
     # ------------------------------------------------------------------ placing
     def place(self, article: Article) -> Link:
         """Put one article into an event (and story); sets ``article.event_id`` and ``story_id``."""
         if not article.id:
             raise ValueError(f"{article.origin}: article has no id; clean it (normalize.clean) before placing")
         f = features(article)
+        self._see(article.embedding if article.embedding is not None else f.embedding)
         self._df.add(list(f.words) + list(f.anchors) + list(f.entities))
         if f.date is not None and (self._latest is None or f.date > self._latest):
             self._latest = f.date
@@ -157,15 +145,16 @@ class StoryPlacer:
         else:
             vector, date, anchors, entities = item.centroid, item.last, item.anchors, item.entities
         if vector is None:
-            vector = np.zeros(_DIM, dtype=np.float32)
+            vector = np.zeros(self._dimension(), dtype=np.float32)
         keys = sorted(entities)[:32] + self._query_terms(anchors, _QUERY_TERMS)
         return [key for key, _ in index.search(vector, date, keys, k=self.config.candidates)]
 
     def _reindex(self, cluster: Cluster, index) -> None:
         p = cluster.profile
-        vector = p.centroid if p.centroid is not None else np.zeros(_DIM, dtype=np.float32)
+        self._see(p.centroid)
+        vector = p.centroid if p.centroid is not None else np.zeros(self._dimension(), dtype=np.float32)
         if not np.any(vector):
-            vector = np.full(_DIM, 1.0 / math.sqrt(_DIM), dtype=np.float32)
+            vector = np.full(len(vector), 1.0 / math.sqrt(len(vector)), dtype=np.float32)
         keys = sorted(p.entities)[:64] + self._query_terms(p.anchors, _PROFILE_KEYS)
         index.upsert(cluster.id, vector, p.last, keys)
 
@@ -642,6 +631,8 @@ class StoryPlacer:
         if doc_freq is not None and doc_freq[0]:
             placer._df = DocFreq.restore(*doc_freq)
         events, stories = list(events), list(stories)
+        for record in (*events, *stories):  # the indexes take the stored vectors' dimension
+            placer._see(record.embedding_sum if record.embedding_sum is not None else record.centroid)
         placer._redirects = {r.id: r.merged_into for r in (*events, *stories) if r.merged_into}
         placer._redirects.update(redirects)
         for record, clusters, index, members in (

@@ -124,7 +124,12 @@ def features(article: Article) -> Features:
         if no_ner:  # no NER model for this language: the places it names are its entities
             entities["^" + place] += count
     language = (article.language or "").lower()[:2] or None
-    usable = language is None or language in EMBEDDING_LANGUAGES
+    if article.models.get("embedding"):  # the embedder that made the vector says which languages it knows
+        from storyline.enrich.embed import embedding_usable
+
+        usable = embedding_usable(article)
+    else:  # a vector of unknown origin: the default embedder's (USE's) languages
+        usable = language is None or language in EMBEDDING_LANGUAGES
     return Features(
         embedding=article.embedding if usable else None,
         words=words,
