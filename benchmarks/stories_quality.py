@@ -59,6 +59,7 @@ def _enrich(name: str, db: Path) -> None:
 def _place_store(name: str, db: Path, config) -> dict:
     """Re-place a stored, enriched set the way ``Pipeline.place`` orders it, and score it like the CLI."""
     from storyline.normalize.clean import clean
+    from storyline.pipeline import PipelineConfig
     from storyline.store import Store
     from storyline.stories.placement import StoryPlacer
 
@@ -81,10 +82,13 @@ def _place_store(name: str, db: Path, config) -> dict:
     placer = StoryPlacer(config)
     start = time.perf_counter()
     ids_of: dict[str, tuple[str, str]] = {}  # article id -> (event id, story id) as placed
-    for article in articles:
-        placed = copy.copy(article)
-        placer.place(placed)
-        ids_of[article.id] = (placed.event_id, placed.story_id)
+    batch_size = PipelineConfig().batch_size  # the pipeline places (and refines) in batches of this size
+    for i in range(0, len(articles), batch_size):
+        batch = [copy.copy(a) for a in articles[i : i + batch_size]]
+        placer.place_batch(batch)
+        ids_of.update((a.id, (a.event_id, a.story_id)) for a in batch)
+    for article_id, ids in placer.moved().items():
+        ids_of[article_id] = ids
     seconds = time.perf_counter() - start
     result = {"set": name, "level": level, "articles": len(gold), "gold_clusters": len(set(gold.values()))}
     for which, lv in enumerate(("event", "story")):

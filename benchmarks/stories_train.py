@@ -20,18 +20,14 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
-
-import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from storyline.normalize.clean import clean
 from storyline.pipeline import Pipeline
 from storyline.store import Store
 from storyline.stories.evaluate import load_cluster_documents
-from storyline.stories.linking import PlacementConfig, event_vector
-from storyline.stories.similarity import DocFreq, Profile, day_gap, features, pair_parts
+from storyline.stories.fit import fit_event_models, rank_accuracy, replay_rows
+from storyline.stories.linking import PlacementConfig, event_probability
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
@@ -55,30 +51,6 @@ def _articles(set_path: Path, db: str | None):
     return articles, label
 
 
-def pair_rows(articles, label, config: PlacementConfig):
-    """(article index, is own cluster, parts, gap) for every active gold cluster, in arrival order."""
-    df, profiles, rows = DocFreq(), {}, []
-    for i, article in enumerate(articles):
-        f = features(article)
-        df.add(list(f.words) + list(f.anchors) + list(f.entities))
-        own = label[article.id]
-        for key, p in profiles.items():
-            if f.date and p.last and (f.date - p.last).days > config.event_window_days:
-                continue
-            rows.append((i, int(key == own), pair_parts(f, p, df), day_gap(f.date, p.first, p.last)))
-        profiles.setdefault(own, Profile()).add(f, config.profile_terms)
-    return rows
-
-
-def rank_accuracy(rows, scores) -> float:
-    """Share of articles with an open own cluster whose own cluster scores highest."""
-    by: dict[int, list] = defaultdict(list)
-    for (i, y, _, _), s in zip(rows, scores):
-        by[i].append((s, y))
-    tops = [max(v)[1] for v in by.values() if any(y for _, y in v)]
-    return sum(tops) / max(1, len(tops))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="duc2004_clusters.jsonl")
@@ -90,18 +62,14 @@ def main() -> int:
         return 0
     config = PlacementConfig()
     articles, label = _articles(path, args.db)
-    rows = pair_rows(articles, label, config)
-    y = np.array([r[1] for r in rows])
-    print(f"{len(articles)} articles, {len(rows)} candidate pairs, {int(y.sum())} positive")
-    for has_emb in (True, False):
-        for has_ent in (True, False):
-            parts = [dict(p, embedding=p["embedding"] if has_emb else None, entities=p["entities"] if has_ent else 0.0)
-                     for _, _, p, _ in rows]  # fmt: skip
-            x = np.array([event_vector(p, g, config.event_time_scale, has_ent) for p, (_, _, _, g) in zip(parts, rows)])
-            model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
-            coef = [round(float(c), 3) for c in model.coef_[0]] + [round(float(model.intercept_[0]), 3)]
-            acc = rank_accuracy(rows, model.decision_function(x))
-            print(f"    ({has_emb}, {has_ent}): {tuple(coef)},  # rank accuracy {acc:.3f}")
+    rows = replay_rows(articles, label, config)
+    print(f"{len(articles)} articles, {len(rows)} candidate pairs, {sum(r[1] for r in rows)} positive")
+    models = fit_event_models(articles, label, config)
+    for regime, coef in sorted(models.items(), reverse=True):
+        has_ent = regime[1]
+        scores = [event_probability(dict(p, embedding=p["embedding"] if regime[0] else None), gap,
+                                    config.event_time_scale, has_ent, models) for _, _, p, gap in rows]  # fmt: skip
+        print(f"    {regime}: {coef},  # rank accuracy {rank_accuracy(rows, scores):.3f}")
     return 0
 
 

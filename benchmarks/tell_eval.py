@@ -1,7 +1,7 @@
 """Print the tell stage's quality figures as JSON.
 
-    .venv/bin/python benchmarks/tell_eval.py timelines [--limit N] [--topics a,b] [--details]
-    .venv/bin/python benchmarks/tell_eval.py summaries FILE.jsonl [--limit N] [--language en] [--details]
+    .venv/bin/python benchmarks/tell_eval.py timelines [--limit N] [--topics a,b] [--folds K] [--details]
+    .venv/bin/python benchmarks/tell_eval.py summaries FILE.jsonl [--limit N] [--language en] [--fit-on F] [--details]
 
 Data default: ../shared/eval relative to the repository root (research copies, never in the repo).
 Timelines need tilse's ROUGE-1.5.5 Perl script, i.e. XML::Parser (apt-get install libxml-parser-perl).
@@ -29,6 +29,8 @@ def main() -> int:
     ap.add_argument("--language", default="en")
     ap.add_argument("--max-words", type=int)
     ap.add_argument("--details", action="store_true")
+    ap.add_argument("--folds", type=int, help="timelines: leave-topics-out folds (4 = one topic each)")
+    ap.add_argument("--fit-on", help="summaries: choose the weights on this other cluster file")
     args = ap.parse_args()
     started = time.perf_counter()
     if args.what == "timelines":
@@ -37,14 +39,15 @@ def main() -> int:
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
         topics = args.topics.split(",") if args.topics else None
-        out = evaluate.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details)
+        out = evaluate.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details,
+                                          folds=args.folds)
     else:
         path = args.path or os.path.join(root, "duc2007_update_clusters.jsonl")
         if not os.path.isfile(path):
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
         out = evaluate.evaluate_summaries(path, language=args.language or None, max_words=args.max_words,
-                                          limit=args.limit, details=args.details)
+                                          limit=args.limit, details=args.details, fit_on=args.fit_on)
     out["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out, indent=2))
     return 0

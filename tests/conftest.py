@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,35 @@ def shared_eval() -> Path:
 
 def make_article(text: str, **fields) -> Article:
     """A bare Article for stage tests (what clean() would give, without reading a file)."""
+    from storyline.normalize.clean import text_key
+
     defaults = dict(
         id=fields.pop("id", "a1"), text=text, original_text=fields.pop("original_text", text), origin="test",
-        content_hash="h-" + fields.get("id", "a1"), ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        content_hash=hashlib.sha256(text_key(text).encode("utf-8")).hexdigest(),  # as clean() derives it
+        ingested_at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
     )
     defaults.update(fields)
     return Article(**defaults)
+
+
+@pytest.fixture(scope="session")
+def examples_db(tmp_path_factory) -> Path:
+    """A store tracked from the shipped examples/ once per test session (read it; copy it to write)."""
+    from storyline.pipeline import Pipeline
+    from storyline.store import Store
+
+    path = tmp_path_factory.mktemp("examples") / "examples.db"
+    with Store(path) as store:
+        Pipeline(store).track([str(EXAMPLES)])
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def examples_db_copy(examples_db, tmp_path) -> Path:
+    """A private copy of the examples store, for tests that write."""
+    import shutil
+
+    target = tmp_path / "examples.db"
+    shutil.copyfile(examples_db, target)
+    return target

@@ -43,7 +43,10 @@ def test_wikinews_ingest_and_search(tmp_path, wikinews_file):
     assert len(rows) == 100 and all(r["title"] for r in rows)
     assert sum(r["published"] is not None for r in rows) >= 99
     hits = _lines(runner.invoke(app, ["search", "tsunami", "--db", db, "--json"]).stdout)
-    assert hits and all("tsunami" in (h["title"] or "").lower() or h["score"] > 0 for h in hits)
+    assert hits and [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    for hit in hits:  # every hit holds the word, in its title or its text
+        shown = _lines(runner.invoke(app, ["show", hit["id"], "--db", db, "--json"]).stdout)[0]
+        assert "tsunami" in f"{shown['title']} {shown['text']}".lower(), hit["id"]
 
 
 def test_nothing_valid_is_non_zero(tmp_path):

@@ -19,18 +19,30 @@ pytestmark = pytest.mark.slow
 # metric floors: measured value minus a small margin for platform noise (BLAS, thread timing do not
 # change results, so the margin only absorbs deliberate, reviewed trade-offs)
 FLOORS = {
-    "duc2004_event_f1": 0.81,  # measured 0.822 (TF-IDF single-pass 0.80, BERTopic tuned 0.87)
-    "duc2004_degraded_gap": 0.02,  # measured 0.003: degraded copies score like the clean originals
-    "duc2004_story_f1": 0.68,  # measured 0.695: 50 distinct topics in one window must not chain into few stories
-    "timeline17_story_f1": 0.88,  # measured 0.894
-    "multiling_arenfr_story_f1": 0.80,  # measured 0.813
-    "multiling_all_story_f1": 0.70,  # measured 0.778 (plain embeddings 0.25-0.35)
-    "semeval_pearson": 0.70,  # measured 0.709
-    "timeline17_ar1_f1": 0.135,  # measured 0.1396 (news-tls DATEWISE 0.120)
-    "timeline17_ar2_f1": 0.040,  # measured 0.0421 (DATEWISE 0.035)
-    "timeline17_date_f1": 0.62,  # measured 0.6423 (DATEWISE 0.544)
-    "duc2007_update_rouge2": 0.10,  # measured 0.1028 (best DUC systems ~0.095)
-    "multiling_en_rouge2": 0.19,  # measured 0.204
+    # events: DUC 2004 cross-validated (event model refitted without each fold's topics; --folds 5)
+    "duc2004_event_f1": 0.81,  # measured 0.819 out of sample (in-sample 0.846; TF-IDF single-pass 0.80)
+    "duc2004_degraded_gap": 0.02,  # degraded copies score like the clean originals
+    # stories: the event model is fitted on DUC only, the story threshold (0.24) on all four story sets;
+    # out-of-sample figures are leave-one-set-out (benchmarks/stories_oos.py: threshold chosen on the
+    # other sets). Floors sit at those figures, never below an earlier floor.
+    "duc2004_story_f1": 0.68,  # earlier floor; full run 0.754, leave-one-set-out 0.505 (kept, not lowered)
+    "timeline17_story_f1": 0.885,  # leave-one-set-out 0.890 (the threshold chosen on the others is 0.24)
+    "multiling_arenfr_story_f1": 0.89,  # 0.904 at the threshold chosen without MultiLing (0.22); full run 0.897
+    "multiling_all_story_f1": 0.79,  # leave-one-set-out 0.801 (full run 0.809)
+    "wikiref_story_f1": 0.82,  # leave-one-set-out 0.832
+    "semeval_pearson": 0.70,  # measured 0.708 (weights chosen on this dev set: in sample)
+    # Timelines: OUT OF SAMPLE since issue 10 — leave-one-topic-out over Timeline17's 4 topics
+    # (`storyline eval timelines DIR --folds 4`), each timeline scored with weights fitted on the other
+    # topics. The floors before (0.135 / 0.040 / 0.62) pinned in-sample figures (weights chosen on all
+    # 10 timelines); these replace them and are higher still.
+    "timeline17_ar1_f1": 0.145,  # measured 0.1507 out of sample (news-tls DATEWISE 0.120)
+    "timeline17_ar2_f1": 0.050,  # measured 0.0525 out of sample (DATEWISE 0.035)
+    "timeline17_date_f1": 0.69,  # measured 0.7061 out of sample (DATEWISE 0.544)
+    "timeline17_weakest_topic_ar1_f1": 0.10,  # measured 0.1095 (BP oil spill, held out)
+    "duc2007_update_rouge2": 0.10,  # measured 0.1054 (0.1028 before issue 10), F1 at 250 words, in-sample
+    # DUC 2007 update at the task's own 100 words, weights fitted on MultiLing English (out of sample)
+    "duc2007_update_100w_rouge2_recall": 0.085,  # measured 0.0899 (in-sample weights: 0.0948)
+    "multiling_en_rouge2": 0.19,  # measured 0.204, weights fitted on DUC 2007 (out of sample)
 }
 
 
@@ -38,15 +50,15 @@ def _report(name: str, result: dict) -> None:
     print(f"\n[eval-gate] {name}: {json.dumps(result)}")
 
 
-def test_duc2004_events(shared_eval):
-    from storyline.stories.evaluate import evaluate_clusters
+def test_duc2004_events_cross_validated(shared_eval):
+    from storyline.stories.evaluate import evaluate_folds
 
     path = shared_eval / "duc2004_clusters.jsonl"
-    clean = evaluate_clusters(path, level="event", runner=pipeline_runner)
-    degraded = evaluate_clusters(path, level="event", degrade=True, runner=pipeline_runner)
-    _report("duc2004 clean", clean)
-    _report("duc2004 degraded", degraded)
-    assert clean["articles"] == 500
+    clean = evaluate_folds(path, folds=5, level="event")
+    degraded = evaluate_folds(path, folds=5, level="event", degrade=True)
+    _report("duc2004 clean, 5 folds", clean)
+    _report("duc2004 degraded, 5 folds", degraded)
+    assert clean["articles"] == 500 and clean["folds"] == 5
     assert clean["bcubed_f1"] >= FLOORS["duc2004_event_f1"]
     assert abs(clean["bcubed_f1"] - degraded["bcubed_f1"]) <= FLOORS["duc2004_degraded_gap"]
 
@@ -84,6 +96,14 @@ def test_multiling_all_languages(shared_eval):
     assert result["bcubed_f1"] >= FLOORS["multiling_all_story_f1"]
 
 
+def test_wikiref_topics(shared_eval):
+    from storyline.stories.evaluate import evaluate_clusters
+
+    result = evaluate_clusters(shared_eval / "wikiref220.jsonl", level="story", runner=pipeline_runner)
+    _report("wikiref220 topics", result)
+    assert result["bcubed_f1"] >= FLOORS["wikiref_story_f1"]
+
+
 def test_semeval_pairs(shared_eval):
     from storyline.stories.evaluate import evaluate_pairs
 
@@ -95,20 +115,25 @@ def test_semeval_pairs(shared_eval):
 def test_timeline17_timelines(shared_eval):
     from storyline.tell.evaluate import evaluate_timelines
 
-    result = evaluate_timelines(str(shared_eval / "timeline17"))
-    _report("timeline17 timelines", result)
-    assert result["timelines"] == 10
+    result = evaluate_timelines(str(shared_eval / "timeline17"), folds=4)
+    _report("timeline17 timelines, leave-one-topic-out", result)
+    assert result["timelines"] == 10 and len(result["folds"]) == 4
     assert result["ar1_f1"] >= FLOORS["timeline17_ar1_f1"]
     assert result["ar2_f1"] >= FLOORS["timeline17_ar2_f1"]
     assert result["date_f1"] >= FLOORS["timeline17_date_f1"]
+    assert result["weakest_topic_ar1_f1"] >= FLOORS["timeline17_weakest_topic_ar1_f1"]
 
 
 def test_summaries(shared_eval):
     from storyline.tell.evaluate import evaluate_summaries
 
-    update = evaluate_summaries(str(shared_eval / "duc2007_update_clusters.jsonl"))
-    multiling = evaluate_summaries(str(shared_eval / "multiling2011_clusters.jsonl"))
-    _report("duc2007 update summaries", update)
-    _report("multiling english summaries", multiling)
+    duc, multi = str(shared_eval / "duc2007_update_clusters.jsonl"), str(shared_eval / "multiling2011_clusters.jsonl")
+    update = evaluate_summaries(duc, max_words=250)
+    official = evaluate_summaries(duc, fit_on=multi)
+    multiling = evaluate_summaries(multi, fit_on=duc)
+    _report("duc2007 update summaries, 250 words", update)
+    _report("duc2007 update summaries, 100 words, fitted on MultiLing", official)
+    _report("multiling english summaries, fitted on DUC 2007", multiling)
     assert update["rouge2_f1"] >= FLOORS["duc2007_update_rouge2"]
+    assert official["rouge2_recall"] >= FLOORS["duc2007_update_100w_rouge2_recall"]
     assert multiling["rouge2_f1"] >= FLOORS["multiling_en_rouge2"]

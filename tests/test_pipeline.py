@@ -78,10 +78,14 @@ def test_hostile_texts_are_enriched_with_reasons_not_failures(tmp_path):
         report = pipeline.ingest_documents([Document(text=t, origin=k, source_id=k) for k, t in texts.items()])
         assert report.new == 4
         assert pipeline.enrich() == 4 and pipeline.place() == 4
-        stored = {a.id: a for a in store.articles()}
+        stored = {a.source_id: a for a in store.articles()}
+        assert not pipeline.enrich_report.failures and pipeline.enrich_report.done == 4
     assert all(a.embedding is not None and a.story_id for a in stored.values())
     assert any("no spaCy model" in p for p in stored["czech"].problems)
-    assert stored["one-line"].problems  # capped work is recorded
+    # capped work is recorded, saying what was capped: dates read from the first 300,000 characters only
+    capped = stored["one-line"]
+    assert any(p.startswith(f"dates: article {capped.id} is 999999 characters; dates were read from the first")
+               for p in capped.problems)
     assert not any(p.startswith(("restore: failed", "entities: failed", "dates: failed")) for a in stored.values() for p in a.problems)
 
 
@@ -104,6 +108,7 @@ def test_overlapped_enrichment_gives_the_same_result(tmp_path, wikinews_file):
 
 def test_ingest_report_maps_every_origin_to_its_stored_article(tmp_path):
     from storyline.model import Document
+    from storyline.normalize.clean import scoped_id
 
     with Store(tmp_path / "s.db") as store:
         pipeline = Pipeline(store)
@@ -111,4 +116,4 @@ def test_ingest_report_maps_every_origin_to_its_stored_article(tmp_path):
         again = pipeline.ingest_documents([Document(text="a  blast in KABUL.", origin="copy.txt"),
                                            Document(text="Talks in Doha.", origin="b.txt", source_id="b1")])
     assert again.new == 1 and again.duplicate == 1
-    assert again.stored == {"copy.txt": first.stored["a.txt"], "b.txt": "b1"}
+    assert again.stored == {"copy.txt": first.stored["a.txt"], "b.txt": scoped_id("b1", "b.txt")}

@@ -84,6 +84,7 @@ class Document:
     language: str | None = None  # a hint from the source, checked by normalize
     author: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    scope: str | None = None  # the file or stream the record came from; scopes ``source_id`` without a source
 
 
 @dataclasses.dataclass(slots=True)
@@ -179,6 +180,7 @@ class Article:
     source: str | None = None
     url: str | None = None
     author: str | None = None
+    source_id: str | None = None  # the source's own id (unique only within that source; ``id`` is scoped)
     language: str | None = None
     language_confidence: float = 0.0
     published: dt.date | None = None
@@ -193,6 +195,7 @@ class Article:
     # --- enrich ---
     entities: list[EntityMention] = dataclasses.field(default_factory=list)
     dates: list[DateMention] = dataclasses.field(default_factory=list)
+    places: dict[str, int] = dataclasses.field(default_factory=dict)  # place id ("geo:EG") -> mentions, any language
     embedding: np.ndarray | None = None  # float32, L2-normalised
     fingerprint: np.ndarray | None = None  # MinHash hash values (uint64)
     models: dict[str, str] = dataclasses.field(default_factory=dict)  # stage -> model that ran
@@ -223,6 +226,8 @@ class Event:
     merged_into: str | None = None
     # running term profile (prefix "w:" folded words, "a:" numbers/skeletons) so placement can resume
     terms: dict[str, float] = dataclasses.field(default_factory=dict)
+    size: int = 0  # members the running profile was built from (placement resumes from it exactly)
+    embedding_sum: np.ndarray | None = None  # the running, unnormalised sum behind ``centroid``
 
 
 @dataclasses.dataclass(slots=True)
@@ -238,6 +243,8 @@ class Story:
     title: str | None = None
     merged_into: str | None = None
     terms: dict[str, float] = dataclasses.field(default_factory=dict)  # as ``Event.terms``
+    size: int = 0  # as ``Event.size``
+    embedding_sum: np.ndarray | None = None  # as ``Event.embedding_sum``
 
 
 @dataclasses.dataclass(slots=True)

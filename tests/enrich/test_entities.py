@@ -1,18 +1,14 @@
 """Entities: canonical names, the registry, real spaCy models on the seeds, languages without a model.
 
-Degraded seeds need restoration first. ``storyline.normalize.restore.restore`` is used when it
-exists; until then a stand-in (the project's boundary model + the ``truecase`` package) does the
-same job, and the test names which one ran in its assertion messages.
+Degraded seeds are restored first with ``storyline.normalize.restore.restore``, as the pipeline does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +16,7 @@ import pytest
 from storyline.enrich.canonical import EntityRegistry, clean_name, name_key
 from storyline.enrich.entities import EntityExtractor, _to_doc, ner_input
 from storyline.model import Article, EntityType, Sentence
+from storyline.normalize.restore import restore
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "examples" / "seeds"  # shipped copies of ../shared/seeds and ../shared/samples
@@ -28,43 +25,6 @@ P, O, L = EntityType.PERSON, EntityType.ORGANISATION, EntityType.PLACE
 
 
 # ---------------------------------------------------------------- helpers
-def _stand_in_restore(article: Article) -> None:
-    import truecase
-
-    from storyline.normalize.boundaries import load_model, word_spans
-
-    text = article.text
-    spans = word_spans(text)
-    try:
-        gaps = load_model().boundaries([text[s:e].lower() for s, e in spans]) if spans else []
-    except (OSError, KeyError, ValueError):  # boundary model missing or being rebuilt: one sentence
-        gaps = []
-    cuts = [0, *[int(g) + 1 for g in gaps], len(spans)]
-    out, sentences = list(text), []
-    caser = truecase.get_truecaser()
-    if not isinstance(next(iter(caser.word_casing_lookup.values())), list):  # set order follows PYTHONHASHSEED
-        caser.word_casing_lookup = {k: sorted(v) for k, v in caser.word_casing_lookup.items()}
-    for a, b in itertools.pairwise(cuts):
-        if a >= b:
-            continue
-        words = spans[a:b]
-        for (s, e), new in zip(words, caser.get_true_case_from_tokens([text[s:e] for s, e in words], "title")):
-            if len(new) == e - s and new.lower() == text[s:e].lower():
-                out[s:e] = new
-        sentences.append((words[0][0], words[-1][1]))
-    article.restored_text = "".join(out)
-    article.sentences = [Sentence(s, e, article.restored_text[s:e]) for s, e in sentences]
-
-
-def restorer() -> tuple[Callable[[Article], None], str]:
-    try:
-        from storyline.normalize.restore import restore  # type: ignore[import-not-found]
-
-        return restore, "storyline.normalize.restore"
-    except ImportError:
-        return _stand_in_restore, "stand-in restoration (truecase; storyline.normalize.restore missing)"
-
-
 def make_article(text: str, *, language: str | None = "en", name: str = "a", marker: str = "") -> Article:
     original = marker + text
     return Article(
@@ -87,9 +47,7 @@ def seed(prefix: str) -> Article:
     marker = re.match(r"\s*date \d{4}-\d{2}-\d{2}\s", original)  # ingest strips this stamp
     cut = marker.end() if marker else 0
     article = make_article(original[cut:], name=files[0].name, marker=original[:cut])
-    restore, how = restorer()
-    if article.text.islower() or how == "storyline.normalize.restore":  # the stand-in handles only lowercase
-        restore(article)
+    restore(article)
     return article
 
 
@@ -246,7 +204,7 @@ def test_sentence_stops_for_the_model_map_back() -> None:
 
 
 def test_seeds_share_canonical_names() -> None:
-    how = restorer()[1]
+    how = "storyline.normalize.restore"
     first, second = seed("000"), seed("003")
     extractor = EntityExtractor(EntityRegistry())
     extractor.extract([first, second])
@@ -300,7 +258,7 @@ def test_degraded_wikinews_keeps_most_entities() -> None:
     """
     if not SAMPLES.exists():
         pytest.skip(f"{SAMPLES} not found")
-    restore, how = restorer()
+    how = "storyline.normalize.restore"
     records = [json.loads(line) for line in SAMPLES.read_text().splitlines()]
     clean = [make_article(r["text"], name=r["id"]) for r in records]
     degraded = [make_article(" ".join(re.sub(r"[^\w\s]|_", " ", r["text"].lower()).split()), name=r["id"]) for r in records]

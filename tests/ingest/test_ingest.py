@@ -67,7 +67,6 @@ def hostile(tmp_path):
 
 
 def test_hostile_folder_is_survived_with_reasons(hostile):
-    options = IngestOptions(max_bytes=100_000, fields=parse_field_options(["text=text"]))
     docs, rejections = _split(list(read_sources([hostile], IngestOptions(max_bytes=100_000))))
     by_origin = {os.path.basename(r.origin.split(":")[0].split("[")[0]): r.reason for r in rejections}
     assert "empty" in by_origin["empty.txt"] and "empty" in by_origin["blank.txt"]
@@ -88,7 +87,6 @@ def test_hostile_folder_is_survived_with_reasons(hostile):
     assert feed.title == "Talks resume" and feed.source == "Wire" and "Doha" in feed.text
     page = next(d for d in docs if d.published_provenance is DateProvenance.HTML)
     assert "car bomb" in page.text and page.published and page.published.startswith("2019-08-07")
-    assert options.fields.pick({"text": "x"}, "text") == "x"
 
 
 def test_field_mapping_option(tmp_path):
@@ -113,3 +111,35 @@ def test_file_name_date(tmp_path):
 def test_missing_path_is_a_rejection(tmp_path):
     (r,) = list(read_sources([tmp_path / "nope"]))
     assert isinstance(r, Rejection) and "no such file" in r.reason
+
+
+def test_gzip_on_stdin_is_inflated_through_the_limit():
+    """Gzip on stdin was inflated whole (1.1 MB became a 5.4 GB peak, then MemoryError); here 0.5 MB → 512 MB."""
+    import io
+    import zlib
+
+    from storyline.ingest import read_stdin
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # a gzip stream, built without holding 512 MB
+    chunk = b"a" * (1 << 20)
+    bomb = b"".join(compressor.compress(chunk) for _ in range(512)) + compressor.flush()
+    items = list(read_stdin(IngestOptions(max_bytes=1_000_000), io.BytesIO(bomb)))
+    assert len(items) == 1 and "limit after decompression" in items[0].reason
+    small = list(read_stdin(IngestOptions(), io.BytesIO(gzip.compress(b"A small story about Doha."))))
+    assert [d.text for d in small] == ["A small story about Doha."]
+
+
+def test_a_file_that_reads_too_long_is_skipped_with_a_line(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article>" + "<p>Talks resumed in Doha on Thursday, officials said.</p>" * 4000
+                    + "</article></body></html>")
+    items = list(read_sources([page], IngestOptions(max_seconds=0.001)))
+    assert len(items) == 1 and isinstance(items[0], Rejection) and "took over 0.001 s" in items[0].reason
+    assert isinstance(next(read_sources([page], IngestOptions())), Document)  # the same page, given time
+
+
+def test_a_fifo_given_by_name_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "x.txt"
+    os.mkfifo(fifo)
+    [item] = list(read_sources([fifo]))
+    assert isinstance(item, Rejection) and "not a regular file" in item.reason

@@ -65,9 +65,13 @@ def test_language_detection_is_deterministic():
     assert detect_language("12345 !!!")[0] is None
 
 
-def test_id_is_source_id_or_stable_text_hash():
-    a = clean(doc("Same text here.", source_id="AP-1"))
-    assert a.id == "AP-1"
+def test_id_is_scoped_source_id_or_stable_text_hash():
+    a = clean(doc("Same text here.", source_id="AP-1", source="AP"))
+    assert a.source_id == "AP-1" and a.id == clean(doc("Other text.", source_id="AP-1", source="AP")).id
+    assert a.id != clean(doc("Same text here.", source_id="AP-1", source="Reuters")).id  # scoped by source
+    # without a source name the file scopes it
+    assert clean(doc("x y z.", source_id="1", scope="a.json")).id != clean(doc("x y z.", source_id="1", scope="b.json")).id
+    assert clean(doc("Text.", source_id="   ")).source_id is None  # a blank id is no id
     b, c = clean(doc("Same   text here.")), clean(doc("same text here."))
     assert b.id == c.id and b.content_hash == c.content_hash
 

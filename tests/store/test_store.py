@@ -73,9 +73,9 @@ def test_events_stories_and_redirects(tmp_path):
 
 def test_merged_ids_redirect_and_survive_reopening(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        store.save_events([Event("ev-a", "st-a", ["a"], None, None), Event("ev-b", "st-a", ["b"], None, None)])
+        store.save_events([Event("ev-a", "st-a", ["a"], None, None),
+                           Event("ev-b", "st-a", ["b"], None, None, merged_into="ev-a")])
         store.save_stories([Story("st-a", ["ev-a", "ev-b"], None, None)])
-        store.mark_merged({"ev-b": "ev-a"})
     with Store(tmp_path / "s.db") as store:
         assert store.redirects() == {"ev-b": "ev-a"}
         assert store.get_event("ev-b").id == "ev-a"

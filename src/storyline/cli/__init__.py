@@ -7,6 +7,8 @@ from storyline.cli import articles as _articles  # noqa: F401  (registers comman
 from storyline.cli import stories as _stories  # noqa: F401
 from storyline.cli import evaluate as _evaluate  # noqa: F401
 from storyline.cli import tell as _tell  # noqa: F401
+from storyline.cli import serve as _serve  # noqa: F401
+from storyline.cli import watch as _watch  # noqa: F401
 from storyline.cli import batch as _batch  # noqa: F401
 from storyline.cli.common import app
 

@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
+from rich.markup import escape
+
 from storyline.cli.common import (
-    DbOption, JsonOption, app, article_summary, console, emit, errors, open_store, progress_bar, require_article,
+    DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, plain, progress_bar, queries,
 )
 from storyline.ingest import IngestOptions, parse_field_options
-from storyline.model import to_dict
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
 
-def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, float]:
+def _with_urls(paths: list[str], options: IngestOptions, allow_private: bool):
+    """Files and folders through the readers; http(s) (or any scheme://) arguments fetched as web pages."""
+    import itertools
+    import re
+
+    from storyline.ingest import read_sources
+
+    urls = [p for p in paths if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", p)]
+    files = [p for p in paths if p not in urls]
+    if not urls:
+        return read_sources(files, options)
+
+    def fetched():
+        from storyline.fetch import SafeFetcher, fetch_document
+
+        fetcher = SafeFetcher(allow_private=allow_private, max_bytes=options.max_bytes)
+        try:
+            for url in urls:
+                yield fetch_document(url, fetcher)
+        finally:
+            fetcher.close()
+
+    return itertools.chain(fetched(), read_sources(files, options) if files else ())
+
+
+def _run_ingest(pipeline: Pipeline, paths: list[str], allow_private: bool = False) -> tuple[IngestReport, float]:
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("ingest", total=None, rate="")
@@ -27,13 +53,23 @@ def _run_ingest(pipeline: Pipeline, paths: list[str]) -> tuple[IngestReport, flo
             done = bar.tasks[0].completed
             bar.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} articles/s")
 
-        report = pipeline.ingest(paths, progress=tick)
+        report = pipeline.ingest_documents(_with_urls(paths, pipeline.config.ingest, allow_private), progress=tick)
     return report, time.perf_counter() - started
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks (a file may be named "a\nb.txt")
+    shown as escapes, never acted on by the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _print_report(report: IngestReport, seconds: float) -> None:
     for rejection in report.rejected:
-        errors.print(f"[yellow]skipped[/yellow] {escape(rejection.origin)}: {escape(rejection.reason)}", soft_wrap=True)
+        errors.print(f"[yellow]skipped[/yellow] {plain(one_line(rejection.origin))}: {plain(one_line(rejection.reason))}",
+                     soft_wrap=True)
     table = Table(title="ingest", show_header=True)
     table.add_column("result")
     table.add_column("articles", justify="right")
@@ -53,22 +89,23 @@ def _exit_code(report: IngestReport) -> int:
 
 @app.command()
 def ingest(
-    paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
+    paths: list[str] = typer.Argument(..., help="Files, folders (recursive), http(s) URLs of pages, or - for stdin."),
     db: Optional[Path] = DbOption,
+    allow_private: bool = typer.Option(False, "--allow-private", help="Let URL fetching reach loopback/private addresses."),
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
-    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", help="Largest file accepted."),
+    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1, help="Largest file accepted."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
+    max_seconds: float = typer.Option(60.0, "--max-seconds", min=0.001, help="Longest time spent reading one file."),
     as_json: bool = JsonOption,
 ) -> None:
     """Read articles into the store (cleaned, dated, language detected); re-ingesting is a no-op."""
     try:
-        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt)
+        options = IngestOptions(max_bytes=max_bytes, fields=parse_field_options(field), format=fmt, max_seconds=max_seconds)
     except ValueError as exc:
-        errors.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
+        fail(str(exc), 2)
     with open_store(db) as store:
         pipeline = Pipeline(store, PipelineConfig(ingest=options))
-        report, seconds = _run_ingest(pipeline, paths)
+        report, seconds = _run_ingest(pipeline, paths, allow_private)
     if as_json:
         emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
                 "rejections": [{"origin": r.origin, "reason": r.reason} for r in report.rejected],
@@ -80,14 +117,14 @@ def ingest(
 @app.command()
 def articles(
     db: Optional[Path] = DbOption,
-    limit: int = typer.Option(20, "--limit", help="How many (0 = all)."),
-    offset: int = typer.Option(0, "--offset"),
+    limit: int = typer.Option(20, "--limit", min=0, help="How many (0 = all)."),
+    offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = JsonOption,
 ) -> None:
     """List stored articles in the order they arrived."""
     with open_store(db) as store:
-        rows = [article_summary(a) for a in store.articles(limit=limit or None, offset=offset)]
-        total = store.count()
+        page = queries(store).articles(limit=limit or None, offset=offset)
+    rows, total = page["items"], page["total"]
     if as_json:
         emit(rows)
         return
@@ -95,7 +132,7 @@ def articles(
     for column in ("id", "published", "date from", "lang", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", (r["title"] or "")[:70])
+        table.add_row(r["id"], r["published"] or "—", r["date_provenance"], r["language"] or "?", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
@@ -103,47 +140,61 @@ def articles(
 def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOption) -> None:
     """One article: metadata, date and its provenance, language, text and what enrichment found."""
     with open_store(db) as store:
-        article = require_article(store, article_id)
-    data = to_dict(article, drop=("embedding", "fingerprint"))
-    data["has_embedding"] = article.embedding is not None
+        data = answer(store, lambda: queries(store).article(article_id))
     if as_json:
         emit([data])
         return
-    console.print(f"[bold]{article.title or '(no title)'}[/bold]  [dim]{article.id}[/dim]")
+    console.print(f"[bold]{escape(data['title'] or '(no title)')}[/bold]  [dim]{data['id']}[/dim]")
     console.print(f"published: {data['published'] or '—'} ({data['published_provenance']}"
-                  + (f": {article.date_evidence!r})" if article.date_evidence else ")"))
-    console.print(f"language: {article.language} ({article.language_confidence:.2f})   source: {article.source or '—'}   origin: {article.origin}")
-    if article.story_id:
-        console.print(f"story: {article.story_id}   event: {article.event_id}")
-    if article.entities:
-        names = sorted({f"{e.canonical} ({e.type.value})" for e in article.entities})
-        console.print("entities: " + ", ".join(names))
-    if article.dates:
-        console.print("dates: " + ", ".join(f"{d.surface!r}→{d.resolved}" for d in article.dates))
-    if article.problems:
-        console.print("[yellow]problems:[/yellow] " + "; ".join(article.problems))
+                  + (f": {escape(repr(data['date_evidence']))})" if data["date_evidence"] else ")"))
+    console.print(f"language: {data['language']} ({data['language_confidence']:.2f})   "
+                  f"source: {escape(data['source'] or '—')}   origin: {escape(data['origin'])}")
+    if data["story_id"]:
+        console.print(f"story: {data['story_id']}   event: {data['event_id']}")
+    if data["entities"]:
+        names = sorted({f"{e['canonical']} ({e['type']})" for e in data["entities"]})
+        console.print("entities: " + escape(", ".join(names)))
+    if data["dates"]:
+        console.print("dates: " + escape(", ".join(f"{d['surface']!r}→{d['resolved']}" for d in data["dates"])))
+    if data["problems"]:
+        console.print("[yellow]problems:[/yellow] " + escape("; ".join(data["problems"])))
     console.print()
-    console.print(article.display_text)
+    console.print(escape(data["restored_text"] if data["restored_text"] is not None else data["text"]))
 
 
 @app.command()
-def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit"), as_json: bool = JsonOption) -> None:
+def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
     with open_store(db) as store:
-        hits = store.search(query, limit=limit)
-    rows = [{**article_summary(a), "score": round(score, 4)} for a, score in hits]
+        rows = queries(store).search(query, limit=limit)["items"]
     if as_json:
         emit(rows)
         return
-    table = Table(title=f"search {query!r}: {len(rows)} hits")
+    table = Table(title=plain(f"search {query!r}: {len(rows)} hits"))
     for column in ("id", "published", "score", "title"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", (r["title"] or "")[:70])
+        table.add_row(r["id"], r["published"] or "—", f"{r['score']:.2f}", escape((r["title"] or "")[:70]))
     console.print(table)
 
 
-def _enrich_and_place(pipeline: Pipeline) -> None:
+EmbedderOption = typer.Option("use", "--embedder", help="Sentence embedder: use (multilingual, default) or minilm (English; needs the 'english' extra).")
+
+
+def _config(embedder: str) -> PipelineConfig:
+    from storyline.enrich.embed import EMBEDDERS
+
+    if embedder not in EMBEDDERS:
+        fail(f"unknown --embedder {embedder!r}; choose one of: {', '.join(sorted(EMBEDDERS))}", 2)
+    return PipelineConfig(embedder=embedder)
+
+
+def _enrich_and_place(pipeline: Pipeline) -> int:
+    """Enrich and place; print how many articles each enrichment stage failed on.
+
+    Returns the exit status: 1 when a stage failed on every article it saw (a broken or missing model
+    must not pass for success), else 0. The articles are stored and placed either way.
+    """
     store = pipeline.store
     with progress_bar() as bar:
         task = bar.add_task("enrich", total=store.count() - store.count(1), rate="")
@@ -151,43 +202,56 @@ def _enrich_and_place(pipeline: Pipeline) -> None:
     with progress_bar() as bar:
         task = bar.add_task("place", total=store.count(1) - store.count(2), rate="")
         pipeline.place(progress=lambda n: bar.advance(task, n))
+    result = pipeline.enrich_report
+    for stage, n in sorted(result.failures.items()):
+        errors.print(f"[yellow]enrichment: {stage} failed on {n} of {result.done} articles[/yellow] "
+                     f"(see their problems with: storyline show ID)", soft_wrap=True)
+    if result.broken_stages:
+        errors.print(f"[red]enrichment: {', '.join(result.broken_stages)} failed on every article; "
+                     "check the installation of its model[/red]", soft_wrap=True)
+        return 1
+    return 0
 
 
 @app.command()
 def track(
     paths: list[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin."),
     db: Optional[Path] = DbOption,
-    limit: int = typer.Option(20, "--limit", help="How many stories to print (largest first; 0 = all)."),
+    limit: int = typer.Option(20, "--limit", min=0, help="How many stories to print (largest first; 0 = all)."),
     out: Optional[Path] = typer.Option(Path("report.html"), "--report", help="Write the HTML report here ('' to skip)."),
+    embedder: str = EmbedderOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Ingest, enrich and place every article; print the stories with their timelines; write the HTML report."""
     out = out if out and str(out) not in ("", ".") else None
-    from storyline.cli.stories import print_stories, story_row
-    from storyline.cli.tell import print_timeline, stories_report, write_reports
+    from storyline.cli.stories import print_stories
+    from storyline.cli.tell import print_timeline, write_reports
 
     with open_store(db) as store:
-        pipeline = Pipeline(store)
+        pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
         _enrich_and_place(pipeline)
-        chosen = sorted(store.stories(), key=lambda s: (-story_row(store, s)["articles"], s.id))[: limit or None]
+        ask = queries(store)
+        page = ask.stories(sort="articles", limit=limit or None)
         if as_json:
-            emit(story_row(store, s) for s in chosen)
+            emit(page["items"])
         else:
-            console.print(f"\n[bold]{len(store.stories())} stories[/bold] from {store.count()} articles\n")
-            for story in chosen:
-                print_stories(store, [story])
-                print_timeline(store, story, max_dates=8)
+            console.print(f"\n[bold]{page['total']} stories[/bold] from {ask.facets()['articles']} articles\n")
+            for row in page["items"]:
+                print_stories(ask, [row])
+                print_timeline(ask, row["id"], max_dates=8)
                 console.print()
         if out is not None:
-            write_reports(stories_report(store), out)
+            write_reports(ask.report(), out)
             errors.print(f"wrote the report: {out}")
     raise typer.Exit(_exit_code(report))
 
 
 @app.command()
-def enrich(db: Optional[Path] = DbOption) -> None:
+def enrich(db: Optional[Path] = DbOption, embedder: str = EmbedderOption) -> None:
     """Enrich and place stored articles that have not been yet (resumes an interrupted track)."""
+    config = _config(embedder)
     with open_store(db) as store:
-        _enrich_and_place(Pipeline(store))
+        status = _enrich_and_place(Pipeline(store, config))
+    raise typer.Exit(status)

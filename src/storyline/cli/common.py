@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from storyline.model import Article, Story
+from storyline.queries import NotFound, Queries
 from storyline.store import Store, default_db_path
 
 app = typer.Typer(
@@ -19,43 +22,56 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Track news stories: which articles tell the same story, who is in it, what happened when.",
 )
-console = Console()
-errors = Console(stderr=True)
+# Stored text is data, never markup: every piece of it is printed through ``plain`` (a title holding
+# "[/x]" crashed five commands), and ":name:" in a title stays text instead of becoming an emoji.
+console = Console(emoji=False)
+errors = Console(stderr=True, emoji=False)
+
+
+def plain(value: object) -> str:
+    """Any value as text Rich prints literally (markup escaped)."""
+    return escape("" if value is None else str(value))
 
 DbOption = typer.Option(None, "--db", help="SQLite store file [env STORYLINE_DB; default ./storyline.db]")
 JsonOption = typer.Option(False, "--json", help="One JSON object per line.")
 
 
-def open_store(db: Optional[Path]) -> Store:
+@contextlib.contextmanager
+def open_store(db: Optional[Path]) -> Iterator[Store]:
+    """The store, closed afterwards; any SQLite error (read-only file or folder, not a database, disk
+    full) becomes one line naming the store and the fix instead of a traceback. Committed batches stay."""
+    path = db or default_db_path()
     try:
-        return Store(db or default_db_path())
-    except Exception as exc:
-        errors.print(f"[red]cannot open store {db or default_db_path()}: {exc}[/red]")
+        store = Store(path)
+    except Exception as exc:  # noqa: BLE001 - every way of failing to open says which file and why
+        errors.print(f"[red]cannot open store {plain(path)}: {plain(_explain(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2)
+    try:
+        yield store
+    except sqlite3.Error as exc:
+        errors.print(f"[red]store {plain(path)}: {plain(_explain(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(2)
+    finally:
+        store.close()
+
+
+def _explain(exc: BaseException) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the store or its folder is read-only: check permissions, or pass another --db)"
+    if "not a database" in text:
+        return f"{text} (this file is not a Storyline store: pass another --db)"
+    return text
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[red]{message}[/red]", soft_wrap=True)
+    errors.print(f"[red]{plain(message)}[/red]", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def emit(rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-def article_summary(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title or article.display_text[:80],
-        "published": article.published.isoformat() if article.published else None,
-        "date_provenance": article.published_provenance.value,
-        "language": article.language,
-        "source": article.source,
-        "origin": article.origin,
-        "story_id": article.story_id,
-        "event_id": article.event_id,
-    }
 
 
 def progress_bar() -> Progress:
@@ -65,17 +81,14 @@ def progress_bar() -> Progress:
     )
 
 
-def require_article(store: Store, article_id: str) -> Article:
-    """The article by id or unique prefix, or exit saying how to find one."""
-    article = store.get_article(article_id)
-    if article is None:
-        fail(f"no article {article_id!r} in {store.path} (list ids with: storyline articles)")
-    return article
+def queries(store: Store) -> Queries:
+    """Every command reads through the one query layer (the same answers as the HTTP API and the web pages)."""
+    return Queries(store)
 
 
-def require_story(store: Store, story_id: str) -> Story:
-    """The story by id or prefix (a merged id redirects), or exit saying how to find one."""
-    story = store.get_story(story_id)
-    if story is None:
-        fail(f"no story {story_id!r} in {store.path} (list them with: storyline stories)")
-    return story
+def answer(store: Store, ask: Any) -> Any:
+    """Run a query; a missing story/article/event exits saying how to find one."""
+    try:
+        return ask()
+    except NotFound as exc:
+        fail(f"{exc} in {store.path}")

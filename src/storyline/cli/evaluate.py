@@ -53,10 +53,11 @@ def eval_stories(
     degrade: bool = typer.Option(False, "--degrade", help="Lowercase, strip punctuation and stamp ' date YYYY-MM-DD ' like seed 000/003."),
     languages: Optional[str] = typer.Option(None, "--languages", help="Comma-separated language filter, e.g. ar,en,fr."),
     engine: str = typer.Option("embedded", "--engine", help="embedded (track on a temporary store) or spark (the batch job)."),
+    folds: int = typer.Option(0, "--folds", help="K >= 2: cross-validate, refitting the event model without each fold's gold clusters."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """BCubed precision/recall/F1 of Storyline's events (or stories) against gold clusters."""
-    from storyline.stories.evaluate import evaluate_clusters
+    from storyline.stories.evaluate import evaluate_clusters, evaluate_folds
 
     if engine not in ("embedded", "spark"):
         fail(f"--engine must be embedded or spark, got {engine!r}", 2)
@@ -69,14 +70,25 @@ def eval_stories(
     _exists(file)
     if level not in ("event", "story"):
         fail(f"--level must be event or story, got {level!r}", 2)
+    if folds == 1 or folds < 0:
+        fail(f"--folds must be 0 (off) or at least 2, got {folds}", 2)
+    if folds and engine == "spark":
+        fail("--folds refits the event model on the embedded store; it runs with --engine embedded only", 2)
     langs = [x.strip() for x in languages.split(",")] if languages else None
-    _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=spark_runner if engine == "spark" else pipeline_runner), as_json)
+    if folds:
+        try:
+            _show(evaluate_folds(file, folds=folds, level=level, degrade=degrade, languages=langs), as_json)
+        except ValueError as exc:
+            fail(str(exc), 2)
+        return
+    runner = spark_runner if engine == "spark" else pipeline_runner
+    _show(evaluate_clusters(file, level=level, degrade=degrade, languages=langs, runner=runner), as_json)
 
 
 @eval_app.command("pairs")
 def eval_pairs(
     file: Path = typer.Argument(..., help="SemEval-2022 Task 8 CSV (text1, text2, Overall)."),
-    limit: Optional[int] = typer.Option(None, "--limit"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pearson correlation of Storyline's article similarity with human ratings (positive = agreeing)."""

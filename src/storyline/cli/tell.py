@@ -8,62 +8,41 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from storyline.cli.common import (
-    DbOption, JsonOption, app, console, emit, errors, fail, open_store, require_article, require_story,
-)
+from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, queries
 from storyline.cli.evaluate import _exists, _show, eval_app
-from storyline.model import Article, Story, to_dict
-from storyline.store import Store
+from storyline.queries import Queries, story_title
 
-__all__ = ["story_title", "stories_report", "write_reports", "print_timeline"]
+__all__ = ["story_title", "write_reports", "print_timeline"]
 
-DEFAULT_DATES = 10  # dates per timeline unless asked otherwise: the strongest, shown in date order
-
-
-def story_title(story: Story, articles: list[Article]) -> str:
-    """The story's own title, else its first titled article's, else its main actors."""
-    if story.title:
-        return story.title
-    titled = next((a.title for a in articles if a.title), None)
-    if titled:
-        return titled
-    top = sorted(story.entity_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-    return ", ".join(k.split(":", 1)[-1].lstrip("@").title() for k, _ in top) or story.id
+DEFAULT_DATES = 0  # 0: the story decides how many dates (tell.timeline: the knee of the day scores)
 
 
 def _cite(sentence: dict[str, Any]) -> str:
     return escape(", ".join(c["article_id"] for c in sentence["citations"]))
 
 
-def print_timeline(store: Store, story: Story, max_dates: int | None = None, sentences: int = 1) -> None:
-    from storyline.tell import build_timeline
-
+def print_timeline(ask: Queries, story_id: str, max_dates: int | None = None, sentences: int = 1) -> None:
     try:
-        entries = build_timeline(store.story_articles(story), max_dates=max_dates, sentences_per_date=sentences)
+        entries = ask.timeline(story_id, dates=max_dates, sentences=sentences)
     except ValueError as exc:  # e.g. an article without sentences: say so, keep going
-        errors.print(f"[yellow]timeline of {story.id}: {escape(str(exc))}[/yellow]")
+        errors.print(f"[yellow]timeline of {story_id}: {escape(str(exc))}[/yellow]")
         return
     for entry in entries:
-        for s in entry.sentences:
-            cites = escape(", ".join(c.article_id for c in s.citations))
-            console.print(f"    [bold]{entry.date}[/bold]  {escape(s.text)}  [dim]\\[{cites}][/dim]")
+        for s in entry["sentences"]:
+            console.print(f"    [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{_cite(s)}][/dim]")
 
 
 @app.command()
 def timeline(
     story_id: str,
     db: Optional[Path] = DbOption,
-    dates: int = typer.Option(DEFAULT_DATES, "--dates", help="How many dates (the strongest; 0 = those at least two articles point to)."),
-    sentences: int = typer.Option(1, "--sentences", help="Sentences per date."),
+    dates: int = typer.Option(DEFAULT_DATES, "--dates", min=0, help="How many dates (the strongest; 0 = as many as the story's span and coverage call for)."),
+    sentences: int = typer.Option(1, "--sentences", min=1, help="Sentences per date."),
     as_json: bool = JsonOption,
 ) -> None:
     """A story's dated timeline: the dates that matter and what happened, each sentence cited."""
-    from storyline.tell import build_timeline
-
     with open_store(db) as store:
-        story = require_story(store, story_id)
-        entries = build_timeline(store.story_articles(story), max_dates=dates or None, sentences_per_date=sentences)
-    rows = [to_dict(e) for e in entries]
+        rows = answer(store, lambda: queries(store).timeline(story_id, dates=dates or None, sentences=sentences))
     if as_json:
         emit(rows)
         return
@@ -76,18 +55,14 @@ def timeline(
 def summary(
     story_id: str,
     db: Optional[Path] = DbOption,
-    words: int = typer.Option(120, "--words", help="Length of the summary in words."),
+    words: int = typer.Option(120, "--words", min=1, help="Length of the summary in words."),
     query: Optional[str] = typer.Option(None, "--query", help="Focus on a question, e.g. 'the ceasefire demands'."),
     language: str = typer.Option("en", "--language", help="Reader's language: preferred where there is a choice."),
     as_json: bool = JsonOption,
 ) -> None:
     """A short extractive summary of a story; every sentence cites its article(s)."""
-    from storyline.tell import summarize
-
     with open_store(db) as store:
-        story = require_story(store, story_id)
-        picked = summarize(store.story_articles(story), max_words=words, query=query, reader_language=language)
-    rows = [to_dict(s) for s in picked]
+        rows = answer(store, lambda: queries(store).summary(story_id, words=words, query=query, language=language))
     if as_json:
         emit(rows)
         return
@@ -96,18 +71,10 @@ def summary(
 
 
 @app.command()
-def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit"), as_json: bool = JsonOption) -> None:
+def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(5, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """What an article added to its story: its sentences the story did not have before it arrived."""
-    from storyline.tell import whats_new
-
     with open_store(db) as store:
-        article = require_article(store, article_id)
-        if not article.story_id or (story := store.get_story(article.story_id)) is None:
-            fail(f"article {article.id} is not placed in a story yet (run: storyline enrich)")
-        members = store.story_articles(story)
-        position = next((i for i, a in enumerate(members) if a.id == article.id), len(members))
-        picked = whats_new(article, members[:position], max_sentences=limit)
-    rows = [to_dict(s) for s in picked]
+        rows = answer(store, lambda: queries(store).whats_new(article_id, limit))
     if as_json:
         emit(rows)
         return
@@ -117,29 +84,16 @@ def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Optio
         console.print(f"• {escape(s['text'])}")
 
 
-def stories_report(store: Store, limit: int | None = None, words: int = 120) -> list[dict[str, Any]]:
-    """Report data for the largest stories (most distinct articles first)."""
-    from storyline.tell import story_data
-
-    chosen = []
-    for story in store.stories():
-        articles = store.story_articles(story)
-        chosen.append((-sum(a.duplicate_of is None for a in articles), story.id, story, articles))
-    chosen.sort(key=lambda row: row[:2])
-    return [
-        story_data(articles, story, title=story_title(story, articles), max_words=words, max_dates=DEFAULT_DATES)
-        for _, _, story, articles in chosen[: limit or None]
-    ]
-
-
 def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None) -> None:
     from storyline.tell import render_html, render_json, render_markdown
 
-    out.write_text(render_html(data), encoding="utf-8")
-    if markdown:
-        markdown.write_text(render_markdown(data), encoding="utf-8")
-    if json_out:
-        json_out.write_text(render_json(data), encoding="utf-8")
+    for path, render in ((out, render_html), (markdown, render_markdown), (json_out, render_json)):
+        if path is None:
+            continue
+        try:
+            path.write_text(render(data), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc} (pass a file in an existing, writable folder)", 2)
 
 
 @app.command()
@@ -148,11 +102,11 @@ def report(
     out: Path = typer.Option(Path("report.html"), "--out", help="The self-contained HTML report."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write a Markdown export."),
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="Also write a JSON export."),
-    limit: int = typer.Option(0, "--limit", help="Only the N largest stories (0 = all)."),
+    limit: int = typer.Option(0, "--limit", min=0, help="Only the N largest stories (0 = all)."),
 ) -> None:
     """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) + exports."""
     with open_store(db) as store:
-        data = stories_report(store, limit or None)
+        data = queries(store).report(limit or None)
     write_reports(data, out, markdown, json_out)
     errors.print(f"wrote {out} ({len(data)} stories)" + (f", {markdown}" if markdown else "") + (f", {json_out}" if json_out else ""))
 
@@ -160,25 +114,38 @@ def report(
 @eval_app.command("timelines")
 def eval_timelines(
     directory: Path = typer.Argument(..., help="Timeline17-format topics: */articles.json + */*.timeline.json."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N topics (quick runs)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N topic folders (quick runs)."),
+    folds: Optional[int] = typer.Option(
+        None, "--folds", help="Fit on the other topics, score each group of topics held out (4 = leave-one-topic-out)."),
+    details: bool = typer.Option(False, "--details", help="Also list every timeline's scores (with --json)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Timeline quality with tilse: alignment ROUGE-1/2 F1 and date F1 (as news-tls reports them)."""
     from storyline.tell.evaluate import evaluate_timelines
 
     _exists(directory)
-    _show(evaluate_timelines(str(directory), limit=limit), as_json)
+    try:
+        result = evaluate_timelines(str(directory), limit=limit, folds=folds, details=details)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    _show(result, as_json)
 
 
 @eval_app.command("summaries")
 def eval_summaries(
     file: Path = typer.Argument(..., help="DUC/MultiLing-format clusters with human 'summaries'."),
     language: str = typer.Option("en", "--language", help="Only clusters in this language ('all' for every one)."),
-    limit: Optional[int] = typer.Option(None, "--limit"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1),
+    words: Optional[int] = typer.Option(None, "--words", help="Word limit (default: the request's: 100 for DUC 2007 update batches, else 250)."),
+    fit_on: Optional[Path] = typer.Option(None, "--fit-on", help="Choose the weights on this other cluster file, report on FILE."),
+    details: bool = typer.Option(False, "--details", help="Also list every cluster's scores (with --json)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Summary quality: ROUGE-1/2 F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
+    """Summary quality: ROUGE-1/2 recall and F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
     from storyline.tell.evaluate import evaluate_summaries
 
     _exists(file)
-    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit), as_json)
+    if fit_on is not None:
+        _exists(fit_on)
+    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit,
+                             max_words=words, fit_on=str(fit_on) if fit_on else None, details=details), as_json)

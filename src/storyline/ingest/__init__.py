@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import os
+import signal
+import stat
 import sys
+import threading
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+import zlib
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from storyline.ingest.decode import DecodeError, decode_bytes
 from storyline.ingest.fields import FieldMap, parse_field_options
@@ -42,6 +47,15 @@ class IngestOptions:
     max_bytes: int = 20 * 1024 * 1024  # per file, after decompression
     fields: FieldMap = dataclasses.field(default_factory=FieldMap)
     format: str | None = None  # force a reader for every input (e.g. stdin jsonl)
+    max_seconds: float = 60.0  # per file: a file that takes longer to read is skipped with a line saying so
+
+    def __post_init__(self) -> None:
+        if self.max_bytes < 1:
+            raise ValueError(f"--max-bytes must be at least 1, got {self.max_bytes}")
+        if self.max_seconds <= 0:
+            raise ValueError(f"--max-seconds must be above 0, got {self.max_seconds}")
+        if self.format is not None and self.format not in READERS:
+            raise ValueError(f"unknown --format {self.format!r}; choose one of: {', '.join(sorted(READERS))}")
 
 
 def _format_for(path: Path) -> tuple[str | None, bool]:
@@ -57,65 +71,157 @@ def _read_limited(stream: BinaryIO, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-def _walk(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not name.startswith(".") and name not in _SKIP_NAMES:
-                    yield Path(root) / name
-    else:
+def display_path(path: Path | str) -> str:
+    """A path as printable, storable text: bytes that are not UTF-8 in a file name become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except (ValueError, OSError, RuntimeError):  # outside, or a symlink loop
+        return False
+
+
+def _walk(path: Path) -> Iterator[Path | Rejection]:
+    """The files under ``path`` in sorted order; links that lead out of it and folders are said, not followed."""
+    if not path.is_dir():
         yield path
+        return
+    root = path.resolve()
+    for folder, dirs, files in os.walk(path):
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            if os.path.islink(os.path.join(folder, name)):
+                yield Rejection(display_path(os.path.join(folder, name)), "a link to a folder: not followed (pass its target itself)")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(folder, d)))
+        if not dirs and not any(not f.startswith(".") and f not in _SKIP_NAMES for f in files):
+            yield Rejection(display_path(folder), "folder holds no files to read")
+        for name in sorted(files):
+            if name.startswith(".") or name in _SKIP_NAMES:
+                continue
+            file = Path(folder) / name
+            if file.is_symlink() and not _inside(file, root):
+                yield Rejection(display_path(file), f"a link that leads outside {display_path(path)}: not followed (pass its target itself)")
+                continue
+            yield file
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open for reading without blocking; a FIFO, socket or device is refused (reading one could block forever)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular(path)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _NotRegular(OSError):
+    pass
 
 
 def _read_bytes(path: Path, gz: bool, options: IngestOptions) -> bytes | Rejection:
-    origin = str(path)
+    origin = display_path(path)
     try:
-        if not gz and path.stat().st_size > options.max_bytes:
-            return Rejection(origin, f"file is {path.stat().st_size:,} bytes, over the {options.max_bytes:,}-byte limit (raise it with --max-bytes)")
-        opener = gzip.open if gz else open
-        with opener(path, "rb") as stream:
-            data = _read_limited(stream, options.max_bytes)
+        with _open_regular(path) as raw:
+            size = os.fstat(raw.fileno()).st_size
+            if not gz and size > options.max_bytes:
+                return Rejection(origin, f"file is {size:,} bytes, over the {options.max_bytes:,}-byte limit (raise it with --max-bytes)")
+            if gz:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                    data = _read_limited(stream, options.max_bytes)
+            else:
+                data = _read_limited(raw, options.max_bytes)
+    except _NotRegular:
+        return Rejection(origin, "not a regular file (a FIFO, socket or device); skipped so the run cannot block")
     except PermissionError:
         return Rejection(origin, "permission denied (check the file's read permission)")
     except FileNotFoundError:
-        return Rejection(origin, "no such file or folder")
+        return Rejection(origin, "no such file or folder (or a broken link)")
     except IsADirectoryError:
-        return Rejection(origin, "is a directory")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return Rejection(origin, "is a folder whose name looks like a file; nothing read")
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         return Rejection(origin, f"cannot read: {exc}")
     if data is None:
         return Rejection(origin, f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
     return data
 
 
-def _documents_from_bytes(data: bytes, origin: str, fmt: str | None, options: IngestOptions) -> Iterator[Document | Rejection]:
+class _TooSlow(BaseException):  # not an Exception: a parser's own ``except Exception`` must not swallow it
+    pass
+
+
+def _time_limited(read: Callable[[], list], seconds: float) -> list:
+    """Run ``read`` under a wall-clock alarm (main thread only; elsewhere it runs unbounded).
+
+    The readers are linear on everything the hostile-input tests throw at them; this is the net for what
+    they do not know yet (a parser library's own slow path), so one file can never stall a whole run.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return read()
+
+    def alarm(_signum, _frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return read()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _documents_from_bytes(data: bytes, origin: str, fmt: str | None, options: IngestOptions) -> list[Document | Rejection]:
+    """Every record of one file; whatever goes wrong reading it becomes one line about that file."""
     if not data.strip():
-        yield Rejection(origin, "empty file")
-        return
+        return [Rejection(origin, "empty file")]
     try:
         text, _encoding = decode_bytes(data)
     except DecodeError as exc:
-        yield Rejection(origin, str(exc))
-        return
+        return [Rejection(origin, str(exc))]
     fmt = options.format or fmt or sniff_format(text)
-    yield from READERS[fmt](text, origin, options.fields)
+    try:
+        items = _time_limited(lambda: list(READERS[fmt](text, origin, options.fields)), options.max_seconds)
+    except _TooSlow:
+        return [Rejection(origin, f"took over {options.max_seconds:g} s to read; skipped (a pathological file?)")]
+    except RecursionError:
+        return [Rejection(origin, "nested too deeply to read")]
+    except MemoryError:
+        return [Rejection(origin, "ran out of memory reading it; skipped")]
+    except Exception as exc:  # noqa: BLE001 - a reader's bug must cost one file, not the run
+        return [Rejection(origin, f"could not be read as {fmt} ({type(exc).__name__}: {exc})")]
+    for item in items:
+        if isinstance(item, Document):
+            item.scope = origin
+    return items or [Rejection(origin, f"no articles in it (read as {fmt})")]
 
 
 def read_path(path: Path, options: IngestOptions) -> Iterator[Document | Rejection]:
-    if not path.exists():
-        yield Rejection(str(path), "no such file or folder")
+    if not path.exists() and not path.is_symlink():
+        yield Rejection(display_path(path), "no such file or folder")
         return
     for file in _walk(path):
+        if isinstance(file, Rejection):
+            yield file
+            continue
         fmt, gz = _format_for(file)
         if fmt is None and options.format is None:
-            yield Rejection(str(file), f"unknown extension {file.suffix or '(none)'!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
+            yield Rejection(display_path(file), f"unknown extension {display_path(file.suffix) or '(none)'!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
             continue
         data = _read_bytes(file, gz, options)
         if isinstance(data, Rejection):
             yield data
             continue
-        yield from _documents_from_bytes(data, str(file), fmt, options)
+        yield from _documents_from_bytes(data, display_path(file), fmt, options)
 
 
 def read_file_bytes(data: bytes, name: str, options: IngestOptions | None = None) -> Iterator[Document | Rejection]:
@@ -163,11 +269,15 @@ def read_stdin(options: IngestOptions, stream: BinaryIO | None = None) -> Iterat
     if data is None:
         yield Rejection("<stdin>", f"over the {options.max_bytes:,}-byte limit (raise it with --max-bytes)")
         return
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == b"\x1f\x8b":  # inflated through the same limit as a file: never whole into memory
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+            with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as inflated:
+                data = _read_limited(inflated, options.max_bytes)
+        except (OSError, EOFError, zlib.error) as exc:
             yield Rejection("<stdin>", f"broken gzip stream: {exc}")
+            return
+        if data is None:
+            yield Rejection("<stdin>", f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
             return
     yield from _documents_from_bytes(data, "<stdin>", None, options)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["DecodeError", "decode_bytes", "looks_binary"]
 
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _KEEP_ONLY_CONTROLS = bytes(range(256)).translate(None, _CONTROL_BYTES)  # everything else, to delete
 
 
@@ -27,10 +27,30 @@ def looks_binary(data: bytes, sample: int = 8192) -> bool:
     return controls / len(head) > 0.05
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text with no byte-order mark (e.g. a feed that declares encoding="UTF-16"): mostly-ASCII
+    text then has a NUL in every other byte, which would otherwise read as binary."""
+    head = data[:4096]
+    if len(head) < 4 or len(data) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    codec = "utf-16-be" if even > 0.4 * len(head) / 2 and odd == 0 else "utf-16-le" if odd > 0.4 * len(head) / 2 and even == 0 else None
+    if codec is None:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Return (text, encoding name)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    utf16 = _utf16_without_bom(data) if b"\x00" in data[:8192] else None
+    if utf16 is not None:
+        return utf16.lstrip("\ufeff"), "utf-16"
     if looks_binary(data):
         raise DecodeError("binary content, not text")
     try:
@@ -45,4 +65,4 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     text = str(best)
     if "\x00" in text:
         raise DecodeError(f"decoded as {best.encoding} but contains NUL characters")
-    return text, best.encoding
+    return text.lstrip("\ufeff"), best.encoding

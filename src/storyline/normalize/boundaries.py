@@ -44,7 +44,6 @@ __all__ = [
 MODEL_FILE = "boundaries.npz"
 _WORD = re.compile(r"[^\W_]+")
 _STRIP = re.compile(r"[^\w\s]|_")
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _PAD_LEFT = np.uint64(0x51ED270B)
 _PAD_RIGHT = np.uint64(0x2C1B3C6D)
 DENSE_SCALE = (

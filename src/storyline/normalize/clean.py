@@ -15,7 +15,7 @@ import unicodedata
 
 from storyline.model import Article, DateProvenance, Document
 
-__all__ = ["clean", "clean_text", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
+__all__ = ["EmptyArticle", "clean", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
 _MONTHS = (
@@ -37,20 +37,38 @@ _START_KEYWORD = re.compile(rf"\A\s*{_KEYWORD}\s*[:=\-–]?\s*(?P<date>{_ANY_DAT
 _START_ISO = re.compile(rf"\A\s*(?P<date>{_ISO})(?:\s*[|:\-–]\s*|\s+)(?=\S)", re.I)
 # a first line that is nothing but a date
 _START_LINE = re.compile(rf"\A\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\n", re.I)
+# a text that is nothing but a (keyword and) date: all of it is the stamp
+_ONLY_DATE = re.compile(rf"\A\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\.?\s*\Z", re.I)
 _END_KEYWORD = re.compile(rf"\s*[|\-–]?\s*{_KEYWORD}\s*[:=\-–]?\s*(?P<date>{_ANY_DATE})\s*\.?\s*\Z", re.I)
 _END_LINE = re.compile(rf"\n\s*(?:{_KEYWORD}\s*[:=\-–]?\s*)?(?P<date>{_ANY_DATE})\s*\Z", re.I)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
-_BLANKS = re.compile(r"\n\s*\n\s*\n+")
+# Line breaks in all their Unicode spellings (form feed, NEL, line/paragraph separator) become "\n" and every
+# other white space one " ", so the patterns below see only " " and "\n": a pattern whose \s could match a
+# run of exotic white space both ways backtracked in cubic time ('News. ' + '\f' * 2000 took 179 s).
+_NEWLINES = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff]")
+_SPACES = re.compile(r"(?:[^\S\n]|\u200b)+")
+_BLANKS = re.compile(r"\n(?: *\n){2,}")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_MARKER_WINDOW = 240  # characters at the end of a text searched for a closing date stamp (stamps are short)
+
+
+def safe_text(text: str) -> str:
+    """The text with lone surrogates (from broken JSON escapes or undecodable file names) as U+FFFD.
+
+    SQLite stores UTF-8, which cannot carry a lone surrogate: one such title used to fail its whole batch.
+    """
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def clean_text(text: str) -> str:
     """Unicode NFC, no control characters, normalised newlines and runs of spaces; nothing else changes."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return _BLANKS.sub("\n\n", text)
+    text = _NEWLINES.sub("\n", safe_text(text))
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
+    return _BLANKS.sub("\n\n", _SPACES.sub(" ", text))
+
+
+_ISO_WEEK = re.compile(r"(\d{4})-?W(\d{2})-?([1-7])\b")
 
 
 def parse_date(raw: str | None) -> dt.date | None:
@@ -58,6 +76,14 @@ def parse_date(raw: str | None) -> dt.date | None:
     if not raw:
         return None
     raw = str(raw).strip()
+    if len(raw) > 80 or raw.startswith(("-", "+")):
+        return None  # not a date field (or a signed year such as -0044, which a calendar date cannot hold)
+    week = _ISO_WEEK.match(raw)
+    if week:
+        try:
+            return dt.date.fromisocalendar(*(int(g) for g in week.groups()))
+        except ValueError:
+            return None
     match = re.match(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", raw)
     if match:
         try:
@@ -78,8 +104,16 @@ def parse_date(raw: str | None) -> dt.date | None:
 
 def find_date_marker(text: str) -> tuple[dt.date, str, int, int] | None:
     """(date, marker text, start, end) of an inline date stamp at the start or end of ``text``."""
-    for pattern in (_START_KEYWORD, _START_LINE, _START_ISO, _END_KEYWORD, _END_LINE):
-        match = pattern.search(text) if pattern in (_END_KEYWORD, _END_LINE) else pattern.match(text)
+    for pattern in (_ONLY_DATE, _START_KEYWORD, _START_LINE, _START_ISO):
+        match = pattern.match(text)
+        if match:
+            date = parse_date(match.group("date"))
+            if date is not None:
+                return date, match.group(0).strip(), match.start(), match.end()
+    # closing stamps are searched in the tail only: a search over the whole text is quadratic
+    cut = max(0, len(text.rstrip()) - _MARKER_WINDOW)
+    for pattern in (_END_KEYWORD, _END_LINE):
+        match = pattern.search(text, cut)
         if match:
             date = parse_date(match.group("date"))
             if date is not None:
@@ -140,10 +174,37 @@ def text_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _article_id(document: Document, key: str) -> str:
-    if document.source_id:
-        return str(document.source_id).strip()
+class EmptyArticle(ValueError):
+    """Nothing is left of a record once cleaned (it held only a date stamp, control characters or blanks)."""
+
+
+def _field(value: object) -> str | None:
+    """A metadata field as clean one-line text; None when blank."""
+    if value is None:
+        return None
+    text = " ".join(clean_text(str(value)).split())
+    return text or None
+
+
+def scoped_id(source_id: str, scope: str) -> str:
+    """The stored id of an article that has its source's own id: that id is only unique within its source.
+
+    Two feeds (or files) that both number their articles "1" must not collide, so the id is a hash of the
+    scope (the source's name, else the file it came from) and the source's id; the source's id is kept
+    beside it (``Article.source_id``) and ``show`` finds an article by either.
+    """
+    return hashlib.sha1(f"{scope}\x00{source_id}".encode("utf-8")).hexdigest()[:16]
+
+
+def _article_id(source_id: str | None, scope: str, key: str) -> str:
+    if source_id:
+        return scoped_id(source_id, scope)
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def record_scope(document: Document) -> str:
+    """What a source id is unique within: the named source, else the file (or stream) of the record."""
+    return _field(document.source) or safe_text(document.scope or document.origin)
 
 
 def clean(document: Document, now: dt.datetime | None = None) -> Article:
@@ -166,25 +227,29 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
     published, provenance, evidence = None, DateProvenance.UNDATED, None
     meta_date = parse_date(document.published)
     if meta_date is not None:
-        published, provenance, evidence = meta_date, document.published_provenance, str(document.published)
+        published, provenance, evidence = meta_date, document.published_provenance, _field(document.published)
     elif marker_date is not None:
         published, provenance, evidence = marker_date, DateProvenance.TEXT_MARKER, evidence_marker
 
-    title = clean_text(document.title).strip() if document.title else None
+    if not text:
+        raise EmptyArticle("no text left once cleaned (the record holds only a date stamp, control characters or blanks)")
+    title = _field(document.title)
     hinted = language_code(document.language)
     language, confidence = (hinted, 1.0) if hinted else detect_language(f"{title or ''}\n{text}")
     key = text_key(text)
+    source_id = _field(document.source_id)
     return Article(
-        id=_article_id(document, key),
+        id=_article_id(source_id, record_scope(document), key),
         text=text,
         original_text=original,
-        origin=document.origin,
+        origin=safe_text(document.origin),
         content_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
         ingested_at=now or dt.datetime.now(dt.timezone.utc),
         title=title,
-        source=document.source,
-        url=document.url,
-        author=document.author,
+        source=_field(document.source),
+        url=_field(document.url),
+        author=_field(document.author),
+        source_id=source_id,
         language=language,
         language_confidence=confidence,
         published=published,

@@ -20,7 +20,6 @@ __all__ = [
     "SEGMENTER_NAME",
     "segment_punctuated",
     "segment_punctuated_batch",
-    "segment_spacy",
     "split_paragraphs",
 ]
 
@@ -141,25 +140,3 @@ def segment_punctuated_batch(
     texts = list(texts)
     flags = list(cased) if cased is not None else [True] * len(texts)
     return [segment_punctuated(t, c) for t, c in zip(texts, flags)]
-
-
-def segment_spacy(texts: Iterable[str]) -> list[list[tuple[int, int]]]:
-    """The same task with spaCy's sentencizer (blank pipeline): the slower reference we compare to."""
-    import spacy
-
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.max_length = 10_000_000
-    texts = list(texts)
-    owners, pieces, offsets = [], [], []
-    for i, text in enumerate(texts):
-        for a, b in split_paragraphs(text):
-            owners.append(i)
-            pieces.append(text[a:b])
-            offsets.append(a)
-    result: list[list[tuple[int, int]]] = [[] for _ in texts]
-    for owner, offset, doc in zip(owners, offsets, nlp.pipe(pieces)):
-        result[owner].extend(
-            (offset + s.start_char, offset + s.end_char) for s in doc.sents
-        )
-    return result

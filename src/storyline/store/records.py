@@ -30,7 +30,7 @@ ARTICLE_COLUMNS = (
     "id", "content_hash", "title", "text", "original_text", "origin", "source", "url", "author", "language",
     "language_confidence", "published", "published_provenance", "date_evidence", "text_offset", "ingested_at",
     "extra", "stage", "restored_text", "enrichment", "embedding", "fingerprint", "event_id", "story_id",
-    "duplicate_of",
+    "duplicate_of", "source_id",
 )
 
 
@@ -53,6 +53,7 @@ def enrichment_json(article: Article) -> str:
             "restoration": to_dict(article.restoration),
             "entities": [to_dict(e) for e in article.entities],
             "dates": [to_dict(d) for d in article.dates],
+            "places": article.places,
             "models": article.models,
             "problems": article.problems,
         },
@@ -68,7 +69,7 @@ def article_row(article: Article, stage: int) -> tuple:
         article.date_evidence, article.text_offset, article.ingested_at.isoformat(),
         json.dumps(article.extra, ensure_ascii=False, default=str), stage, article.restored_text,
         enrichment_json(article), _blob(article.embedding, np.float32), _blob(article.fingerprint, np.uint64),
-        article.event_id, article.story_id, article.duplicate_of,
+        article.event_id, article.story_id, article.duplicate_of, article.source_id,
     )
 
 
@@ -84,6 +85,7 @@ def _fill_enrichment(article: Article, raw: str | None) -> None:
     article.dates = [
         DateMention(**{**d, "granularity": Granularity(d["granularity"])}) for d in data.get("dates", [])
     ]
+    article.places = data.get("places", {})
     article.models = data.get("models", {})
     article.problems = data.get("problems", [])
 
@@ -113,12 +115,13 @@ def row_article(row: sqlite3.Row) -> Article:
         event_id=row["event_id"],
         story_id=row["story_id"],
         duplicate_of=row["duplicate_of"],
+        source_id=row["source_id"],
     )
     _fill_enrichment(article, row["enrichment"])
     return article
 
 
-_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into"}
+_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into", "embedding_sum"}
 
 
 def _data(record: Event | Story) -> str:
@@ -140,25 +143,25 @@ def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
 
 def event_row(event: Event) -> tuple:
     return (event.id, event.story_id, _iso(event.first_date), _iso(event.last_date), _data(event),
-            _blob(event.centroid, np.float32), event.merged_into)
+            _blob(event.centroid, np.float32), event.merged_into, _blob(event.embedding_sum, np.float32))
 
 
 def row_event(row: sqlite3.Row) -> Event:
     return Event(
         id=row["id"], story_id=row["story_id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        **_known(Event, json.loads(row["data"])),
+        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Event, json.loads(row["data"])),
     )
 
 
 def story_row(story: Story) -> tuple:
     return (story.id, _iso(story.first_date), _iso(story.last_date), _data(story),
-            _blob(story.centroid, np.float32), story.merged_into)
+            _blob(story.centroid, np.float32), story.merged_into, _blob(story.embedding_sum, np.float32))
 
 
 def row_story(row: sqlite3.Row) -> Story:
     return Story(
         id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        **_known(Story, json.loads(row["data"])),
+        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Story, json.loads(row["data"])),
     )

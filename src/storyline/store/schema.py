@@ -94,20 +94,82 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # v2: what placement needs to resume exactly as if never interrupted: the exact running sums behind
+    # centroids, and the online document frequencies (current counts and the snapshot IDF is read from)
+    """
+    ALTER TABLE events ADD COLUMN embedding_sum BLOB;
+    ALTER TABLE stories ADD COLUMN embedding_sum BLOB;
+    CREATE TABLE doc_freq (
+        term TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,                        -- articles placed so far that carry the term
+        n_idf INTEGER NOT NULL DEFAULT 0           -- the same at the last IDF snapshot
+    ) WITHOUT ROWID;
+    CREATE TABLE placement_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    # v3: ids are scoped by source (two feeds may both say "1"); the source's own id is kept to look up by.
+    #    The unused key/value table goes.
+    """
+    ALTER TABLE articles ADD COLUMN source_id TEXT;
+    CREATE INDEX articles_source_id ON articles(source_id);
+    DROP TABLE state;
+    """,
+    # v4: what feed watching remembers between runs (ETag, Last-Modified, backoff), key -> JSON
+    """
+    CREATE TABLE watch_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(connection: sqlite3.Connection) -> int:
-    """Bring the database up to SCHEMA_VERSION; returns the version it found."""
+def _version(connection: sqlite3.Connection) -> int:
     found = connection.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
         raise RuntimeError(
             f"store schema v{found} is newer than this Storyline (v{SCHEMA_VERSION}); upgrade Storyline"
         )
-    for version in range(found, SCHEMA_VERSION):
-        connection.executescript(
-            "BEGIN;" + MIGRATIONS[version] + f"; PRAGMA user_version = {version + 1}; COMMIT;"
-        )
     return found
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database up to SCHEMA_VERSION; returns the version it found.
+
+    The version is read again inside one write transaction (BEGIN IMMEDIATE), so processes that open a
+    new store at the same moment run each migration once: the others wait, then find it done. The
+    connection must be in autocommit mode (``isolation_level=None``) so no statement commits early.
+    """
+    found = _version(connection)
+    if found == SCHEMA_VERSION:
+        return found
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        current = _version(connection)
+        for version in range(current, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script as single statements (executescript would commit the open transaction)."""
+    out: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return [s for s in out if s.rstrip(";").strip()]

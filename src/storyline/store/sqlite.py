@@ -25,7 +25,7 @@ from storyline.store.records import (
     row_story,
     story_row,
 )
-from storyline.store.schema import migrate
+from storyline.store.schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
 
@@ -45,14 +45,40 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not os.access(self.path, os.W_OK)
+        if self.read_only:  # reading a store one may not write is fine; writing says so (see cli.open_store)
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+        else:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
+        self._depth = 0
+        if self.read_only:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
+            return
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrate(self.db)
         self._depth = 0
+        migrate(self.db)
+
+    def _wal(self, patience: float = 30.0) -> None:
+        """Switch a new store to WAL. The switch needs the file to itself and SQLite does not always wait
+        for that (several processes opening one new store at once got "database is locked"), so retry."""
+        import time
+
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -125,11 +151,21 @@ class Store:
             self.db.executemany(f"UPDATE articles SET {assign} WHERE id=?", rows)
 
     def get_article(self, article_id: str) -> Article | None:
+        """By id, else by the source's own id when one article has it, else by a unique id prefix (as git)."""
         row = self.db.execute("SELECT * FROM articles WHERE id=?", (article_id,)).fetchone()
-        if row is None and len(article_id) >= 4:  # unique id prefix, as git does
-            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? LIMIT 2", (article_id + "%",)).fetchall()
+        if row is None:
+            rows = self.db.execute("SELECT * FROM articles WHERE source_id=? LIMIT 2", (article_id,)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None and len(article_id) >= 4:
+            pattern = article_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.db.execute("SELECT * FROM articles WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)).fetchall()
             row = rows[0] if len(rows) == 1 else None
         return row_article(row) if row else None
+
+    def ids_with_source_id(self, source_id: str, limit: int = 20) -> list[str]:
+        """Stored ids of the articles whose source called them ``source_id`` (several sources may)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE source_id=? ORDER BY rowid LIMIT ?",
+                                              (source_id, limit))]
 
     def get_articles(self, ids: Sequence[str]) -> list[Article]:
         out: dict[str, Article] = {}
@@ -209,30 +245,24 @@ class Store:
 
     def search(self, query: str, limit: int = 20) -> list[tuple[Article, float]]:
         """FTS5 search over title and text, best first (bm25). Plain words are matched as terms."""
-        terms = re.findall(r"\w+", query, re.UNICODE)
-        if not terms:
-            return []
-        fts_query = " ".join(f'"{t}"' for t in terms)
-        rows = self.db.execute(
-            "SELECT a.*, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
-            (fts_query, limit),
-        ).fetchall()
-        return [(row_article(r), -float(r["rank"])) for r in rows]
+        hits = self.search_ids(query, limit)
+        found = {a.id: a for a in self.get_articles([i for i, _ in hits])}
+        return [(found[i], score) for i, score in hits if i in found]
 
     # --- events and stories ----------------------------------------------------------------
     def save_events(self, events: Iterable[Event]) -> None:
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into, "
+                "embedding_sum) VALUES (?,?,?,?,?,?,?,?)",
                 [event_row(e) for e in events],
             )
 
     def save_stories(self, stories: Iterable[Story]) -> None:
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into) VALUES (?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into, embedding_sum) "
+                "VALUES (?,?,?,?,?,?,?)",
                 [story_row(s) for s in stories],
             )
 
@@ -245,12 +275,57 @@ class Store:
                 [(k.article_id, k.event_id, k.score, json.dumps(k.parts)) for k in links],
             )
 
-    def mark_merged(self, redirects: dict[str, str]) -> None:
-        """Record that these events/stories merged into others; their ids keep resolving (redirects)."""
-        rows = sorted(redirects.items())
+    def save_doc_freq(self, docs: int, added: dict[str, int], snapshot: tuple[int, dict[str, int]] | None) -> None:
+        """Add a batch's document frequencies; with ``snapshot`` (docs, counts) also record a new IDF snapshot."""
         with self.transaction():
-            for table in ("events", "stories"):
-                self.db.executemany(f"UPDATE {table} SET merged_into = ? WHERE id = ?", [(new, old) for old, new in rows])
+            self.db.executemany(
+                "INSERT INTO doc_freq (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n",
+                sorted(added.items()),
+            )
+            state = [("docs", str(docs))]
+            if snapshot is not None:
+                snap_docs, counts = snapshot
+                self.db.executemany("UPDATE doc_freq SET n_idf = ? WHERE term = ?", [(n, t) for t, n in counts.items()])
+                state.append(("idf_docs", str(snap_docs)))
+            self.db.executemany("INSERT OR REPLACE INTO placement_state (key, value) VALUES (?, ?)", state)
+
+    def doc_freq(self) -> tuple[int, dict[str, int], int, dict[str, int]]:
+        """(docs, counts, docs at the IDF snapshot, counts at it), as ``save_doc_freq`` left them."""
+        state = dict(self.db.execute("SELECT key, value FROM placement_state").fetchall())
+        counts: dict[str, int] = {}
+        snapshot: dict[str, int] = {}
+        for term, n, n_idf in self.db.execute("SELECT term, n, n_idf FROM doc_freq"):
+            counts[term] = n
+            if n_idf:
+                snapshot[term] = n_idf
+        return int(state.get("docs", 0)), counts, int(state.get("idf_docs", 0)), snapshot
+
+    def placement_order(self, ids: Sequence[str]) -> list[str]:
+        """``ids`` in the order placement met them (as ``ready_to_place`` hands articles out)."""
+        rows: list[tuple] = []
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows += self.db.execute(
+                f"SELECT id, published, rowid FROM articles WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[2]))
+        return [r[0] for r in rows]
+
+    def get_state(self, key: str) -> str | None:
+        """What feed watching stored under ``key`` (ETag, Last-Modified, backoff), or None."""
+        row = self.db.execute("SELECT value FROM watch_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO watch_state (key, value) VALUES (?, ?)", (key, value))
+
+    def reassign(self, moved: dict[str, tuple[str, str]]) -> None:
+        """Point already placed articles at the event and story a split moved them to."""
+        rows = [(event, story, article) for article, (event, story) in sorted(moved.items())]
+        with self.transaction():
+            self.db.executemany("UPDATE articles SET event_id = ?, story_id = ? WHERE id = ?", rows)
+            self.db.executemany("UPDATE links SET event_id = ? WHERE article_id = ?", [(e, a) for e, _, a in rows])
 
     def redirects(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -307,6 +382,45 @@ class Store:
         ).fetchall()
         return [row_article(r) for r in rows]
 
+    # --- light reads for the query layer (no JSON or vectors decoded) -----------------------
+    def version(self) -> tuple[int, int]:
+        """Changes when anything is committed: by another connection (data_version) or by this one."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes
+
+    def article_index_rows(self) -> list[sqlite3.Row]:
+        """One light row per article (arrival order): what listings, filters and story membership need."""
+        return self.db.execute(
+            "SELECT rowid, id, title, substr(coalesce(restored_text, text), 1, 200) AS opening, source, url, language, "
+            "published, published_provenance, origin, ingested_at, stage, event_id, story_id, duplicate_of "
+            "FROM articles ORDER BY rowid"
+        ).fetchall()
+
+    def event_index_rows(self) -> list[sqlite3.Row]:
+        """(id, story_id, merged_into, first_date, last_date, title) of every event, merged ones included."""
+        return self.db.execute(
+            "SELECT id, story_id, merged_into, first_date, last_date, json_extract(data, '$.title') AS title FROM events"
+        ).fetchall()
+
+    def story_index_rows(self) -> list[sqlite3.Row]:
+        """(id, first_date, last_date, title, entity_counts JSON, merged_into) of every story."""
+        return self.db.execute(
+            "SELECT id, first_date, last_date, merged_into, json_extract(data, '$.title') AS title, "
+            "json_extract(data, '$.entity_counts') AS entity_counts FROM stories"
+        ).fetchall()
+
+    def search_ids(self, query: str, limit: int = 1000) -> list[tuple[str, float]]:
+        """(article id, bm25 score) of full-text hits, best first, without loading the articles."""
+        terms = re.findall(r"\w+", query, re.UNICODE)
+        if not terms:
+            return []
+        fts_query = " ".join(f'"{t}"' for t in terms)
+        rows = self.db.execute(
+            "SELECT a.id, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            (fts_query, limit),
+        ).fetchall()
+        return [(r[0], -float(r[1])) for r in rows]
+
     # --- entities and small state ----------------------------------------------------------
     def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
         """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
@@ -319,11 +433,3 @@ class Store:
     def entity_rows(self) -> list[tuple[str, str, str, int]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT alias, canonical, type, mentions FROM entity_aliases ORDER BY alias, type")]
-
-    def get_state(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_state(self, key: str, value: str) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?,?)", (key, value))

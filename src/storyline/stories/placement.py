@@ -20,52 +20,15 @@ import numpy as np
 
 from storyline.model import Article, Event, Link, Story
 from storyline.stories.linking import Cluster, PlacementConfig, event_score, story_score
-from storyline.stories.similarity import DocFreq, Features, Profile, features
+from storyline.stories.similarity import DocFreq, Features, Profile, features, pair_parts
 
-try:  # the shared candidate index; a brute-force stand-in keeps this module usable without it
-    from storyline.stories.index import CandidateIndex
-except ImportError:  # pragma: no cover - only while index.py is being written
-    CandidateIndex = None  # type: ignore[assignment,misc]
+from storyline.stories.index import CandidateIndex
 
 __all__ = ["PlacementConfig", "StoryPlacer"]
 
-_DIM = 512
+_FALLBACK_DIM = 512  # only when no article carries a vector at all (the index needs some dimension)
 _QUERY_TERMS = 12  # rarest article terms used to find candidates the embedding misses
 _PROFILE_KEYS = 40  # rarest profile terms a cluster is findable by
-
-
-class _BruteIndex:
-    """Stand-in with the CandidateIndex interface: exact scan of everything (tests, tiny inputs)."""
-
-    def __init__(self, dim: int, window_days: int = 30) -> None:
-        self.window_days = window_days
-        self._rows: dict[str, tuple[np.ndarray, dt.date | None, frozenset[str]]] = {}
-
-    def upsert(self, key, vector, date, entities) -> None:
-        self._rows[key] = (np.asarray(vector, dtype=np.float32), date, frozenset(entities))
-
-    def remove(self, key) -> None:
-        self._rows.pop(key, None)
-
-    def expire(self, before) -> None:
-        for key in [k for k, (_, d, _) in self._rows.items() if d is not None and d < before]:
-            del self._rows[key]
-
-    def search(self, vector, date, entities, k=20):
-        ents = set(entities)
-        out = []
-        for key, (vec, d, keys) in self._rows.items():
-            if date is not None and d is not None and abs((d - date).days) > self.window_days:
-                continue
-            out.append((key, float(vec @ vector), len(ents & keys)))
-        best = sorted(out, key=lambda r: (-r[1], r[0]))[:k]
-        shared = sorted((r for r in out if r[2]), key=lambda r: (-r[2], -r[1], r[0]))[:k]
-        keep = {r[0]: r[1] for r in best + shared}
-        return sorted(keep.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _default_factory() -> Callable[..., object]:
-    return CandidateIndex if CandidateIndex is not None else _BruteIndex
 
 
 class StoryPlacer:
@@ -73,19 +36,51 @@ class StoryPlacer:
 
     def __init__(self, config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None) -> None:
         self.config = config or PlacementConfig()
-        factory = index_factory or _default_factory()
-        self._event_index = factory(_DIM, window_days=self.config.event_window_days)
-        self._story_index = factory(_DIM, window_days=self.config.story_window_days)
+        self._factory = index_factory or CandidateIndex
+        self._dim: int | None = None  # taken from the first vector seen: any embedder's dimension works
+        self._indexes: dict[str, object] = {}
         self._df = DocFreq()
         self._events: dict[str, Cluster] = {}
         self._stories: dict[str, Cluster] = {}
         self._frozen_events: dict[str, Event] = {}  # expired from the working set
         self._frozen_stories: dict[str, Story] = {}
+        self._frozen_profiles: dict[str, Profile] = {}  # frozen events' profiles, rebuilt once when a story needs them
+        # member exemplars: the features of recent members of live events, so an event that grew wrongly
+        # can be split (a centroid alone cannot be taken apart). Bounded: dropped when the event freezes,
+        # and at most ``config.exemplars`` are kept (oldest first out); events missing some cannot split.
+        self._exemplars: dict[str, Features] = {}
+        self._moved: dict[str, tuple[str, str]] = {}  # article id -> (event, story) after a split or a move
+        self._event_of: dict[str, str] = {}  # exemplar article -> the event it was placed in (follow merges)
+        self._touched: set[str] = set()  # events that gained members since the last refine()
         self._redirects: dict[str, str] = {}
         self._latest: dt.date | None = None
         self._placed = 0
         self._changed_events: set[str] = set()  # touched since the last ``changes()``: what a store must write
         self._changed_stories: set[str] = set()
+
+    def _dimension(self) -> int:
+        return self._dim or _FALLBACK_DIM
+
+    def _index(self, kind: str):
+        """The candidate index for events or stories, made on first use with the embedder's dimension."""
+        index = self._indexes.get(kind)
+        if index is None:
+            self._dim = self._dim or _FALLBACK_DIM
+            window = self.config.event_window_days if kind == "event" else self.config.story_window_days
+            index = self._indexes[kind] = self._factory(self._dim, window_days=window)
+        return index
+
+    @property
+    def _event_index(self):
+        return self._index("event")
+
+    @property
+    def _story_index(self):
+        return self._index("story")
+
+    def _see(self, vector: np.ndarray | None) -> None:
+        if vector is not None and self._dim is None and not self._indexes:
+            self._dim = int(np.asarray(vector).shape[-1])
 
     # ------------------------------------------------------------------ placing
     def place(self, article: Article) -> Link:
@@ -93,6 +88,7 @@ class StoryPlacer:
         if not article.id:
             raise ValueError(f"{article.origin}: article has no id; clean it (normalize.clean) before placing")
         f = features(article)
+        self._see(article.embedding if article.embedding is not None else f.embedding)
         self._df.add(list(f.words) + list(f.anchors) + list(f.entities))
         if f.date is not None and (self._latest is None or f.date > self._latest):
             self._latest = f.date
@@ -113,15 +109,18 @@ class StoryPlacer:
             profile.add(f, cfg.profile_terms)
             event = Cluster(id=f"ev-{article.id}", profile=profile, members=[article.id], title=article.title)
             self._events[event.id] = event
-            story = self._link_story(event, article)
+            story = self._link_story(event, article.id)
             self._reindex(event, self._event_index)
             best_score = max(best_score, 0.0) if best_id is not None else 0.0
+        self._remember(article.id, f)
+        self._event_of[article.id] = event.id
+        self._touched.add(event.id)
+        if best_id is not None and best_score >= cfg.event_threshold:
+            event, story = self._maybe_split_event(event, article.id)
         article.event_id, article.story_id = event.id, story.id
         self._changed_events.add(event.id)
         self._changed_stories.add(story.id)
         self._placed += 1
-        if self._placed % cfg.expire_every == 0:
-            self._expire()
         return Link(article_id=article.id, event_id=event.id, score=round(float(best_score), 4),
                     parts={k: round(float(v), 4) for k, v in (best_parts or {}).items() if v is not None})
 
@@ -146,20 +145,67 @@ class StoryPlacer:
         else:
             vector, date, anchors, entities = item.centroid, item.last, item.anchors, item.entities
         if vector is None:
-            vector = np.zeros(_DIM, dtype=np.float32)
+            vector = np.zeros(self._dimension(), dtype=np.float32)
         keys = sorted(entities)[:32] + self._query_terms(anchors, _QUERY_TERMS)
         return [key for key, _ in index.search(vector, date, keys, k=self.config.candidates)]
 
     def _reindex(self, cluster: Cluster, index) -> None:
         p = cluster.profile
-        vector = p.centroid if p.centroid is not None else np.zeros(_DIM, dtype=np.float32)
+        self._see(p.centroid)
+        vector = p.centroid if p.centroid is not None else np.zeros(self._dimension(), dtype=np.float32)
         if not np.any(vector):
-            vector = np.full(_DIM, 1.0 / math.sqrt(_DIM), dtype=np.float32)
+            vector = np.full(len(vector), 1.0 / math.sqrt(len(vector)), dtype=np.float32)
         keys = sorted(p.entities)[:64] + self._query_terms(p.anchors, _PROFILE_KEYS)
         index.upsert(cluster.id, vector, p.last, keys)
 
-    def _link_story(self, event: Cluster, article: Article) -> Cluster:
-        best_id, best_score, _ = self._best(event.profile, self._stories, self._story_index, story_score)
+    def _member_profiles(self, story: Cluster) -> list[tuple[Profile, int]]:
+        """The story's largest member events (profile, size): the core it is judged against."""
+        out: list[tuple[Profile, int]] = []
+        for key in dict.fromkeys(self.resolve(e) for e in story.members):
+            if key in self._events:
+                profile = self._events[key].profile
+            elif key in self._frozen_events:
+                profile = self._frozen_profiles.get(key)
+                if profile is None:
+                    record = self._frozen_events[key]
+                    profile = self._frozen_profiles[key] = _profile_of(record, len(record.article_ids))
+            else:
+                continue
+            out.append((profile, profile.size))
+        out.sort(key=lambda pw: -pw[1])
+        return out[: self.config.story_core_events]
+
+    def _story_affinity(self, item: Profile, story: Cluster) -> float:
+        """Average link: the size-weighted mean score of ``item`` against the story's member events.
+
+        A story is judged by its whole core, not by its nearest or newest event, so a chain A -> B -> C
+        of pairwise-similar events cannot pull C into A's story through B alone.
+        """
+        members = self._member_profiles(story)
+        if not members:
+            return story_score(item, story.profile, self._df, self.config)[0]
+        total = sum(w for _, w in members)
+        return sum(w * story_score(item, p, self._df, self.config)[0] for p, w in members) / total
+
+    def _best_story(self, item: Profile, exclude: str | None = None) -> tuple[str | None, float]:
+        best_id, best_score = None, -math.inf
+        for key in self._candidates(item, self._story_index):
+            story = self._stories.get(key)
+            if story is None or key == exclude:
+                continue
+            # a cosine with a sum of non-negative vectors is at least the mean of the cosines with its
+            # parts, so a story whose whole profile is below the bar is (nearly always) below it on
+            # average too: skip the member-by-member scoring for those
+            rough = story_score(item, story.profile, self._df, self.config)[0]
+            if rough < self.config.story_threshold and best_id is not None:
+                continue
+            score = self._story_affinity(item, story)
+            if score > best_score or (score == best_score and best_id is not None and key < best_id):
+                best_id, best_score = key, score
+        return best_id, best_score
+
+    def _link_story(self, event: Cluster, first_id: str, exclude: str | None = None) -> Cluster:
+        best_id, best_score = self._best_story(event.profile, exclude)
         if best_id is not None and best_score >= self.config.story_threshold:
             story = self._stories[best_id]
             story.profile.absorb(event.profile, self.config.profile_terms)
@@ -167,11 +213,213 @@ class StoryPlacer:
         else:
             profile = Profile()
             profile.absorb(event.profile, self.config.profile_terms)
-            story = Cluster(id=f"st-{article.id}", profile=profile, members=[event.id], title=article.title)
+            key = self._fresh_id(f"st-{first_id}", self._stories)
+            story = Cluster(id=key, profile=profile, members=[event.id], title=event.title)
             self._stories[story.id] = story
         event.parent = story.id
         self._reindex(story, self._story_index)
         return story
+
+    def place_batch(self, articles: Iterable[Article]) -> list[Link]:
+        """Place articles in order, then reconsider what they touched (``refine``): what a pipeline batch does."""
+        links = [self.place(a) for a in articles]
+        self.refine()
+        self._expire()
+        return links
+
+    def doc_freq_changes(self) -> tuple[int, dict[str, int], tuple[int, dict[str, int]] | None]:
+        """What the online document frequencies gained since the last call (a store keeps them to resume)."""
+        return self._df.take_changes()
+
+    def live_members(self) -> list[str]:
+        """Articles of the events still open: those whose features a resumed placer must recompute."""
+        return [m for c in self._events.values() for m in c.members]
+
+    def remember(self, articles: Iterable[Article]) -> None:
+        """Give a restored placer the member exemplars it had (articles in the order they were placed)."""
+        event_of = {m: k for k, c in self._events.items() for m in c.members}
+        for article in articles:
+            if article.id in event_of:
+                self._remember(article.id, features(article))
+                self._event_of[article.id] = event_of[article.id]
+
+    # ------------------------------------------------------------------ refining
+    def refine(self) -> int:
+        """Reconsider recent members of the events touched since the last call; returns how many moved.
+
+        Online placement decides each article against the events as they were when it arrived; a few
+        batches later those events have grown and an early member may fit a neighbour better, or a
+        lone article may now clear the joining threshold for an event that grew towards it. Each
+        reconsidered member (the first ``refine_members`` of a touched event, where first commits err)
+        moves to the candidate event that scores above both the threshold and its own event without
+        it: one k-means-like pass with the same event model, bounded by the touched events.
+        """
+        touched = {self.resolve(k) for k in self._touched}
+        self._touched.clear()
+        moves = 0
+        for _ in range(self.config.refine_passes):
+            moved = self._refine_pass(sorted(touched & set(self._events)))
+            moves += len(moved)
+            if not moved:
+                break
+            touched = {self.resolve(k) for k in moved}  # the next pass looks only where members came and went
+        return moves
+
+    def _refine_pass(self, touched: list[str]) -> set[str]:
+        """One pass over the touched events' first members; returns the events members left or joined."""
+        todo = [m for key in touched for m in self._events[key].members[: self.config.refine_members]
+                if m in self._exemplars]  # fmt: skip
+        changed: set[str] = set()
+        for article_id in todo:
+            source = self._events.get(self.resolve(self._event_of.get(article_id, "")))
+            if source is None or article_id not in source.members:
+                continue
+            f = self._exemplars[article_id]
+            rest = source.profile.without(f) if len(source.members) > 1 else None
+            floor = self.config.event_threshold
+            if rest is not None:
+                floor = max(floor, event_score(f, rest, self._df, self.config)[0])
+            best_id, best_score = None, floor
+            for key in self._candidates(f, self._event_index):
+                if key == source.id or key not in self._events:
+                    continue
+                score = event_score(f, self._events[key].profile, self._df, self.config)[0]
+                if score > best_score or (score == best_score and best_id is not None and key < best_id):
+                    best_id, best_score = key, score
+            if best_id is not None:
+                changed.update((source.id, best_id))
+                self._move(article_id, f, source, self._events[best_id], rest)
+        return changed
+
+    def _move(self, article_id: str, f: Features, source: Cluster, target: Cluster, rest: Profile | None) -> None:
+        source.members.remove(article_id)
+        target.members.append(article_id)
+        target.profile.add(f, self.config.profile_terms)
+        self._event_of[article_id] = target.id
+        self._changed_events.update((source.id, target.id))
+        if rest is None:  # the source event is left empty: it lives on as a redirect to where its member went
+            self._redirect_empty(source, target)
+        else:
+            source.profile = rest
+            self._reindex(source, self._event_index)
+        self._reindex(target, self._event_index)
+        stories = {self.resolve(target.parent)} | ({self.resolve(source.parent)} if rest is not None else set())
+        for key in sorted(stories):
+            if key in self._stories:
+                self._rebuild_story(self._stories[key])
+                self._changed_stories.add(key)
+        self._moved[article_id] = (target.id, self.resolve(target.parent))
+
+    def _redirect_empty(self, gone: Cluster, keep: Cluster) -> None:
+        story = self._stories.get(self.resolve(gone.parent))
+        self._redirects[gone.id] = keep.id
+        del self._events[gone.id]
+        self._event_index.remove(gone.id)
+        if story is not None:
+            story.members = [m for m in story.members if m != gone.id]
+            if not story.members:  # the story had only that event: it follows it
+                self._redirects[story.id] = self.resolve(keep.parent)
+                del self._stories[story.id]
+                self._story_index.remove(story.id)
+                self._changed_stories.add(story.id)
+            else:
+                self._rebuild_story(story)
+                self._changed_stories.add(story.id)
+
+    # ------------------------------------------------------------------ splitting
+    def _remember(self, article_id: str, f: Features) -> None:
+        self._exemplars[article_id] = f
+        while len(self._exemplars) > self.config.exemplars:
+            oldest = next(iter(self._exemplars))
+            del self._exemplars[oldest]
+            self._event_of.pop(oldest, None)
+
+    def moved(self) -> dict[str, tuple[str, str]]:
+        """Articles a split moved since the last call: article id -> (event id, story id), to write back."""
+        out = {k: (self.resolve(e), self.resolve(s)) for k, (e, s) in self._moved.items()}
+        self._moved.clear()
+        return out
+
+    def split(self, event_id: str) -> str | None:
+        """Reconsider one live event now: the id of the event split off it, or None if it stays whole."""
+        event = self._events.get(self.resolve(event_id))
+        if event is None:
+            return None
+        before = set(self._events)
+        self._maybe_split_event(event, event.members[-1], force=True)
+        new = set(self._events) - before
+        return next(iter(new), None)
+
+    def _maybe_split_event(self, event: Cluster, newest: str, force: bool = False) -> tuple[Cluster, Cluster]:
+        """At checkpoint sizes, take an event apart when its members form two groups that are not one event.
+
+        Online placement commits early: a few ambiguous articles can bridge two happenings, and merges
+        alone never undo that. The members are bisected (average link over embedding and word
+        similarity); if the two halves, scored as profiles with the same event model, fall below the
+        joining threshold, the half without the event's first member becomes an event of its own and
+        is linked to a story as any new event is. The newest article's (event, story) is returned.
+        """
+        story = self._stories[event.parent]
+        if len(event.members) < 4 or not (force or self._checkpoint(len(event.members))):
+            return event, story
+        feats = [self._exemplars.get(m) for m in event.members]
+        if any(f is None for f in feats):
+            return event, story
+        groups = _bisect(feats, self._df)  # type: ignore[arg-type]
+        if groups is None:
+            return event, story
+        keep_idx, leave_idx = groups if 0 in groups[0] else (groups[1], groups[0])
+        halves = []
+        for idx in (keep_idx, leave_idx):
+            profile = Profile()
+            for i in idx:
+                profile.add(feats[i], self.config.profile_terms)  # type: ignore[arg-type]
+            halves.append(profile)
+        score, _ = event_score(halves[1], halves[0], self._df, self.config)
+        if score >= self.config.event_threshold:
+            return event, story
+        leaving = [event.members[i] for i in leave_idx]
+        event.members = [event.members[i] for i in keep_idx]
+        event.profile = halves[0]
+        key = self._fresh_id("ev-" + leaving[0], self._events)
+        split = Cluster(id=key, profile=halves[1], members=leaving, title=event.title)
+        self._events[key] = split
+        self._reindex(event, self._event_index)
+        self._reindex(split, self._event_index)
+        story.members = [m for m in story.members]
+        new_story = self._link_story(split, leaving[0], exclude=story.id)
+        self._rebuild_story(story)
+        self._changed_events.update((event.id, split.id))
+        self._changed_stories.update((story.id, new_story.id))
+        for article_id in leaving:
+            self._moved[article_id] = (split.id, new_story.id)
+            self._event_of[article_id] = split.id
+        if newest in leaving:
+            return split, new_story
+        return event, story
+
+    def _fresh_id(self, key: str, clusters: dict[str, Cluster]) -> str:
+        """An id never handed out before (a split must not revive a merged-away or frozen id)."""
+        taken = lambda k: k in clusters or k in self._redirects or k in self._frozen_events or k in self._frozen_stories  # noqa: E731
+        if not taken(key):
+            return key
+        n = 2
+        while taken(f"{key}~{n}"):
+            n += 1
+        return f"{key}~{n}"
+
+    def _rebuild_story(self, story: Cluster) -> None:
+        """A story's profile after a member event left: its remaining events' profiles, summed again."""
+        profile = Profile()
+        for key in story.members:
+            key = self.resolve(key)
+            if key in self._events:
+                profile.absorb(self._events[key].profile, self.config.profile_terms)
+            elif key in self._frozen_events:
+                record = self._frozen_events[key]
+                profile.absorb(_profile_of(record, len(record.article_ids)), self.config.profile_terms)
+        story.profile = profile
+        self._reindex(story, self._story_index)
 
     # ------------------------------------------------------------------ merging
     @staticmethod
@@ -204,10 +452,19 @@ class StoryPlacer:
             other = self._stories.get(key)
             if other is None or other.id == story.id:
                 continue
-            score, _ = story_score(story.profile, other.profile, self._df, self.config)
-            if score >= threshold:
+            if story_score(story.profile, other.profile, self._df, self.config)[0] < threshold:
+                continue  # profiles far apart: their members' average link is no closer (cheap filter first)
+            if self._stories_affinity(story, other) >= threshold:
                 return self._merge_stories(story, other)
         return story
+
+    def _stories_affinity(self, a: Cluster, b: Cluster) -> float:
+        """Average link between two stories: each of ``a``'s core events against ``b``'s core."""
+        members = self._member_profiles(a)
+        if not members:
+            return story_score(a.profile, b.profile, self._df, self.config)[0]
+        total = sum(w for _, w in members)
+        return sum(w * self._story_affinity(p, b) for p, w in members) / total
 
     def _merge_stories(self, a: Cluster, b: Cluster) -> Cluster:
         keep, gone = self._order(a, b, self._stories)
@@ -220,9 +477,15 @@ class StoryPlacer:
 
     @staticmethod
     def _order(a: Cluster, b: Cluster, clusters: dict[str, Cluster]) -> tuple[Cluster, Cluster]:
-        """The older cluster (first created) keeps its id, so the ids users saw first survive."""
-        order = {key: i for i, key in enumerate(clusters)}
-        return (a, b) if order[a.id] < order[b.id] else (b, a)
+        """The older cluster (earliest first date, then id) keeps its id, so the ids users saw first survive.
+
+        A function of the clusters alone, not of the order they were created in, so a placer restored
+        from the store merges exactly as the one that wrote it would have.
+        """
+        def age(c: Cluster) -> tuple:
+            return (c.profile.first is None, c.profile.first or dt.date.min, c.id)
+
+        return (a, b) if age(a) <= age(b) else (b, a)
 
     def _absorb(self, keep: Cluster, gone: Cluster, clusters: dict[str, Cluster], index) -> None:
         keep.profile.absorb(gone.profile, self.config.profile_terms)
@@ -244,7 +507,11 @@ class StoryPlacer:
         event_edge = self._latest - dt.timedelta(days=self.config.event_window_days)
         story_edge = self._latest - dt.timedelta(days=self.config.story_window_days)
         for key in [k for k, c in self._events.items() if c.profile.last is not None and c.profile.last < event_edge]:
-            self._frozen_events[key] = self._event_record(self._events.pop(key))
+            cluster = self._events.pop(key)
+            for member in cluster.members:
+                self._exemplars.pop(member, None)
+                self._event_of.pop(member, None)
+            self._frozen_events[key] = self._event_record(cluster)
         for key in [k for k, c in self._stories.items() if c.profile.last is not None and c.profile.last < story_edge]:
             self._frozen_stories[key] = self._story_record(self._stories.pop(key))
         self._event_index.expire(event_edge)
@@ -262,18 +529,20 @@ class StoryPlacer:
     def _terms(p: Profile) -> dict[str, float]:
         out = {f"w:{t}": float(v) for t, v in p.words.items()}
         out.update({f"a:{t}": float(v) for t, v in p.anchors.items()})
+        out.update({f"p:{t}": float(v) for t, v in p.places.items()})
         return out
 
     def _event_record(self, c: Cluster) -> Event:
         p = c.profile
         return Event(id=c.id, story_id=self.resolve(c.parent) if c.parent else None, article_ids=list(c.members),
                      first_date=p.first, last_date=p.last, centroid=p.centroid, entity_counts=dict(p.entities),
-                     title=c.title, terms=self._terms(p))  # fmt: skip
+                     title=c.title, terms=self._terms(p), size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
 
     def _story_record(self, c: Cluster) -> Story:
         p = c.profile
         return Story(id=c.id, event_ids=[self.resolve(e) for e in c.members], first_date=p.first, last_date=p.last,
-                     centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p))  # fmt: skip
+                     centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p),
+                     size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
 
     def events(self) -> list[Event]:
         """Every event, and a member-less record per merged-away id whose ``merged_into`` says where it went.
@@ -350,10 +619,20 @@ class StoryPlacer:
     def restore(
         cls, events: Iterable[Event], stories: Iterable[Story], redirects: dict[str, str],
         config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
+        doc_freq: tuple[int, dict[str, int], int, dict[str, int]] | None = None,
     ) -> "StoryPlacer":  # fmt: skip
-        """Rebuild the working set from stored records (merged ones only as redirects)."""
+        """Rebuild the working set from stored records (merged ones only as redirects).
+
+        With ``doc_freq`` (what ``doc_freq_changes`` reported, as the store accumulated it) the document
+        frequencies are exact; without it (stores from before schema v2) they are estimated from the
+        profiles. Member exemplars are given afterwards with ``remember``.
+        """
         placer = cls(config, index_factory)
+        if doc_freq is not None and doc_freq[0]:
+            placer._df = DocFreq.restore(*doc_freq)
         events, stories = list(events), list(stories)
+        for record in (*events, *stories):  # the indexes take the stored vectors' dimension
+            placer._see(record.embedding_sum if record.embedding_sum is not None else record.centroid)
         placer._redirects = {r.id: r.merged_into for r in (*events, *stories) if r.merged_into}
         placer._redirects.update(redirects)
         for record, clusters, index, members in (
@@ -364,7 +643,7 @@ class StoryPlacer:
             parent = getattr(record, "story_id", None)
             cluster = Cluster(id=record.id, profile=p, members=list(members), parent=parent, title=record.title)
             clusters[record.id] = cluster
-            if isinstance(record, Event):  # rebuild document frequencies, one document per article
+            if isinstance(record, Event) and not (doc_freq and doc_freq[0]):  # estimate: one document per article
                 terms = list(p.words) + list(p.anchors) + list(p.entities)
                 for _ in range(max(1, len(members))):
                     placer._df.add(terms)
@@ -382,11 +661,34 @@ class StoryPlacer:
         return placer
 
 
+def _bisect(feats: list[Features], df: DocFreq) -> tuple[list[int], list[int]] | None:
+    """Two groups of members by average-link clustering on embedding and TF-IDF word similarity."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = len(feats)
+    sim = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            parts = pair_parts(feats[i], feats[j], df)
+            lexical = max(parts["words"], parts["anchors"])
+            emb = parts["embedding"]
+            sim[i, j] = sim[j, i] = lexical if emb is None else (max(emb, 0.0) + lexical) / 2
+    dist = np.clip(1.0 - sim, 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    labels = fcluster(linkage(squareform(dist, checks=False), "average"), 2, "maxclust")
+    groups = [[i for i in range(n) if labels[i] == g] for g in sorted(set(labels))]
+    return (groups[0], groups[1]) if len(groups) == 2 else None
+
+
 def _profile_of(record: Event | Story, size: int) -> Profile:
-    p = Profile(size=max(1, size), first=record.first_date, last=record.last_date)
-    if record.centroid is not None:
+    p = Profile(size=record.size or max(1, size), first=record.first_date, last=record.last_date)
+    if record.embedding_sum is not None:  # the exact running sum (stores written since schema v2)
+        p.embedding_sum = np.asarray(record.embedding_sum, dtype=np.float32).copy()
+    elif record.centroid is not None:
         p.embedding_sum = np.asarray(record.centroid, dtype=np.float32) * max(1, size)
+    views = {"w:": p.words, "a:": p.anchors, "p:": p.places}
     for key, value in (record.terms or {}).items():
-        (p.words if key.startswith("w:") else p.anchors)[key[2:]] = value
+        views.get(key[:2], p.anchors)[key[2:]] = value
     p.entities.update(record.entity_counts or {})
     return p

@@ -30,7 +30,6 @@ __all__ = [
     "DocFreq",
     "Profile",
     "features",
-    "weighted_cosine",
     "day_gap",
     "pair_parts",
     "pair_similarity",
@@ -60,14 +59,16 @@ class Features:
     words: Counter[str]  # folded words of the whole text (title counted twice)
     anchors: Counter[str]  # numbers and consonant skeletons: the language-independent view
     entities: Counter[str]  # canonical entity keys
+    places: Counter[str]  # gazetteer place ids (any language)
     date: dt.date | None
     language: str | None
     cache: dict = dataclasses.field(default_factory=dict)  # view -> (docs seen, weights, norm)
 
     def weighted(self, view: str, df: DocFreq) -> tuple[dict[str, float], float]:
+        """TF-IDF of a view (``core:<view>``: linear counts, see ``core_tfidf``), cached per IDF state."""
         hit = self.cache.get(view)
-        if hit is None or hit[0] != df.docs:
-            hit = self.cache[view] = (df.docs, *tfidf(getattr(self, view), df))
+        if hit is None or hit[0] != (id(df), df.epoch):
+            hit = self.cache[view] = ((id(df), df.epoch), *_weigh(self, view, df))
         return hit[1], hit[2]
 
 
@@ -116,37 +117,101 @@ def features(article: Article) -> Features:
     body = _DATE_MARKER.sub(" ", article.display_text)
     title = article.title or ""
     words, anchors = _views(f"{title}\n{title}\n{body}")
+    entities = entity_keys(article)
+    no_ner = not entities
+    for place, count in article.places.items():  # gazetteer ids meet across languages and scripts
+        anchors["^" + place] += count
+        if no_ner:  # no NER model for this language: the places it names are its entities
+            entities["^" + place] += count
     language = (article.language or "").lower()[:2] or None
-    usable = language is None or language in EMBEDDING_LANGUAGES
+    if article.models.get("embedding"):  # the embedder that made the vector says which languages it knows
+        from storyline.enrich.embed import embedding_usable
+
+        usable = embedding_usable(article)
+    else:  # a vector of unknown origin: the default embedder's (USE's) languages
+        usable = language is None or language in EMBEDDING_LANGUAGES
     return Features(
         embedding=article.embedding if usable else None,
         words=words,
         anchors=anchors,
-        entities=entity_keys(article),
+        entities=entities,
+        places=Counter(article.places),
         date=article.published,
         language=article.language,
     )
 
 
 class DocFreq:
-    """Document frequencies learnt online; ``idf`` is smooth so unseen terms weigh most."""
+    """Document frequencies learnt online; ``idf`` is smooth so unseen terms weigh most.
+
+    IDF is read from a snapshot of the counts, refreshed whenever the documents grew by a tenth (and
+    one): weights computed for a cluster stay valid until the next refresh, so they can be cached,
+    and since refreshes happen at counts fixed by the stream, a placer resumed from the store (which
+    keeps the counts and the snapshot) weighs exactly as one that never stopped.
+    """
 
     def __init__(self) -> None:
         self.docs = 0
         self.counts: Counter[str] = Counter()
+        self.idf_docs = 0
+        self.idf_counts: dict[str, int] = {}
+        self.epoch = 0  # bumps at each snapshot: what caches of weights are keyed by
+        self.added: Counter[str] = Counter()  # since the last ``take_changes``
+        self._snapshot_changed = False
 
     def add(self, terms: Iterable[str]) -> None:
+        unique = set(terms)
         self.docs += 1
-        self.counts.update(set(terms))
+        self.counts.update(unique)
+        self.added.update(unique)
+        if self.docs >= 1.1 * self.idf_docs + 1:
+            self.idf_docs, self.idf_counts = self.docs, dict(self.counts)
+            self.epoch += 1
+            self._snapshot_changed = True
 
     def idf(self, term: str) -> float:
-        return math.log((self.docs + 1) / (self.counts.get(term, 0) + 1)) + 1.0
+        return math.log((self.idf_docs + 1) / (self.idf_counts.get(term, 0) + 1)) + 1.0
+
+    def take_changes(self) -> tuple[int, dict[str, int], tuple[int, dict[str, int]] | None]:
+        """(docs, counts added, the snapshot if it changed) since the last call: what a store must add."""
+        added, self.added = dict(self.added), Counter()
+        snapshot = (self.idf_docs, self.idf_counts) if self._snapshot_changed else None
+        self._snapshot_changed = False
+        return self.docs, added, snapshot
+
+    @classmethod
+    def restore(cls, docs: int, counts: dict[str, int], idf_docs: int, idf_counts: dict[str, int]) -> "DocFreq":
+        df = cls()
+        df.docs, df.counts, df.idf_docs, df.idf_counts = docs, Counter(counts), idf_docs, dict(idf_counts)
+        df.epoch = 1
+        return df
 
 
 def tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], float]:
     """Log-scaled TF times the current IDF, and the vector's norm."""
     weights = {t: (1 + math.log(v) if v >= 1 else v) * df.idf(t) for t, v in terms.items() if v > 0}
     return weights, math.sqrt(sum(w * w for w in weights.values()))
+
+
+def core_tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], float]:
+    """Linear counts times the current IDF: a cluster's core (what most members carry) dominates.
+
+    Log-scaled counts (``tfidf``) flatten a story's core into its periphery; for story links the core
+    is what must match, so what one chained-in event brought stays small.
+    """
+    weights = {t: v * df.idf(t) for t, v in terms.items() if v > 0}
+    return weights, math.sqrt(sum(w * w for w in weights.values()))
+
+
+def _weigh(item: "Features | Profile", view: str, df: DocFreq) -> tuple[dict[str, float], float]:
+    if view.startswith("core:"):
+        return core_tfidf(getattr(item, view[5:]), df)
+    return tfidf(getattr(item, view), df)
+
+
+def core_cosine(a: "Features | Profile", b: "Features | Profile", view: str, df: DocFreq) -> float:
+    """Cosine of two items' ``view`` weighted by linear counts (cached on each item)."""
+    return _cosine(a.weighted("core:" + view, df), b.weighted("core:" + view, df))
 
 
 def _cosine(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]) -> float:
@@ -157,10 +222,6 @@ def _cosine(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]
         wa, wb = wb, wa
     return sum(w * wb.get(t, 0.0) for t, w in wa.items()) / (na * nb)
 
-
-def weighted_cosine(a: Mapping[str, float], b: Mapping[str, float], df: DocFreq) -> float:
-    """TF-IDF cosine with log-scaled term frequencies and the current IDF."""
-    return _cosine(tfidf(a, df), tfidf(b, df))
 
 
 def day_gap(date: dt.date | None, first: dt.date | None, last: dt.date | None) -> float:
@@ -185,6 +246,7 @@ class Profile:
     words: Counter[str] = dataclasses.field(default_factory=Counter)
     anchors: Counter[str] = dataclasses.field(default_factory=Counter)
     entities: Counter[str] = dataclasses.field(default_factory=Counter)
+    places: Counter[str] = dataclasses.field(default_factory=Counter)
     size: int = 0
     first: dt.date | None = None
     last: dt.date | None = None
@@ -192,10 +254,10 @@ class Profile:
     cache: dict = dataclasses.field(default_factory=dict)  # view -> (version, docs, weights, norm)
 
     def weighted(self, view: str, df: DocFreq) -> tuple[dict[str, float], float]:
-        """TF-IDF of a view, recomputed when the profile changed or the IDF drifted (10 % more docs)."""
+        """TF-IDF of a view, recomputed when the profile changed or the IDF snapshot moved on."""
         hit = self.cache.get(view)
-        if hit is None or hit[0] != self.version or df.docs > 1.1 * hit[1] + 5:
-            hit = self.cache[view] = (self.version, df.docs, *tfidf(getattr(self, view), df))
+        if hit is None or hit[0] != self.version or hit[1] != (id(df), df.epoch):
+            hit = self.cache[view] = (self.version, (id(df), df.epoch), *_weigh(self, view, df))
         return hit[2], hit[3]
 
     @property
@@ -209,7 +271,8 @@ class Profile:
         if f.embedding is not None:
             emb = np.asarray(f.embedding, dtype=np.float32)
             self.embedding_sum = emb.copy() if self.embedding_sum is None else self.embedding_sum + emb
-        for mine, theirs in ((self.words, f.words), (self.anchors, f.anchors), (self.entities, f.entities)):
+        for mine, theirs in ((self.words, f.words), (self.anchors, f.anchors), (self.entities, f.entities),
+                             (self.places, f.places)):
             mine.update(theirs)
             if len(mine) > cap:
                 for term, _ in mine.most_common()[cap:]:
@@ -220,12 +283,34 @@ class Profile:
             self.first = f.date if self.first is None else min(self.first, f.date)
             self.last = f.date if self.last is None else max(self.last, f.date)
 
+    def without(self, f: Features) -> "Profile":
+        """A copy with one member taken out (for leave-one-out scoring and moves).
+
+        Approximate where pruning already dropped a term of ``f``; dates keep their span.
+        """
+        out = Profile(size=max(0, self.size - 1), first=self.first, last=self.last, version=0)
+        if self.embedding_sum is not None:
+            out.embedding_sum = self.embedding_sum - f.embedding if f.embedding is not None else self.embedding_sum.copy()
+        for name in ("words", "anchors", "entities", "places"):
+            mine: Counter[str] = getattr(self, name).copy()
+            theirs: Counter[str] = getattr(f, name)
+            for term, count in theirs.items():
+                if term in mine:
+                    left = mine[term] - count
+                    if left > 0:
+                        mine[term] = left
+                    else:
+                        del mine[term]
+            setattr(out, name, mine)
+        return out
+
     def absorb(self, other: "Profile", cap: int = 400) -> None:
         if other.embedding_sum is not None:
             self.embedding_sum = (
                 other.embedding_sum.copy() if self.embedding_sum is None else self.embedding_sum + other.embedding_sum
             )
-        for mine, theirs in ((self.words, other.words), (self.anchors, other.anchors), (self.entities, other.entities)):
+        for mine, theirs in ((self.words, other.words), (self.anchors, other.anchors), (self.entities, other.entities),
+                             (self.places, other.places)):
             mine.update(theirs)
             if len(mine) > cap:
                 for term, _ in mine.most_common()[cap:]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from storyline.model import Article, DateProvenance, Document
-from storyline.normalize.clean import clean, language_code
+from storyline.normalize.clean import EmptyArticle, clean, language_code
 
 Enricher = Callable[[list[Article]], None]  # fills sentences and dates of the articles in place
 
@@ -42,12 +42,18 @@ def default_enricher() -> Enricher:
 
 
 def make_article(uid: str, text: str, origin: str, published: str | None, language: str = "en",
-                 source: str | None = None, title: str | None = None) -> Article:
-    """The Article ``track`` would make of this record: through ``normalize.clean``, as ingest does."""
+                 source: str | None = None, title: str | None = None) -> Article | None:
+    """The Article ``track`` would make of this record: through ``normalize.clean``, as ingest does.
+
+    None for a record ingest would reject as empty (Timeline17 holds some articles without text).
+    """
     document = Document(text=text, origin=origin, title=title, source=source, source_id=uid,
                         published=published[:10] if published else None,
                         published_provenance=DateProvenance.METADATA, language=language)
-    return clean(document, now=_EPOCH)
+    try:
+        return clean(document, now=_EPOCH)
+    except EmptyArticle:
+        return None
 
 
 def timeline17_topics(root: str) -> list[str]:
@@ -61,7 +67,8 @@ def load_topic(root: str, topic: str, enrich: Enricher) -> list[Article]:
     path = os.path.join(root, topic, "articles.json")
     with open(path, encoding="utf-8") as fh:
         records = json.load(fh)
-    arts = [make_article(str(r["uid"]), r["text"], f"{path}#{r['uid']}", r.get("dct")) for r in records]
+    made = (make_article(str(r["uid"]), r["text"], f"{path}#{r['uid']}", r.get("dct")) for r in records)
+    arts = [a for a in made if a is not None]
     enrich(arts)
     return arts
 
@@ -91,7 +98,8 @@ def cluster_language(cluster: dict[str, Any]) -> str:
 
 def cluster_articles(cluster: dict[str, Any], enrich: Enricher) -> list[Article]:
     lang = cluster_language(cluster)
-    out = [make_article(f"{cluster['cluster_id']}/{d['doc_id']}", d["text"], f"{cluster['cluster_id']}#{d['doc_id']}",
-                        d.get("date"), lang, d.get("source"), d.get("headline")) for d in cluster["docs"]]
+    made = (make_article(f"{cluster['cluster_id']}/{d['doc_id']}", d["text"], f"{cluster['cluster_id']}#{d['doc_id']}",
+                         d.get("date"), lang, d.get("source"), d.get("headline")) for d in cluster["docs"])
+    out = [a for a in made if a is not None]
     enrich(out)
     return out

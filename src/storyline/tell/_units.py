@@ -22,7 +22,6 @@ from storyline.model import Article, Citation, SummarySentence
 _WORD = re.compile(r"\w+", re.UNICODE)
 _END = re.compile(r"[.!?\"'\u201d\u2019)\]]\s*$")
 _LETTERS_WORD = re.compile(r"\b[^\W\d_]{2,}\b", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 # "WASHINGTON | Wed Jun 9 , 2010 7:18 pm EDT WASHINGTON (Reuters) - ..." : a wire dateline, not content
 _DATELINE = re.compile(
     r"^.{0,160}?(?:\(|-LRB-\s*)[A-Z][\w .&]{0,24}?(?:\)|\s*-RRB-)\s*(?:-{1,2}|\u2014|\u2013)\s+(?=\S)"
@@ -33,8 +32,21 @@ _STAMP = re.compile(
     r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*,?\s*\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4})"
     r"(?:\s*[;,]?\s*\d{1,2}[:.]\d\d\s*(?:[AaPp]\.?[Mm]\.?)?(?:\s*(?:[ECMP][SD]T|BST|GMT|UTC|CES?T|ET)\b)?)?\s*[;,|-]*\s*"
 )
+# "Republicans escalate criticism Tuesday , May 25 , 2010 ; 6:20 PM Republican criticism ...": a web
+# headline and its time stamp glued to the lead; the lead starts after the stamp
+_GLUED_STAMP = re.compile(
+    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*,\s*\d{4}\s*[;,]\s*"
+    r"\d{1,2}[:.]\d\d\s*[AaPp]\.?[Mm]\.?\s*"
+)
 _PLACE = re.compile(r"[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3}(?: ?, [A-Z][A-Za-z.]+)? ?(?:--|\u2014|\u2013) ?")
 _BOILER = re.compile(r"\||\bReport abuse\b|\bPosted by\b|\bClick here\b|\bwrote\s*:|\bAll rights reserved\b|\bRead more\b", re.IGNORECASE)
+# photo captions, credits and gallery links: they describe a picture, not what happened
+_CAPTION = re.compile(
+    r"\bAP Photo\b|\bPhotograph\s*:|\bPhoto credits?\b|\bGetty Images\b|\bframe grab\b|\bfile photo\b|"
+    r"\bIn this (?:\w+ )?(?:image|photo|picture)\b|\bimage taken from video\b|\bpictured\b|--\s*(?:photos|video)\b|"
+    r"\bvideo\s*:",
+    re.IGNORECASE,
+)
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "say", "told", "mr", "mrs", "ms"}
 
 
@@ -87,7 +99,10 @@ def strip_dateline(text: str) -> str:
 def dateline_length(text: str) -> int:
     """Characters of a leading dateline (0 if none): an all-caps place, then "(Agency) -"."""
     cut = 0
-    stamp = _STAMP.match(text)
+    glued = _GLUED_STAMP.search(text, 0, 240)
+    if glued and len(text) - glued.end() > 20:
+        cut = glued.end()
+    stamp = _STAMP.match(text, cut)
     if stamp and len(text) - stamp.end() > 20 and re.search(r"[:;|]|day\b", stamp.group(0)):
         cut = stamp.end()
     place = _PLACE.match(text, cut)
@@ -119,8 +134,8 @@ def units_of(article: Article, min_words: int = 6, max_words: int = 70) -> list[
         text = " ".join(sent.text.split())
         if len(out) == 0 or i == 0:
             text = strip_dateline(text)
-        if _BOILER.search(text):
-            continue  # page furniture (bylines, comment threads, link lists), not reporting
+        if _BOILER.search(text) or _CAPTION.search(text):
+            continue  # page furniture (bylines, comment threads, link lists, captions), not reporting
         n = len(text.split())
         if n < min_words or n > max_words or len(_LETTERS_WORD.findall(text)) < min_words:
             continue

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from storyline.model import Article, Story, to_dict
 from storyline.tell.actors import actors, sources
@@ -19,7 +20,30 @@ from storyline.tell.novelty import whats_new_each
 from storyline.tell.summary import summarize
 from storyline.tell.timeline import build_timeline
 
-__all__ = ["anchor", "render_html", "render_json", "render_markdown", "story_data"]
+__all__ = ["anchor", "render_html", "render_json", "render_markdown", "safe_href", "story_data"]
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL if it is an absolute http(s) URL with a host, else None.
+
+    Stored URLs come from whoever wrote the feed or file: ``javascript:``, ``data:`` or ``file:`` must
+    never become a link, in the report or in the web pages (which use this too).
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if not text or any(ord(c) < 32 or c.isspace() for c in text):
+        return None
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return text
+
+
 
 
 def anchor(article_id: str) -> str:
@@ -76,6 +100,18 @@ svg{width:100%;height:auto;background:#fafafa;border:1px solid #eee}
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+_LINKABLE = re.compile(r"https?://[^\s<>\"']+\Z", re.I)
+
+
+def safe_url(url: Any) -> str | None:
+    """The URL when it is an http(s) address; None otherwise (``javascript:``, ``data:``, ``file:``…),
+    so a stored URL can never run script or open something local from the report."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    return url if _LINKABLE.match(url) else None
 
 
 def _sentence_html(sent: dict[str, Any], known: set[str], reader: str | None = None) -> str:
@@ -155,7 +191,9 @@ def _story_html(story: dict[str, Any]) -> str:
                 ", ".join(f'<a href="#{anchor(a)}">{_e(a)}</a>' if a in known else _e(a) for a in g) for g in groups) + "</p>")
     out.append('<h2>Articles</h2><ol class="arts">')
     for a in story.get("articles", []):
-        link = f'<a href="{_e(a["url"])}">{_e(a.get("title") or a["id"])}</a>' if a.get("url") else _e(a.get("title") or a["id"])
+        href = safe_href(a.get("url"))
+        link = (f'<a href="{_e(href)}" rel="noopener noreferrer nofollow">{_e(a.get("title") or a["id"])}</a>' if href
+                else _e(a.get("title") or a["id"]))
         out.append(f'<li id="{anchor(a["id"])}" class="article"><b>{link}</b> <span class="meta">{_e(a.get("source"))} · '
                    f'{_e(a.get("published"))} · {_e(a.get("language"))} · {_e(a["id"])}</span>')
         for s in story.get("whats_new", {}).get(a["id"], []):
@@ -177,10 +215,23 @@ def render_html(stories: Sequence[dict[str, Any]] | dict[str, Any], title: str =
 
 # --------------------------------------------------------------------------- Markdown
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def md(value: Any) -> str:
+    """Stored text as literal Markdown: special characters backslash-escaped, one line (a title cannot
+    open a heading, a link, raw HTML or a table cell of its own)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(("" if value is None else str(value)).split()))
+
+
+def _footnote(article_id: Any) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(article_id))
+
+
 def _sentence_md(sent: dict[str, Any], reader: str | None = None) -> str:
-    cites = "".join(f'[^{c["article_id"]}]' for c in sent.get("citations", [])[:3])
-    lang = f'({sent["language"]}) ' if sent.get("language") and sent["language"] != reader else ""
-    return f'{lang}{sent["text"]} {cites}'.rstrip()
+    cites = "".join(f'[^{_footnote(c["article_id"])}]' for c in sent.get("citations", [])[:3])
+    lang = f'({md(sent["language"])}) ' if sent.get("language") and sent["language"] != reader else ""
+    return f'{lang}{md(sent["text"])} {cites}'.rstrip()
 
 
 def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
@@ -190,7 +241,7 @@ def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
     for s in stories:
         reader = s.get("reader_language")
         span = f'{s.get("first_date")} – {s.get("last_date")}, {len(s.get("articles", []))} articles'
-        out += [f'# {s.get("title") or s["id"]}', "", span, ""]
+        out += [f'# {md(s.get("title") or s["id"])}', "", md(span), ""]
         if s.get("summary"):
             out += ["## Summary", "", " ".join(_sentence_md(x, reader) for x in s["summary"]), ""]
         if s.get("timeline"):
@@ -198,11 +249,11 @@ def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
                                           for e in s["timeline"]] + [""]
         if s.get("actors"):
             out += ["## Actors", "", "| actor | type | articles | first seen | last seen |", "|---|---|---|---|---|"]
-            out += [f'| {a["canonical"]} | {a["type"]} | {a["articles"]} | {a["first_seen"]} | {a["last_seen"]} |'
+            out += [f'| {md(a["canonical"])} | {md(a["type"])} | {a["articles"]} | {a["first_seen"]} | {a["last_seen"]} |'
                     for a in s["actors"]] + [""]
         src = s.get("sources") or {}
         if src.get("outlets"):
-            out += ["## Sources", ""] + [f"- {k}: {v}" for k, v in src["outlets"].items()] + [""]
-        out += [f'[^{a["id"]}]: {a.get("title") or ""} — {a.get("source") or ""}, {a.get("published") or ""}'
-                f'{" " + a["url"] if a.get("url") else ""}' for a in s.get("articles", [])] + [""]
+            out += ["## Sources", ""] + [f"- {md(k)}: {v}" for k, v in src["outlets"].items()] + [""]
+        out += [f'[^{_footnote(a["id"])}]: {md(a.get("title"))} — {md(a.get("source"))}, {md(a.get("published"))}'
+                f'{" <" + safe_url(a.get("url")) + ">" if safe_url(a.get("url")) else ""}' for a in s.get("articles", [])] + [""]
     return "\n".join(out)

@@ -1,0 +1,82 @@
+"""The application: one read connection behind the query layer, one background writer, API + pages + feeds.
+
+``create_app(db)`` is what ``storyline serve`` runs under uvicorn and what the tests drive with FastAPI's
+TestClient. Reads never wait for the writer (SQLite WAL); the write endpoint is off unless a token is set.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from storyline.queries import NotFound, Queries
+from storyline.serve.security import SECURITY_HEADERS, BodyLimit
+from storyline.store import Store
+
+__all__ = ["create_app", "MAX_BODY"]
+
+MAX_BODY = 5 * 1024 * 1024  # bytes of one request body (100 articles of ~50 KB)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(db: str | Path | None = None, *, token: str | None = None, writer: bool = True,
+               max_body: int = MAX_BODY, watcher: Any = None) -> FastAPI:
+    """The FastAPI app over the store at ``db``. ``token`` defaults to ``$STORYLINE_TOKEN``; ``watcher``
+    (a ``storyline.fetch.watch.Watcher``) is started with the app and fed into the same writer."""
+    from storyline.serve import api, feeds, web
+
+    path = Path(db) if db is not None else None
+    store = Store(path)
+    state_token = token if token is not None else os.environ.get("STORYLINE_TOKEN") or None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if writer and app.state.writer is None:
+            from storyline.serve.writer import Writer
+
+            app.state.writer = Writer(store.path, on_change=app.state.queries.index)
+        if watcher is not None and app.state.writer is not None:
+            watcher.attach(app.state.writer.get_state, app.state.writer.set_state)
+            watcher.start(app.state.writer.submit)
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            if app.state.writer is not None:
+                app.state.writer.close()
+                app.state.writer = None
+
+    # docs_url/redoc_url off: both pages load scripts from a CDN, which the pages' policy (and the brief:
+    # nothing from outside) forbids; the schema itself is at /openapi.json
+    app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Stories tracked across outlets, languages and months: read them, follow them, feed them.")
+    app.state.queries = Queries(store)
+    app.state.token = state_token
+    app.state.writer = None
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Any:
+        if request.url.path.startswith(("/api/", "/feeds/")):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return web.error_page(request, 404, str(exc))
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    app.add_middleware(BodyLimit, limit=max_body)
+    return app
