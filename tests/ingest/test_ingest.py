@@ -143,3 +143,26 @@ def test_a_fifo_given_by_name_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     [item] = list(read_sources([fifo]))
     assert isinstance(item, Rejection) and "not a regular file" in item.reason
+
+
+def test_bytes_fetched_elsewhere_read_as_the_file_would_be(tmp_path):
+    """``read_file_bytes`` (the Spark job's way in) gives what ``read_sources`` gives for the same file."""
+    from storyline.ingest import read_file_bytes
+
+    files = {
+        "ok.jsonl": b'{"id": "1", "text": "First."}\n{"text": ""}\nnot json\n',
+        "ok.jsonl.gz": gzip.compress(b'{"id": "1", "text": "Zipped."}\n'),
+        "broken.jsonl.gz": gzip.compress(b'{"text": "x"}\n')[:8],
+        "bomb.txt.gz": gzip.compress(b"a" * 5000),
+        "big.txt": b"b" * 5000,
+        "notes.bin": b"what is this",
+        "empty.txt": b"  \n",
+    }
+    options = IngestOptions(max_bytes=4096)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        origin = str(tmp_path / name)
+        expected = list(read_sources([origin], options))
+        got = list(read_file_bytes(data, origin, options))
+        assert got == expected, name
+        assert any(isinstance(i, Rejection) for i in got) or all(d.scope == origin for d in got)

@@ -13,7 +13,7 @@ import signal
 import stat
 import sys
 import threading
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import zlib
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -58,8 +58,8 @@ class IngestOptions:
             raise ValueError(f"unknown --format {self.format!r}; choose one of: {', '.join(sorted(READERS))}")
 
 
-def _format_for(path: Path) -> tuple[str | None, bool]:
-    suffixes = [s.lower() for s in path.suffixes]
+def _format_for(suffixes: list[str]) -> tuple[str | None, bool]:
+    suffixes = [s.lower() for s in suffixes]
     gz = bool(suffixes) and suffixes[-1] == ".gz"
     if gz:
         suffixes = suffixes[:-1]
@@ -128,18 +128,14 @@ class _NotRegular(OSError):
     pass
 
 
+_UNREADABLE = (OSError, EOFError, gzip.BadGzipFile, zlib.error)  # what a broken file or .gz raises while read
+
+
 def _read_bytes(path: Path, gz: bool, options: IngestOptions) -> bytes | Rejection:
     origin = display_path(path)
     try:
         with _open_regular(path) as raw:
-            size = os.fstat(raw.fileno()).st_size
-            if not gz and size > options.max_bytes:
-                return Rejection(origin, f"file is {size:,} bytes, over the {options.max_bytes:,}-byte limit (raise it with --max-bytes)")
-            if gz:
-                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    data = _read_limited(stream, options.max_bytes)
-            else:
-                data = _read_limited(raw, options.max_bytes)
+            return _bounded_bytes(raw, os.fstat(raw.fileno()).st_size, gz, origin, options)
     except _NotRegular:
         return Rejection(origin, "not a regular file (a FIFO, socket or device); skipped so the run cannot block")
     except PermissionError:
@@ -148,8 +144,19 @@ def _read_bytes(path: Path, gz: bool, options: IngestOptions) -> bytes | Rejecti
         return Rejection(origin, "no such file or folder (or a broken link)")
     except IsADirectoryError:
         return Rejection(origin, "is a folder whose name looks like a file; nothing read")
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except _UNREADABLE as exc:
         return Rejection(origin, f"cannot read: {exc}")
+
+
+def _bounded_bytes(raw: BinaryIO, size: int, gz: bool, origin: str, options: IngestOptions) -> bytes | Rejection:
+    """One file's bytes from its open stream, within ``max_bytes`` (a .gz inflated through the same limit)."""
+    if not gz and size > options.max_bytes:
+        return Rejection(origin, f"file is {size:,} bytes, over the {options.max_bytes:,}-byte limit (raise it with --max-bytes)")
+    if gz:
+        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            data = _read_limited(stream, options.max_bytes)
+    else:
+        data = _read_limited(raw, options.max_bytes)
     if data is None:
         return Rejection(origin, f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
     return data
@@ -213,42 +220,50 @@ def read_path(path: Path, options: IngestOptions) -> Iterator[Document | Rejecti
         if isinstance(file, Rejection):
             yield file
             continue
-        fmt, gz = _format_for(file)
-        if fmt is None and options.format is None:
-            yield Rejection(display_path(file), f"unknown extension {display_path(file.suffix) or '(none)'!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
-            continue
-        data = _read_bytes(file, gz, options)
-        if isinstance(data, Rejection):
-            yield data
-            continue
-        yield from _documents_from_bytes(data, display_path(file), fmt, options)
+        yield from _file_documents(display_path(file), file.suffixes, options, lambda gz, f=file: _read_bytes(f, gz, options))
+
+
+def _file_documents(origin: str, suffixes: list[str], options: IngestOptions,
+                    load: Callable[[bool], bytes | Rejection]) -> Iterator[Document | Rejection]:
+    """One file's Documents: the format from its name, its bytes from ``load(gz)``, then the reader."""
+    fmt, gz = _format_for(suffixes)
+    if fmt is None and options.format is None:
+        suffix = display_path(suffixes[-1]) if suffixes else "(none)"
+        yield Rejection(origin, f"unknown extension {suffix!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
+        return
+    data = load(gz)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    yield from _documents_from_bytes(data, origin, fmt, options)
 
 
 def read_file_bytes(data: bytes, name: str, options: IngestOptions | None = None) -> Iterator[Document | Rejection]:
-    """One file's Documents from its bytes, as ``read_path`` reads that file (format from the name, .gz).
-
-    For callers that fetch the bytes themselves (the Spark job reads any path Spark can).
+    """One file's Documents from its bytes, as ``read_path`` reads that file (format from the name, .gz,
+    the same size limits and reasons). For callers that fetch the bytes themselves (the Spark job reads
+    any path Spark can); ``name`` is the file's path, used as the origin and the scope of source ids.
     """
     options = options or IngestOptions()
-    fmt, gz = _format_for(Path(name))
-    if fmt is None and options.format is None:
-        yield Rejection(name, f"unknown extension {Path(name).suffix or '(none)'!r}; known: {', '.join(sorted(EXTENSIONS))} (and .gz of them)")
-        return
-    if gz:
+
+    def load(gz: bool) -> bytes | Rejection:
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            yield Rejection(name, f"cannot read: {exc}")
-            return
-    if len(data) > options.max_bytes:
-        yield Rejection(name, f"over the {options.max_bytes:,}-byte limit after decompression (raise it with --max-bytes)")
-        return
-    yield from _documents_from_bytes(data, name, fmt, options)
+            return _bounded_bytes(io.BytesIO(data), len(data), gz, name, options)
+        except _UNREADABLE as exc:
+            return Rejection(name, f"cannot read: {exc}")
+
+    yield from _file_documents(name, PurePosixPath(name).suffixes, options, load)
 
 
-def read_record(record: object, origin: str, options: IngestOptions | None = None) -> Document | Rejection:
-    """One already-parsed record (a JSON object, a Parquet row as a dict) as a Document, by the field map."""
-    return record_to_document(record, origin, (options or IngestOptions()).fields)
+def read_record(record: object, origin: str, options: IngestOptions | None = None, scope: str | None = None) -> Document | Rejection:
+    """One already-parsed record (a JSON object, a Parquet row as a dict) as a Document, by the field map.
+
+    ``scope`` is the file (or table) the record came from, which source ids are unique within, as for a
+    record read from a file.
+    """
+    item = record_to_document(record, origin, (options or IngestOptions()).fields)
+    if isinstance(item, Document):
+        item.scope = scope or origin
+    return item
 
 
 def walk_key(relative: str) -> tuple[tuple[int, str], ...]:
