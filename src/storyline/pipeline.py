@@ -22,7 +22,7 @@ from storyline.store import ENRICHED, INGESTED, PLACED, Store
 if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
 
-__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "enrich_articles", "failed_stages",
+__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "distinct_id", "enrich_articles", "failed_stages",
            "prepare_batch", "track_documents"]
 
 Progress = Callable[[int], None]
@@ -116,6 +116,12 @@ def prepare_batch(batch: list[Article], embedder) -> None:
         _guard("places", article, tag_places)
     _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
     _guard_batch("fingerprint", batch, fingerprint_articles)
+
+
+def distinct_id(article_id: str, content_hash: str) -> str:
+    """The id an article is stored under when its id is taken by an article with another text (a different
+    or a corrected article: neither may be lost), so that both are kept."""
+    return hashlib.sha1(f"{article_id}\x00{content_hash}".encode()).hexdigest()[:16]
 
 
 def clean_item(item: Document | Rejection, now: dt.datetime) -> Article | Rejection:
@@ -226,7 +232,7 @@ class Pipeline:
                 report.stored[article.origin] = known_hashes[article.content_hash]
                 continue
             if article.id in known_ids:  # a stored article (or one earlier in this batch) has another text
-                article.id = hashlib.sha1(f"{article.id}\x00{article.content_hash}".encode()).hexdigest()[:16]
+                article.id = distinct_id(article.id, article.content_hash)
             known_ids.add(article.id)
             known_hashes[article.content_hash] = article.id
             report.stored[article.origin] = article.id
