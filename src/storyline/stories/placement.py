@@ -20,7 +20,7 @@ import numpy as np
 
 from storyline.model import Article, Event, Link, Story
 from storyline.stories.linking import Cluster, PlacementConfig, event_score, story_score
-from storyline.stories.similarity import DocFreq, Features, Profile, features, pair_parts
+from storyline.stories.similarity import DocFreq, Features, Profile, document_terms, features, pair_parts
 
 from storyline.stories.index import CandidateIndex
 
@@ -89,7 +89,7 @@ class StoryPlacer:
             raise ValueError(f"{article.origin}: article has no id; clean it (normalize.clean) before placing")
         f = features(article)
         self._see(article.embedding if article.embedding is not None else f.embedding)
-        self._df.add(list(f.words) + list(f.anchors) + list(f.entities))
+        self._df.add(document_terms(f))
         if f.date is not None and (self._latest is None or f.date > self._latest):
             self._latest = f.date
         best_id, best_score, best_parts = self._best(f, self._events, self._event_index, event_score)
@@ -220,9 +220,16 @@ class StoryPlacer:
         self._reindex(story, self._story_index)
         return story
 
-    def place_batch(self, articles: Iterable[Article]) -> list[Link]:
-        """Place articles in order, then reconsider what they touched (``refine``): what a pipeline batch does."""
+    def place_batch(self, articles: Iterable[Article], idf_at_end: tuple[int, dict[str, int]] | None = None) -> list[Link]:
+        """Place articles in order, then reconsider what they touched (``refine``): what a pipeline batch does.
+
+        ``idf_at_end`` (documents, counts): the IDF snapshot the stream holds where its batch really ends,
+        for articles that are only the first part of it (the Spark job's time window ends inside a
+        pipeline batch): ``refine`` then weighs terms as it would at the end of the whole batch.
+        """
         links = [self.place(a) for a in articles]
+        if idf_at_end is not None:
+            self._df.use_snapshot(*idf_at_end)
         self.refine()
         self._expire()
         return links
@@ -644,7 +651,7 @@ class StoryPlacer:
             cluster = Cluster(id=record.id, profile=p, members=list(members), parent=parent, title=record.title)
             clusters[record.id] = cluster
             if isinstance(record, Event) and not (doc_freq and doc_freq[0]):  # estimate: one document per article
-                terms = list(p.words) + list(p.anchors) + list(p.entities)
+                terms = document_terms(p)
                 for _ in range(max(1, len(members))):
                     placer._df.add(terms)
             if p.last is not None and (placer._latest is None or p.last > placer._latest):

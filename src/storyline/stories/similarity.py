@@ -30,6 +30,7 @@ __all__ = [
     "DocFreq",
     "Profile",
     "features",
+    "document_terms",
     "day_gap",
     "pair_parts",
     "pair_similarity",
@@ -141,6 +142,11 @@ def features(article: Article) -> Features:
     )
 
 
+def document_terms(item: "Features | Profile") -> list[str]:
+    """What one document counts for in the document frequencies: its words, anchors and entities."""
+    return list(item.words) + list(item.anchors) + list(item.entities)
+
+
 class DocFreq:
     """Document frequencies learnt online; ``idf`` is smooth so unseen terms weigh most.
 
@@ -164,10 +170,26 @@ class DocFreq:
         self.docs += 1
         self.counts.update(unique)
         self.added.update(unique)
-        if self.docs >= 1.1 * self.idf_docs + 1:
+        if self.docs >= self._refresh_at(self.idf_docs):
             self.idf_docs, self.idf_counts = self.docs, dict(self.counts)
             self.epoch += 1
             self._snapshot_changed = True
+
+    @staticmethod
+    def _refresh_at(idf_docs: int) -> float:
+        return 1.1 * idf_docs + 1
+
+    @classmethod
+    def refreshes(cls, upto: int) -> list[int]:
+        """The document counts (up to ``upto``) at which ``add`` takes its IDF snapshots. They depend on the
+        count alone, so the frequencies a placer holds after any number of documents can be rebuilt from
+        the documents' terms without replaying the placement (the Spark job does, per time window)."""
+        out: list[int] = []
+        last = 0
+        while (nxt := max(last + 1, math.ceil(cls._refresh_at(last)))) <= upto:
+            out.append(nxt)
+            last = nxt
+        return out
 
     def idf(self, term: str) -> float:
         return math.log((self.idf_docs + 1) / (self.idf_counts.get(term, 0) + 1)) + 1.0
@@ -178,6 +200,13 @@ class DocFreq:
         snapshot = (self.idf_docs, self.idf_counts) if self._snapshot_changed else None
         self._snapshot_changed = False
         return self.docs, added, snapshot
+
+    def use_snapshot(self, idf_docs: int, idf_counts: Mapping[str, int]) -> None:
+        """Weigh by the IDF snapshot the stream holds further on, from now on (cached weights go: a new
+        epoch). For a batch cut short of where the stream's batch ends: ``StoryPlacer.place_batch``."""
+        self.idf_docs, self.idf_counts = idf_docs, dict(idf_counts)
+        self.epoch += 1
+        self._snapshot_changed = True
 
     @classmethod
     def restore(cls, docs: int, counts: dict[str, int], idf_docs: int, idf_counts: dict[str, int]) -> "DocFreq":
