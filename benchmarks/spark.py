@@ -85,7 +85,7 @@ def main() -> None:
             r = run(source, Path(tmp) / f"out{workers}", workers, args.window_days)
             articles = r["counts"]["articles"]
             enrich = r["seconds"]["read_enrich"]
-            stories = sum(v for k, v in r["seconds"].items() if k.startswith("place") or k == "resolve")
+            stories = sum(v for k, v in r["seconds"].items() if k.startswith("place") or k in ("doc_freq", "resolve"))
             print(f"local[{workers}]: {n} input rows, {articles} articles in {r['wall_s']} s wall = "
                   f"{articles / r['wall_s']:.1f} articles/s; read+enrich {enrich} s ({articles / enrich:.1f}/s), "
                   f"stories {stories:.1f} s; CPU {r['cpu_s']} s = {articles / r['cpu_s']:.1f} articles/CPU-s; "

@@ -30,8 +30,8 @@ def _story(key, events, day):
 def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_article_ended():
     # window 0: a1 opens ev-a1/st-a1. Pass 2 of window 1 restored window 0's first-pass records: b1 joined
     # the restored event ev-a1, b2 opened ev-b2 which joined the restored story st-a1, b3 stands alone.
-    first = {0: ([_event("ev-a1", "st-a1", ["a1"], 0)], [_story("st-a1", ["ev-a1"], 0)]),
-             1: ([_event("ev-b1", "st-b1", ["b1"], 40)], [_story("st-b1", ["ev-b1"], 40)])}
+    first = ([_event("ev-a1", "st-a1", ["a1"], 0), _event("ev-b1", "st-b1", ["b1"], 40)],
+             [_story("st-a1", ["ev-a1"], 0), _story("st-b1", ["ev-b1"], 40)])
     second = {
         0: WindowPlacement(0, [], [_event("ev-a1", "st-a1", ["a1"], 0)], [_story("st-a1", ["ev-a1"], 0)], set(),
                            {"ev-a1": ["a1"]}),
@@ -50,3 +50,58 @@ def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_ar
 def test_undated_articles_are_placed_last():
     assert window_of(None, 30) == UNDATED_WINDOW > window_of(dt.date(2100, 1, 1), 1)
     assert window_of(dt.date(1970, 1, 31), 30) == 1
+
+
+def test_document_frequencies_at_each_window_are_those_of_one_placer_over_the_whole_stream():
+    import random
+
+    from storyline.scale.stages import doc_freq_states
+    from storyline.stories.similarity import DocFreq
+
+    rng = random.Random(7)
+    docs = [[f"t{rng.randint(0, 40)}" for _ in range(rng.randint(1, 6))] for _ in range(700)]
+    sizes = [5, 250, 1, 300, 90, 54]  # windows that end inside batches of 256, and one that ends on a boundary
+    windows, start = {}, 0
+    for w, n in enumerate(sizes):
+        df, partial = DocFreq(), {}
+        for position, terms in enumerate(docs[start:start + n], start + 1):
+            df.add(terms)
+            if position in DocFreq.refreshes(start + n) and position > start:
+                partial[position] = dict(df.counts)
+        windows[w] = (n, dict(df.counts), partial)
+        start += n
+    states, final = doc_freq_states(windows, 256)
+    whole, start = DocFreq(), 0
+    seen: dict[int, tuple[int, dict]] = {}
+    for position, terms in enumerate(docs, 1):
+        whole.add(terms)
+        seen[position] = (whole.idf_docs, dict(whole.idf_counts))
+    whole, start = DocFreq(), 0
+    for w, n in enumerate(sizes):
+        assert states[w][0] == (whole.docs, dict(whole.counts), whole.idf_docs, dict(whole.idf_counts))
+        for terms in docs[start:start + n]:
+            whole.add(terms)
+        end = start + n
+        batch_end = min(-(-end // 256) * 256, len(docs))
+        expected = seen[batch_end] if seen[batch_end][0] != whole.idf_docs else None
+        assert states[w][1] == expected, w
+        start = end
+    assert final == (whole.docs, dict(whole.counts), whole.idf_docs, dict(whole.idf_counts))
+
+
+def test_a_story_chained_across_windows_is_restored_whole_in_the_next_pass():
+    from storyline.scale.stages import final_records
+
+    # pass k: window 1 linked its event ev-b1 to the story st-a1 restored from window 0; window 2 must
+    # get back one story with both events (not window 0's piece alone), under the final ids
+    placements = {
+        0: WindowPlacement(0, [], [_event("ev-a1", "st-a1", ["a1"], 0)], [_story("st-a1", ["ev-a1"], 0)], set(),
+                           {"ev-a1": ["a1"]}),
+        1: WindowPlacement(1, [], [_event("ev-b1", "st-a1", ["b1"], 400)], [_story("st-a1", ["ev-a1", "ev-b1"], 400)],
+                           {"st-a1"}, {"ev-b1": ["b1"]}),
+    }
+    mapping = {(0, "ev-a1"): ("ev-a1", "st-a1"), (1, "ev-b1"): ("ev-b1", "st-a1")}
+    events, stories = final_records(placements, mapping)
+    assert [(e.id, e.story_id, e.article_ids) for e in events] == [("ev-a1", "st-a1", ["a1"]), ("ev-b1", "st-a1", ["b1"])]
+    assert [(s.id, s.event_ids, s.first_date, s.last_date) for s in stories] == \
+        [("st-a1", ["ev-a1", "ev-b1"], dt.date(2020, 1, 1), dt.date(2021, 2, 4))]

@@ -22,6 +22,7 @@ def batch_run(
     partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
     window_days: int = typer.Option(365, "--window-days", min=1, help="Story formation time window (windows are placed in parallel)."),
     context_days: Optional[int] = typer.Option(None, "--context-days", min=1, help="How far back a window restores earlier windows' events (default: all; 400 bounds the cost on long archives)."),
+    max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default 8)."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="files or parquet (default: parquet when INPUT ends in .parquet)."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -38,7 +39,7 @@ def batch_run(
     spark = session(master, partitions)
     try:
         result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days, context_days=context_days,
-                                                             input_format=input_format))
+                                                             max_passes=max_passes or BatchConfig.max_passes, input_format=input_format))
     finally:
         spark.stop()
     if as_json:
@@ -47,7 +48,8 @@ def batch_run(
     c = result.counts
     console.print(f"{c['articles']} articles ({c['duplicates']} re-posts dropped, {c['rejected']} records rejected"
                   f"{': ' + ', '.join(f'{k} {v}' for k, v in c['rejected_reasons'].items()) if c['rejected'] else ''}) → "
-                  f"{c['events']} events, {c['stories']} stories in {c['windows']} windows; written to {output}")
+                  f"{c['events']} events, {c['stories']} stories in {c['windows']} windows "
+                  f"({c['passes']} placement passes{'' if c['converged'] else ', not converged: raise --max-passes'}); written to {output}")
     if c["rejected"]:
         console.print(f"rejected records and why: {output}/rejects (Parquet)")
 

@@ -32,7 +32,8 @@ def run_documents(documents: Sequence[Document], master: str = "local[2]", parti
     """origin → (event id, story id) of every document, through the Spark batch job."""
     import pyarrow.parquet as pq
 
-    from storyline.normalize.clean import clean
+    from storyline.model import Rejection
+    from storyline.pipeline import clean_item
     from storyline.scale.job import BatchConfig, run_batch, session
 
     with tempfile.TemporaryDirectory(prefix="storyline-batch-") as tmp:
@@ -47,15 +48,14 @@ def run_documents(documents: Sequence[Document], master: str = "local[2]", parti
                 spark.stop()
         rows = pq.read_table(Path(tmp) / "out" / "articles", columns=["id", "content_hash", "origin", "event_id", "story_id"]).to_pylist()
     by_origin = {r["origin"]: r for r in rows}
-    by_id = {r["id"]: r for r in rows}
     by_hash = {r["content_hash"]: r for r in rows}
     now = dt.datetime.now(dt.timezone.utc)
     out: dict[str, tuple[str, str]] = {}
     for number, document in enumerate(documents, 1):
         row = by_origin.get(f"{source}:{number}")
-        if row is None:  # a re-post: the stored article with the same id or text, as the store answers
-            cleaned = clean(document, now=now)
-            row = by_id.get(cleaned.id) or by_hash.get(cleaned.content_hash)
+        if row is None:  # a re-post: the stored article with the same text, as the store answers
+            cleaned = clean_item(document, now)
+            row = None if isinstance(cleaned, Rejection) else by_hash.get(cleaned.content_hash)
         if row is not None and row["event_id"]:
             out[document.origin] = (row["event_id"], row["story_id"])
     return out

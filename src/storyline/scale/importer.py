@@ -1,8 +1,10 @@
 """``storyline batch import``: a finished batch OUTPUT into the embedded store (pyarrow only, no Spark).
 
 After it, every way in (CLI, Python API, HTTP API, web page) reads the batch results as if ``track``
-had written them. Importing again is a no-op for what is already there (articles are matched by id;
-events, stories, links and names are replaced by the batch's own).
+had written them, and ``track`` on the same store places new articles from them: the batch's document
+frequencies are loaded into a store that had none (into one that already had its own they are not
+added: its frequencies stay its own). Importing again is a no-op for what is already there (articles
+are matched by id; events, stories, links and names are replaced by the batch's own).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ def import_output(output: str | Path, store: Store) -> dict[str, int]:
         store.save_links(Link(r["article_id"], r["event_id"], float(r["score"] or 0.0), json.loads(r["parts"] or "{}"))
                          for r in _table(folder, "assignments") if r["event_id"])
         store.save_entity_rows(_merged_names(store.entity_rows(), _table(folder, "entities")))
+        if fresh and not store.doc_freq()[0]:  # placement resumes from the batch's document frequencies exactly
+            state = summary.get("doc_freq", {})
+            rows = _table(folder, "doc_freq") if (folder / "doc_freq").is_dir() else []
+            store.save_doc_freq(int(state.get("docs", 0)), {r["term"]: int(r["n"]) for r in rows},
+                                (int(state.get("idf_docs", 0)), {r["term"]: int(r["n_idf"]) for r in rows if r["n_idf"]}))
     return {"articles": len(fresh), "already_stored": len(rows) - len(fresh),
             "rejected_in_batch": int(summary["counts"].get("rejected", 0))}
 

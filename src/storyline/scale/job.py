@@ -4,18 +4,24 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
 
 1. read: files (any format ``storyline ingest`` reads, via Spark's ``binaryFile`` source) or a Parquet
    table; each record gets an input position that sorts like ``track``'s arrival order; clean; drop
-   re-posts (same id or same text: the first one wins, as in the store).
+   re-posts (same text: the first one wins) and give an id another text holds already the id the store
+   gives it (``pipeline.distinct_id``), as ``Pipeline.ingest`` does.
 2. enrich: range partitions in input order, ``pipeline.enrich_articles`` per batch, models loaded once
    per Python worker; written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
 3. canonical names: each partition's names replayed through one registry in input order (driver).
-4. stories: articles grouped by time window. Pass 1 places every window on its own (parallel). Pass 2
-   places every window again (parallel) after restoring the events and stories pass 1 formed in the
-   windows before it, so whether an article continues an earlier event, or an event an earlier story,
-   is decided by ``StoryPlacer`` itself. The raw ids are then followed back window by window to final
-   ids (``stages.resolve_ids``).
-5. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``rejects`` (Parquet) and
-   ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same OUTPUT
-   leaves no duplicates; ``summary`` exists only when a run finished.
+4. stories: articles grouped by time window, in ``track``'s placement order. First, each window's terms
+   (parallel), from which the document frequencies ``track``'s placer holds at each window's first
+   article follow exactly (``stages.doc_freq_states``). Pass 1 places every window on its own from those
+   frequencies (parallel). Pass k places every window again (parallel) after restoring the events and
+   stories pass k - 1 formed in the windows before it, merged under their final ids (a story pass k - 1
+   chained through several windows comes back whole), so whether an article continues an earlier event,
+   or an event an earlier story, is decided by ``StoryPlacer`` itself. Every pass places in ``track``'s
+   batches (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are
+   followed back window by window to final ids (``stages.resolve_ids``); the passes stop when one
+   changes nothing (or at ``max_passes``).
+5. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
+   (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
+   OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
 """
 
 from __future__ import annotations
@@ -27,14 +33,14 @@ import math
 import os
 import sys
 import time
-from collections import defaultdict
 from typing import Any, Iterator
 
+from storyline.pipeline import PipelineConfig
 from storyline.scale import stages
 
 __all__ = ["BatchConfig", "BatchResult", "run_batch", "session"]
 
-DATASETS = ("enriched", "articles", "events", "stories", "assignments", "entities", "rejects")
+DATASETS = ("enriched", "articles", "events", "stories", "assignments", "entities", "doc_freq", "rejects")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +56,11 @@ class BatchConfig:
     # ``track``; the cost grows with it); 400 (the story window) bounds it for archives of many years
     context_days: int | None = None
     embedder: str = "use"
+    batch_size: int = PipelineConfig.batch_size  # placement batches (place, refine, expire), cut where ``track`` cuts them
+    # placement passes at most: pass k restores what pass k - 1 formed in earlier windows, so a story that
+    # chains through n windows comes back whole by pass n + 1; the job stops as soon as a pass changes
+    # nothing (the generated archive in tests/scale: pass 5 matches `track` exactly, pass 6 confirms it)
+    max_passes: int = 8
     input_format: str | None = None  # "files" or "parquet"; None: parquet when the path ends in .parquet
 
 
@@ -68,6 +79,8 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
     builder = SparkSession.builder.appName(app)
     if master:
         builder = builder.master(master)
+    if master and master.startswith("local"):  # one machine: the driver listens on loopback only
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     spark = (
         builder.config("spark.sql.shuffle.partitions", str(partitions))
         .config("spark.default.parallelism", str(partitions))
@@ -99,10 +112,13 @@ def _article_schema(extra: tuple[tuple[str, Any], ...] = ()):
     return T.StructType(fields)
 
 
-def _records_schema():
+def _records_schema(context: bool = False):
+    """Rows of a placement pass: (window, kind, id, last day, blob); as context, ``window`` is the window
+    that restores the row and ``source`` the one that wrote it."""
     from pyspark.sql import types as T
 
-    return T.StructType([T.StructField("window", T.LongType()), T.StructField("kind", T.StringType()),
+    source = [T.StructField("source", T.LongType())] if context else []
+    return T.StructType([T.StructField("window", T.LongType()), *source, T.StructField("kind", T.StringType()),
                          T.StructField("id", T.StringType()), T.StructField("last_day", T.LongType()),
                          T.StructField("blob", T.BinaryType())])
 
@@ -168,8 +184,8 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
         def convert(frames):
             for frame in frames:
                 rows = list(_rows(frame))
-                origins = [f"{r['file']}[{r['n']}]" for r in rows]
-                records = [(o, {k: v for k, v in (r["record"] or {}).items()}) for o, r in zip(origins, rows)]
+                files = [r["file"].removeprefix("file:") for r in rows]
+                records = [(f"{f}[{r['n']}]", f, {k: v for k, v in (r["record"] or {}).items()}) for f, r in zip(files, rows)]
                 yield _frame(list(emit(stages.documents_of_records(records), [f"{r['n']:020d}" for r in rows])), schema)
 
         frame = table.mapInPandas(convert, schema)
@@ -196,16 +212,20 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
 
 
 def _dedupe(articles):
-    """Keep the first article per id, then per content hash (input order), as the store does."""
+    """Re-posts (same text) dropped, the first kept; an id another text holds already gets the id the store
+    gives it (``pipeline.distinct_id``), so both are kept: what ``Pipeline.ingest`` does, in input order."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    by_id = Window.partitionBy("id").orderBy("ord")
-    ranked = articles.withColumn("_n", F.row_number().over(by_id))
-    first = ranked.filter("_n = 1").drop("_n")
+    from storyline.pipeline import distinct_id
+
     by_hash = Window.partitionBy("content_hash").orderBy("ord")
-    ranked = first.withColumn("_n", F.row_number().over(by_hash))
-    return ranked.filter("_n = 1").drop("_n")
+    first = articles.withColumn("_n", F.row_number().over(by_hash)).filter("_n = 1").drop("_n")
+    by_id = Window.partitionBy("id").orderBy("ord")
+    renamed = F.udf(lambda key, digest: distinct_id(key, digest), T.StringType())
+    ranked = first.withColumn("_n", F.row_number().over(by_id))
+    return ranked.withColumn("id", F.when(F.col("_n") == 1, F.col("id")).otherwise(renamed("id", "content_hash"))).drop("_n")
 
 
 # ----------------------------------------------------------------------------- 2. enrich
@@ -257,30 +277,43 @@ def _with_window(enriched, days: int):
         "window", F.when(F.col("published").isNull(), F.lit(stages.UNDATED_WINDOW)).otherwise(F.floor(day / days)).cast("long"))
 
 
-def _sorted_articles(frame, names: dict[str, str]) -> list:
+def _sorted_articles(frame) -> list:
+    """A window's articles in ``track``'s placement order: oldest first, undated last, then input order."""
     rows = sorted(_rows(frame), key=lambda r: (r["published"] is None, r["published"] or "", r["ord"]))
     return [stages.article_from_row(r) for r in rows]
 
 
-def _first_pass(windowed, names_b):
+def _offsets(windowed) -> dict[int, int]:
+    """Per window, the placement position (in the whole run) of its first article."""
+    sizes = sorted((r["window"], r["count"]) for r in windowed.groupBy("window").count().collect())
+    offsets, total = {}, 0
+    for window, n in sizes:
+        offsets[window] = total
+        total += n
+    return offsets
+
+
+def _doc_freq(spark, windowed, names_b, offsets_b, config: BatchConfig):
+    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones)."""
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("blob", T.BinaryType())])
+
     def run(frame):
         import pandas as pd
 
         window = int(frame["window"].iloc[0])
-        placed = stages.place_window(window, _sorted_articles(frame, names_b.value), names=names_b.value)
-        rows = [(window, "event", e.id, _day(e.last_date), stages.dumps(e)) for e in placed.events if not e.merged_into]
-        rows += [(window, "story", s.id, _day(s.last_date), stages.dumps(s)) for s in placed.stories if not s.merged_into]
-        return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
+        terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window], names_b.value)
+        return pd.DataFrame([(window, stages.dumps(terms))], columns=["window", "blob"])
 
-    return windowed.groupBy("window").applyInPandas(run, _records_schema())
-
-
-def _day(date: dt.date | None) -> int | None:
-    return None if date is None else (date - dt.date(1970, 1, 1)).days
+    windows = {r["window"]: stages.loads(r["blob"]) for r in windowed.groupBy("window").applyInPandas(run, schema).collect()}
+    states, final = stages.doc_freq_states(windows, config.batch_size)
+    rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
+    return spark.createDataFrame(rows, _records_schema(context=True)), final
 
 
-def _context(first, windows: list[int], days: int, context_days: int | None = None):
-    """For each window, the first-pass records of earlier windows its placer could still join."""
+def _context(records, windows: list[int], days: int, context_days: int | None = None):
+    """For each window, the records (pieces) a pass formed in earlier windows that its placer could still join."""
     from pyspark.sql import functions as F
 
     from storyline.stories.linking import PlacementConfig
@@ -291,40 +324,31 @@ def _context(first, windows: list[int], days: int, context_days: int | None = No
     dated = [w for w in windows if w != stages.UNDATED_WINDOW]
     ahead = F.when(F.col("kind") == "event", F.lit(math.ceil(reach["event"] / days) + 1)) \
         .otherwise(F.lit(math.ceil(reach["story"] / days) + 1))
-    spread = first.withColumn("target", F.explode(F.sequence(F.col("window") + 1, F.col("window") + ahead)))
+    spread = records.withColumn("target", F.explode(F.sequence(F.col("window") + 1, F.col("window") + ahead)))
     start = F.col("target") * days
     keep = F.col("last_day").isNull() | (F.col("last_day") >= start - F.when(F.col("kind") == "event", reach["event"])
                                          .otherwise(reach["story"]))
     spread = spread.filter(keep & F.col("target").isin(dated))
     if stages.UNDATED_WINDOW in windows and dated:
         end = (max(dated) + 1) * days
-        undated = first.filter(F.col("window") != stages.UNDATED_WINDOW).filter(
+        undated = records.filter(F.col("window") != stages.UNDATED_WINDOW).filter(
             F.col("last_day").isNull() | (F.col("last_day") >= end - F.when(F.col("kind") == "event", reach["event"])
                                           .otherwise(reach["story"]))).withColumn("target", F.lit(stages.UNDATED_WINDOW))
         spread = spread.unionByName(undated)
-    return spread.select(F.col("target").alias("window"), "kind", "id", "last_day", "blob")
+    return spread.select(F.col("target").alias("window"), F.col("window").alias("source"), "kind", "id", "last_day", "blob")
 
 
-def _second_pass(windowed, context, names_b):
-    def run(frame, restored):
+def _place_pass(windowed, context, names_b, offsets_b, mapping_b, config: BatchConfig):
+    """One placement pass over every window in parallel (``stages.place_pass_window``)."""
+    def run(frame, context):
         import pandas as pd
 
         if frame.empty:
             return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
         window = int(frame["window"].iloc[0])
-        records = [stages.loads(b) for b in restored["blob"]] if not restored.empty else []
-        events = sorted((r for r in records if isinstance(r, stages.Event)), key=lambda r: (r.first_date or dt.date.min, r.id))
-        stories = sorted((r for r in records if isinstance(r, stages.Story)), key=lambda r: (r.first_date or dt.date.min, r.id))
-        placed = stages.place_window(window, _sorted_articles(frame, names_b.value), events, stories, names=names_b.value)
-        rows = [(window, "assign", a[0], None, stages.dumps(a)) for a in placed.assignments]
-        meta = (placed.restored, placed.own)
-        # restored records this window did not touch are left out: they are earlier windows' business,
-        # and sending every window the whole context back would grow with windows x history
-        events = [e for e in placed.events if e.id not in meta[0] or meta[1].get(e.id) or e.merged_into]
-        touched = {e.story_id for e in events}
-        stories = [s for s in placed.stories if s.id not in meta[0] or s.id in touched or s.merged_into]
-        rows += [(window, "event", e.id, None, stages.dumps((e, e.id in meta[0], meta[1].get(e.id, [])))) for e in events]
-        rows += [(window, "story", s.id, None, stages.dumps((s, s.id in meta[0], []))) for s in stories]
+        rows = stages.place_pass_window(window, _sorted_articles(frame), list(_rows(context)),
+                                        mapping_b.value if mapping_b is not None else None, names_b.value,
+                                        offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
     return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, _records_schema())
@@ -374,21 +398,38 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("names")
 
     windowed = _with_window(enriched, config.window_days).persist()
-    windows = sorted(r["window"] for r in windowed.select("window").distinct().collect())
-    first = _first_pass(windowed, names_b).persist()
-    first_pass = _records_by_window(first.collect())
+    offsets = _offsets(windowed)
+    windows = sorted(offsets)
+    offsets_b = spark.sparkContext.broadcast(offsets)
+    doc_freq, final_doc_freq = _doc_freq(spark, windowed, names_b, offsets_b, config)
+    doc_freq = doc_freq.persist()
+    lap("doc_freq")
+    # pass 1: every window on its own; pass k: every window again, after restoring what pass k - 1 formed
+    # in the windows before it (whole stories, once a pass has linked them), until a pass changes nothing
+    last = _place_pass(windowed, doc_freq, names_b, offsets_b, None, config).persist()
+    placements = stages.placements_of(last.filter(F.col("kind") != "assign").collect())
+    resolution = stages.resolve_ids(([], []), placements)
     lap("place_pass1")
-    context = _context(first, windows, config.window_days, config.context_days).persist()
-    second = _second_pass(windowed, context, names_b)
-    placements = _placements(second.filter(F.col("kind") != "assign").collect())
-    resolution = stages.resolve_ids(first_pass, placements)
-    lap("place_pass2")
-    last = second.persist()
+    converged, passes, cached = False, 1, [last]
+    while passes < config.max_passes and not converged:
+        earlier = stages.final_records(placements, resolution.mapping)
+        mapping_b = spark.sparkContext.broadcast(resolution.mapping)
+        context = _context(last.filter(F.col("kind") != "assign"), windows, config.window_days, config.context_days) \
+            .unionByName(doc_freq)
+        last = _place_pass(windowed, context, names_b, offsets_b, mapping_b, config).persist()
+        placements = stages.placements_of(last.filter(F.col("kind") != "assign").collect())
+        previous, resolution = resolution, stages.resolve_ids(earlier, placements)
+        converged = stages.partition(resolution) == stages.partition(previous)
+        passes += 1
+        for frame in cached:
+            frame.unpersist()
+        cached = [last]
+        lap(f"place_pass{passes}")
     resolved = resolution.mapping
-    events, stories = _final_records(placements, resolution)
-    counts.update(windows=len(windows), events=len(events), stories=len(stories),
+    events, stories = stages.final_records(placements, resolved)
+    counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
-                                         if e.id in p.restored and p.own.get(e.id)))
+                                               if e.id in p.restored and p.own.get(e.id)))
     lap("resolve")
 
     resolved_b = spark.sparkContext.broadcast({f"{w}\t{raw}": v for (w, raw), v in resolved.items()})
@@ -417,66 +458,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     entity_schema = T.StructType([T.StructField(n, t) for n, t in (
         ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
     spark.createDataFrame([tuple(r) for r in registry_rows], entity_schema).write.mode("overwrite").parquet(f"{output}/entities")
+    _doc_freq_frame(spark, final_doc_freq).write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
-    for frame in (windowed, first, context, last):
+    for frame in (windowed, doc_freq, last):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
+               "doc_freq": {"docs": final_doc_freq[0], "idf_docs": final_doc_freq[2]},
                "finished": dt.datetime.now(dt.timezone.utc).isoformat()}
     spark.createDataFrame([(json.dumps(summary),)], "summary string").coalesce(1).write.mode("overwrite").parquet(f"{output}/summary")
     return BatchResult(counts, seconds)
-
-
-def _records_by_window(rows) -> dict[int, tuple[list, list]]:
-    out: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for r in rows:
-        out[r["window"]][0 if r["kind"] == "event" else 1].append(stages.loads(r["blob"]))
-    return dict(out)
-
-
-def _placements(rows) -> dict[int, stages.WindowPlacement]:
-    placements: dict[int, stages.WindowPlacement] = {}
-    for r in rows:
-        record, restored, own = stages.loads(r["blob"])
-        placed = placements.setdefault(r["window"], stages.WindowPlacement(r["window"], [], [], [], set(), {}))
-        (placed.events if r["kind"] == "event" else placed.stories).append(record)
-        if restored:
-            placed.restored.add(record.id)
-        if r["kind"] == "event":
-            placed.own[record.id] = own
-    return placements
-
-
-def _final_records(placements: dict[int, stages.WindowPlacement], resolution: stages.Resolution):
-    resolved = resolution.mapping
-    event_pieces: dict[str, list] = defaultdict(list)
-    story_pieces: dict[str, list] = defaultdict(list)
-    members: dict[str, list[str]] = defaultdict(list)
-    story_of: dict[str, str] = {}
-    for window in sorted(placements):
-        placed = placements[window]
-        for e in placed.events:
-            if e.merged_into:
-                continue
-            fe, fs = resolved[(window, e.id)]
-            event_pieces[fe].append((window, e))
-            members[fe].extend(m for m in placed.own.get(e.id, []) if m not in members[fe])
-            story_of.setdefault(fe, fs)
-        story_final = {}
-        for e in placed.events:
-            if not e.merged_into and e.story_id:
-                story_final.setdefault(e.story_id, resolved[(window, e.id)][1])
-        for s in placed.stories:
-            if not s.merged_into and s.id in story_final:
-                story_pieces[story_final[s.id]].append((window, s))
-    events = stages.merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
-                                  article_ids=members, story_id=story_of)
-    by_story: dict[str, list] = defaultdict(list)
-    for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
-        by_story[story_of[e.id]].append(e.id)
-    stories = stages.merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story)
-    return events, stories
 
 
 def _records_frame(spark, records: list, kind: str):
@@ -485,13 +477,24 @@ def _records_frame(spark, records: list, kind: str):
     from storyline.store.records import event_row, story_row
 
     if kind == "event":
-        names = ("id", "story_id", "first_date", "last_date", "data", "centroid", "merged_into")
+        names = ("id", "story_id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
         rows = [event_row(e) for e in records]
     else:
-        names = ("id", "first_date", "last_date", "data", "centroid", "merged_into")
+        names = ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
         rows = [story_row(s) for s in records]
-    schema = T.StructType([T.StructField(n, T.BinaryType() if n == "centroid" else T.StringType()) for n in names])
+    binary = {"centroid", "embedding_sum"}
+    schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
     return spark.createDataFrame(rows, schema)
+
+
+def _doc_freq_frame(spark, state: stages.DocFreqState):
+    """The document frequencies after the last article as the store keeps them (``Store.doc_freq``): per term
+    the articles that carry it and the same at the IDF snapshot (the two document counts go in ``summary``)."""
+    from pyspark.sql import types as T
+
+    _, counts, _, snapshot = state
+    schema = T.StructType([T.StructField(n, t) for n, t in (("term", T.StringType()), ("n", T.LongType()), ("n_idf", T.LongType()))])
+    return spark.createDataFrame([(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
 
 
 def _write_articles(enriched, assignments, names_b, path: str) -> None:

@@ -1,18 +1,19 @@
 """What each Spark task runs, in plain Python: no Spark in this module, so it can be tested and read alone.
 
 Every function here calls the same stage code as ``storyline track`` (``ingest``, ``pipeline.clean_item``,
-``pipeline.enrich_articles``, ``StoryPlacer``); the job (``job.py``) only decides which rows go to
-which task. Articles travel between tasks as the store's own row mapping (``store.records``), so a
+``pipeline.enrich_articles``, ``StoryPlacer.place_batch``, ``DocFreq``); the job (``job.py``) only decides
+which rows go to which task. Articles travel between tasks as the store's own row mapping (``store.records``), so a
 row written here is a row the store can take as it is.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import json
 import pickle
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any, Iterable, Iterator, Mapping
 
 from storyline.ingest import IngestOptions, read_file_bytes, read_record
@@ -25,16 +26,22 @@ __all__ = [
     "article_from_row",
     "article_to_row",
     "clean_items",
+    "doc_freq_states",
     "documents_of_file",
     "documents_of_records",
     "enrich_rows",
     "entity_names",
+    "final_records",
+    "partition",
+    "place_pass_window",
     "place_window",
+    "placements_of",
     "reconcile_names",
     "rename_entities",
     "resolve_ids",
     "Resolution",
     "window_of",
+    "window_terms",
 ]
 
 UNDATED_WINDOW = 1_000_000_000  # undated articles are placed last, as ``track`` places them
@@ -65,12 +72,13 @@ def documents_of_file(name: str, data: bytes, options: IngestOptions | None = No
     return read_file_bytes(data, name, options)
 
 
-def documents_of_records(records: Iterable[tuple[str, Mapping[str, Any]]], options: IngestOptions | None = None
+def documents_of_records(records: Iterable[tuple[str, str, Mapping[str, Any]]], options: IngestOptions | None = None
                          ) -> Iterator[Document | Rejection]:
-    """(origin, record) pairs from a table (Parquet) as Documents, by the same field map as JSON input."""
-    for origin, record in records:
+    """(origin, file, record) triples from a table (Parquet) as Documents, by the same field map as JSON
+    input; source ids are scoped by the file, as for records read from a file."""
+    for origin, scope, record in records:
         try:
-            yield read_record(dict(record), origin, options)
+            yield read_record(dict(record), origin, options, scope=scope)
         except Exception as exc:  # noqa: BLE001 - one bad row is a rejection, never the job's end
             yield Rejection(origin, f"unreadable record: {type(exc).__name__}: {exc}")
 
@@ -172,9 +180,81 @@ def window_of(published: dt.date | None, days: int) -> int:
     return UNDATED_WINDOW if published is None else (published - _EPOCH).days // days
 
 
+def window_terms(articles: list[Article], offset: int, names: Mapping[str, str] | None = None
+                 ) -> tuple[int, dict[str, int], dict[int, dict[str, int]]]:
+    """What one window adds to the placer's document frequencies: (articles, term counts, and the counts at
+    each IDF snapshot that falls inside the window, keyed by the placement position it falls at).
+
+    ``articles`` in placement order, the first at position ``offset`` (0-based) of the whole run. The
+    terms are the placer's own (``features``, ``document_terms``), counted by ``DocFreq`` itself.
+    """
+    from storyline.stories.similarity import DocFreq, document_terms, features
+
+    points = {p for p in DocFreq.refreshes(offset + len(articles)) if p > offset}
+    df = DocFreq()
+    partial: dict[int, dict[str, int]] = {}
+    for position, article in enumerate(articles, offset + 1):
+        if names:
+            rename_entities(article, names)
+        df.add(document_terms(features(article)))
+        if position in points:
+            partial[position] = dict(df.counts)
+    return len(articles), dict(df.counts), partial
+
+
+DocFreqState = tuple[int, dict[str, int], int, dict[str, int]]  # what ``StoryPlacer.restore(doc_freq=)`` takes
+Snapshot = tuple[int, dict[str, int]]  # an IDF snapshot: (documents, counts), as ``place_batch(idf_at_end=)`` takes
+
+
+def doc_freq_states(windows: Mapping[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]], batch_size: int
+                    ) -> tuple[dict[int, tuple[DocFreqState, Snapshot | None]], DocFreqState]:
+    """What ``track``'s placer holds, from every window's ``window_terms``: exact, because document
+    frequencies depend only on which articles came before, never on where they were placed.
+
+    Per window: the frequencies at its first article; and where the window ends inside one of
+    ``track``'s batches (of ``batch_size``), the IDF snapshot ``track`` refines that batch with at its
+    end, if it is another one. Also the frequencies after the last article (what the store keeps).
+    """
+    from storyline.stories.similarity import DocFreq
+
+    order = sorted(windows)
+    starts, total = {}, 0
+    for window in order:
+        starts[window] = total
+        total += windows[window][0]
+    points = DocFreq.refreshes(total)
+
+    def snapshot_at(position: int) -> int:  # the last refresh at or before ``position``
+        return points[bisect.bisect_right(points, position) - 1] if position >= points[0] else 0
+
+    ends: dict[int, int] = {}
+    for window in order:
+        end = starts[window] + windows[window][0]
+        batch_end = min(-(-end // batch_size) * batch_size, total)
+        if snapshot_at(batch_end) != snapshot_at(end):
+            ends[window] = snapshot_at(batch_end)
+    wanted = set(ends.values())
+    kept: dict[int, dict[str, int]] = {}
+    states: dict[int, DocFreqState] = {}
+    counts: Counter[str] = Counter()
+    docs, snapshot = 0, (0, {})
+    for window in order:
+        n, totals, partial = windows[window]
+        states[window] = (docs, dict(counts), snapshot[0], dict(snapshot[1]))
+        for point in sorted(partial):
+            if point in wanted or point == max(partial):
+                full = dict(counts + Counter(partial[point]))
+                kept.update({point: full} if point in wanted else {})
+                snapshot = (point, full) if point == max(partial) else snapshot
+        counts.update(totals)
+        docs += n
+    out = {w: (states[w], (ends[w], kept[ends[w]]) if w in ends else None) for w in order}
+    return out, (docs, dict(counts), snapshot[0], dict(snapshot[1]))
+
+
 @dataclasses.dataclass
 class WindowPlacement:
-    """One window's placement: per-article raw assignments and the placer's records.
+    """One window's placement: per-article assignments and the placer's records.
 
     ``own`` maps each record id to the members that are this window's own articles; ``restored`` names
     the ids that came in from earlier windows (so they are links, not new clusters).
@@ -190,40 +270,103 @@ class WindowPlacement:
 
 def place_window(window: int, articles: list[Article], restored_events: list[Event] = (),
                  restored_stories: list[Story] = (), names: Mapping[str, str] | None = None,
-                 config=None) -> WindowPlacement:
-    """Place one window's articles with ``StoryPlacer``, after restoring what earlier windows formed.
+                 config=None, doc_freq: DocFreqState | None = None, offset: int = 0,
+                 batch_size: int | None = None, idf_at_end: Snapshot | None = None) -> WindowPlacement:
+    """Place one window's articles as ``Pipeline.place`` does, after restoring what earlier windows formed.
 
-    Order is ``track``'s: oldest publication first, undated last, then input order (the caller sorts).
-    With restored records, an article that joins a restored event (or an event that joins a restored
-    story) is the cross-window link, decided by the placement code itself.
+    Order is ``track``'s: oldest publication first, undated last, then input order (the caller sorts);
+    ``offset`` is the placement position of the first article in the whole run, so the batches
+    (``StoryPlacer.place_batch``: place, refine, expire) start and end where ``track``'s do, and
+    ``doc_freq`` is what ``track``'s placer holds there (``doc_freq_states``), as is ``idf_at_end``
+    where the last batch ends in a later window (its refinement weighs terms as ``track``'s does at the
+    batch's real end; that batch's articles from later windows are beyond it). With restored records,
+    an article that joins a restored event (or an event that joins a restored story) is the
+    cross-window link, decided by the placement code itself. Each article's event is the one that holds
+    it when the window is done (refinement and splits may move an article after it was placed).
     """
+    from storyline.pipeline import PipelineConfig
     from storyline.stories.duplicates import NearDuplicates
     from storyline.stories.placement import StoryPlacer
 
+    size = batch_size or PipelineConfig().batch_size
     restored_stories = list(restored_stories)
     given = {s.id for s in restored_stories}
     restored_events = [e for e in restored_events if e.story_id in given]  # restore needs each event's story
-    placer = StoryPlacer.restore(restored_events, restored_stories, {}, config) if (restored_events or restored_stories) \
-        else StoryPlacer(config)
+    placer = StoryPlacer.restore(restored_events, restored_stories, {}, config, doc_freq=doc_freq)
     duplicates = NearDuplicates()
-    out: list[tuple] = []
-    own_ids = {a.id for a in articles}
-    for article in articles:
-        if names:
-            rename_entities(article, names)
-        dup = duplicates.find(article.id, article.fingerprint) if article.fingerprint is not None else None
-        try:
-            link = placer.place(article)
-        except Exception as exc:  # noqa: BLE001 - one article must not stop its window; it stays unplaced
-            article.problems.append(f"stories: failed ({type(exc).__name__}: {exc})")
-            continue
-        out.append((article.id, article.event_id, article.story_id, link.score, json.dumps(link.parts), dup))
+    links: dict[str, Any] = {}
+    dups: dict[str, str | None] = {}
+    start = 0
+    while start < len(articles):
+        end = start + size - (offset + start) % size  # the next multiple of the batch size, as in ``track``
+        batch = articles[start:end]
+        for article in batch:
+            if names:
+                rename_entities(article, names)
+            dups[article.id] = duplicates.find(article.id, article.fingerprint) if article.fingerprint is not None else None
+        last = end >= len(articles)
+        links.update((link.article_id, link) for link in placer.place_batch(batch, idf_at_end if last else None))
+        placer.moved()  # read at the end from the records instead
+        start = end
     events, stories = placer.events(), placer.stories()
     restored = {r.id for r in (*restored_events, *restored_stories)}
-    own: dict[str, list[str]] = {}
-    for e in events:
-        own[e.id] = [m for m in e.article_ids if m in own_ids]
+    own_ids = {a.id for a in articles}
+    own = {e.id: [m for m in e.article_ids if m in own_ids] for e in events if not e.merged_into}
+    event_of = {m: key for key, members in own.items() for m in members}
+    story_of = {e.id: e.story_id for e in events if not e.merged_into}
+    out = [(a.id, event_of[a.id], story_of[event_of[a.id]], links[a.id].score, json.dumps(links[a.id].parts), dups[a.id])
+           for a in articles if a.id in event_of]
     return WindowPlacement(window, out, events, stories, restored, own)
+
+
+def place_pass_window(window: int, articles: list[Article], context: Iterable[Mapping[str, Any]],
+                      mapping: Mapping[tuple[int, str], tuple[str, str]] | None, names: Mapping[str, str] | None,
+                      offset: int, batch_size: int) -> list[tuple]:
+    """One window's task in one placement pass: rows (window, kind, id, last day, blob) of its assignments
+    and of the records it touched.
+
+    ``context`` holds the window's ``docfreq`` row (``doc_freq_states``) and the record rows the previous
+    pass wrote for the windows before it (``source``: the window that wrote each); those are merged
+    under their final ids (``mapping``: the previous pass's ``Resolution.mapping``; None in the first
+    pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
+    """
+    rows = list(context)
+    state = next((loads(r["blob"]) for r in rows if r["kind"] == "docfreq"), (None, None))
+    events, stories = final_records(placements_of((r for r in rows if r["kind"] != "docfreq"), "source"), mapping) \
+        if mapping is not None else ([], [])
+    events.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
+    stories.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
+    placed = place_window(window, articles, events, stories, names=names, doc_freq=state[0], offset=offset,
+                          batch_size=batch_size, idf_at_end=state[1])
+    out = [(window, "assign", a[0], None, dumps(a)) for a in placed.assignments]
+    # restored records this window did not touch are left out: they are earlier windows' business,
+    # and sending every window the whole context back would grow with windows x history
+    restored, own = placed.restored, placed.own
+    touched_events = [e for e in placed.events if e.id not in restored or own.get(e.id) or e.merged_into]
+    touched = {e.story_id for e in touched_events}
+    touched_stories = [s for s in placed.stories if s.id not in restored or s.id in touched or s.merged_into]
+    out += [(window, "event", e.id, _day(e.last_date), dumps((e, e.id in restored, own.get(e.id, [])))) for e in touched_events]
+    out += [(window, "story", s.id, _day(s.last_date), dumps((s, s.id in restored, []))) for s in touched_stories]
+    return out
+
+
+def placements_of(rows: Iterable[Mapping[str, Any]], window: str = "window") -> dict[int, WindowPlacement]:
+    """The windows' placements back from their record rows (``place_pass_window``); ``window`` names the
+    column that says which window wrote a row."""
+    placements: dict[int, WindowPlacement] = {}
+    for r in rows:
+        record, restored, own = loads(r["blob"])
+        placed = placements.setdefault(r[window], WindowPlacement(r[window], [], [], [], set(), {}))
+        (placed.events if r["kind"] == "event" else placed.stories).append(record)
+        if restored:
+            placed.restored.add(record.id)
+        if r["kind"] == "event":
+            placed.own[record.id] = own
+    return placements
+
+
+def _day(date: dt.date | None) -> int | None:
+    return None if date is None else (date - _EPOCH).days
 
 
 def _redirects(records: Iterable[Event | Story]) -> dict[str, str]:
@@ -250,38 +393,38 @@ class Resolution:
     home: dict[str, int]
 
 
-def resolve_ids(first_pass: Mapping[int, tuple[list[Event], list[Story]]],
-                second_pass: Mapping[int, WindowPlacement]) -> Resolution:
-    """Final (event, story) for every (window, raw event id) of the second pass.
+def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Mapping[int, WindowPlacement]) -> Resolution:
+    """Final (event, story) for every (window, raw event id) of one pass.
 
-    A raw id the window created is final for its event. A restored id (a first-pass cluster of an
-    earlier window) stands for the cluster that cluster's first article ended up in, in its own window's
-    second pass, followed back window by window. A story likewise: the one its first event ended up in.
+    ``earlier`` are the records the windows restored (the previous pass's, each window getting those of
+    the windows before it; none in the first pass). A raw id the window created is final for its event. A restored id stands
+    for the cluster that record's first article ended up in, in its own window's placement in this
+    pass, followed back window by window. A story likewise: the one its first event ended up in.
     Windows are resolved oldest first, so everything a window points back to is already known.
     """
-    event_home: dict[str, tuple[int, str]] = {}  # first-pass id -> (window, first article)
+    first_article: dict[str, str] = {}  # restored event id -> its first article
     story_first_event: dict[str, str] = {}
-    for window, (events, stories) in first_pass.items():
-        for e in events:
-            if e.article_ids and not e.merged_into:
-                event_home[e.id] = (window, e.article_ids[0])
-        for s in stories:
-            if s.event_ids and not s.merged_into:
-                story_first_event[s.id] = s.event_ids[0]
+    events, stories = earlier
+    for e in events:
+        if e.article_ids and not e.merged_into:
+            first_article[e.id] = e.article_ids[0]
+    for s in stories:
+        if s.event_ids and not s.merged_into:
+            story_first_event[s.id] = s.event_ids[0]
     article_event: dict[str, str] = {}  # an article -> its final event (filled window by window)
     event_story: dict[str, str] = {}  # a final event -> its final story
     mapping: dict[tuple[int, str], tuple[str, str]] = {}
     home: dict[str, int] = {}  # final event -> window it was created in
-    for window in sorted(second_pass):
-        placed = second_pass[window]
+    for window in sorted(placements):
+        placed = placements[window]
         hops = _redirects([*placed.events, *placed.stories])
         raw_story = {e.id: hops.get(e.story_id, e.story_id) for e in placed.events if not e.merged_into}
 
         def final_event(raw: str) -> str:
             raw = hops.get(raw, raw)
             if raw in placed.restored:
-                past = event_home.get(raw)
-                return article_event.get(past[1], raw) if past else raw
+                past = first_article.get(raw)
+                return article_event.get(past, raw) if past else raw
             return raw
 
         def final_story(raw_event: str) -> str:
@@ -290,9 +433,9 @@ def resolve_ids(first_pass: Mapping[int, tuple[list[Event], list[Story]]],
                 return "st-" + raw_event.removeprefix("ev-")
             if raw in placed.restored:
                 first_event = story_first_event.get(raw)
-                past = event_home.get(first_event) if first_event else None
+                past = first_article.get(first_event) if first_event else None
                 if past is not None:
-                    target = article_event.get(past[1])
+                    target = article_event.get(past)
                     if target is not None and target in event_story:
                         return event_story[target]
             return raw
@@ -311,6 +454,46 @@ def resolve_ids(first_pass: Mapping[int, tuple[list[Event], list[Story]]],
             fe = final_event(raw)
             mapping[(window, e.id)] = (fe, event_story.get(fe) or final_story(raw))
     return Resolution(mapping, article_event, event_story, home)
+
+
+def partition(resolution: Resolution) -> dict[str, tuple[str, str]]:
+    """article -> (final event, final story): what a pass decided (passes stop when it stays the same)."""
+    return {a: (e, resolution.event_story.get(e)) for a, e in resolution.article_event.items()}
+
+
+def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]]
+                  ) -> tuple[list[Event], list[Story]]:
+    """The events and stories the windows' pieces make, under their final ids (``Resolution.mapping``).
+
+    Over every window: the job's result. Over the windows before one: what that window restores in the
+    next pass, so a story chained across several windows comes back whole rather than in pieces.
+    """
+    event_pieces: dict[str, list] = defaultdict(list)
+    story_pieces: dict[str, list] = defaultdict(list)
+    members: dict[str, dict[str, None]] = defaultdict(dict)
+    story_of: dict[str, str] = {}
+    for window in sorted(placements):
+        placed = placements[window]
+        story_final: dict[str, str] = {}
+        for e in placed.events:
+            if e.merged_into:
+                continue
+            fe, fs = mapping[(window, e.id)]
+            event_pieces[fe].append((window, e))
+            members[fe].update(dict.fromkeys(placed.own.get(e.id, [])))
+            story_of.setdefault(fe, fs)
+            if e.story_id:
+                story_final.setdefault(e.story_id, fs)
+        for st in placed.stories:
+            if not st.merged_into and st.id in story_final:
+                story_pieces[story_final[st.id]].append((window, st))
+    events = merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
+                           article_ids={k: list(v) for k, v in members.items()}, story_id=story_of)
+    by_story: dict[str, list] = defaultdict(list)
+    for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
+        by_story[story_of[e.id]].append(e.id)
+    stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story)
+    return events, stories
 
 
 def merge_records(pieces: Mapping[str, list[tuple[int, Any]]], **fields: Mapping[str, Any]) -> list:

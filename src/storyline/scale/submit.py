@@ -1,7 +1,7 @@
 """Entry point for ``spark-submit``: the master and resources come from spark-submit's own options.
 
     spark-submit --master spark://host:7077 "$(python -c 'import storyline.scale.submit as m; print(m.__file__)')" \
-        INPUT OUTPUT [--partitions N] [--window-days D] [--input-format files|parquet]
+        INPUT OUTPUT [--partitions N] [--window-days D] [--max-passes P] [--input-format files|parquet]
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--partitions", type=int, default=2)
     parser.add_argument("--window-days", type=int, default=365)
     parser.add_argument("--context-days", type=int, default=None)
+    parser.add_argument("--max-passes", type=int, default=BatchConfig.max_passes)
     parser.add_argument("--input-format", choices=("files", "parquet"), default=None)
     args = parser.parse_args(argv)
     spark = session(None, args.partitions)
     try:
         result = run_batch(spark, args.input, args.output, BatchConfig(partitions=args.partitions,
-                           window_days=args.window_days, context_days=args.context_days, input_format=args.input_format))
+                           window_days=args.window_days, context_days=args.context_days, max_passes=args.max_passes,
+                           input_format=args.input_format))
     finally:
         spark.stop()
     print(json.dumps({"counts": result.counts, "seconds": result.seconds}))
