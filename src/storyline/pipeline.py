@@ -251,7 +251,7 @@ class Pipeline:
     def _save_enriched(self, batch: list[Article]) -> None:
         with self.store.transaction():
             self.store.update_articles(batch, stage=ENRICHED)
-            self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
+            self.store.update_entity_rows(*self.entity_extractor.registry.take_changes())
         self.enrich_report.count(batch)
 
     def enrich(self, progress: Progress | None = None) -> int:
