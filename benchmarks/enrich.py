@@ -261,7 +261,7 @@ def end_to_end(docs, warm_docs, db: Path, config, Pipeline, Store, embed_threads
         with io:
             with store.transaction():
                 store.update_articles(batch, stage=ENRICHED)
-                store.save_entity_rows(pipeline.entity_extractor.registry.to_rows())
+                store.update_entity_rows(*pipeline.entity_extractor.registry.take_changes())
         done += len(batch)
     line("end_to_end (enrich_batch)", done, run.wall, run.cpu, duplicates_skipped=report.duplicate)
     line("end_to_end (+ store read/write)", done, run.wall + io.wall, run.cpu + io.cpu, peak_rss_mb=peak_rss_mb())

@@ -35,10 +35,12 @@ FLOORS = {
     # (`storyline eval timelines DIR --folds 4`), each timeline scored with weights fitted on the other
     # topics. The floors before (0.135 / 0.040 / 0.62) pinned in-sample figures (weights chosen on all
     # 10 timelines); these replace them and are higher still.
-    "timeline17_ar1_f1": 0.145,  # measured 0.1507 out of sample (news-tls DATEWISE 0.120)
-    "timeline17_ar2_f1": 0.050,  # measured 0.0525 out of sample (DATEWISE 0.035)
-    "timeline17_date_f1": 0.69,  # measured 0.7061 out of sample (DATEWISE 0.544)
-    "timeline17_weakest_topic_ar1_f1": 0.10,  # measured 0.1095 (BP oil spill, held out)
+    "timeline17_ar1_f1": 0.145,  # measured 0.1493 out of sample (news-tls DATEWISE 0.120)
+    "timeline17_ar2_f1": 0.050,  # measured 0.0532 out of sample (DATEWISE 0.035)
+    # measured 0.6864 out of sample with the text-less records dropped as track drops them (0.7061 when
+    # they were counted; the landed floor before was 0.56, in-sample); see README "Timelines fold by fold"
+    "timeline17_date_f1": 0.68,
+    "timeline17_weakest_topic_ar1_f1": 0.10,  # measured 0.1086 (BP oil spill, held out)
     "duc2007_update_rouge2": 0.10,  # measured 0.1054 (0.1028 before issue 10), F1 at 250 words, in-sample
     # DUC 2007 update at the task's own 100 words, weights fitted on MultiLing English (out of sample)
     "duc2007_update_100w_rouge2_recall": 0.085,  # measured 0.0899 (in-sample weights: 0.0948)

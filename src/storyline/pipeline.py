@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import os
 import threading
+import time
 from collections import Counter
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from storyline.ingest import IngestOptions, read_sources
@@ -22,8 +24,8 @@ from storyline.store import ENRICHED, INGESTED, PLACED, Store
 if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
 
-__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "distinct_id", "enrich_articles", "failed_stages",
-           "prepare_batch", "track_documents"]
+__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock", "distinct_id",
+           "enrich_articles", "failed_stages", "prepare_batch", "reconcile_entities", "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -49,13 +51,30 @@ class PipelineConfig:
     batch_size: int = 256
     enrich_batch_size: int = 64
     embedder: str = "use"
-    workers: int = 2  # >1: a helper process prepares the next batch while this one runs NER
+    workers: int = 2  # >1: that many helper processes prepare batches ahead while this one reconciles names
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
 
 
 ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
+
+
+@contextmanager
+def cpu_clock(times: Counter[str] | None, stage: str) -> Iterator[None]:
+    """Add the CPU seconds this process spends in the block to ``times[stage]`` (nothing when None).
+
+    CPU rather than wall time: the profile (``benchmarks/track.py``) must mean the same on a busy machine,
+    and a helper process's share is counted where it is spent, then added when its batch comes back.
+    """
+    if times is None:
+        yield
+        return
+    start = time.process_time()
+    try:
+        yield
+    finally:
+        times[stage] += time.process_time() - start
 
 
 def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> None:
@@ -100,22 +119,53 @@ def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]
             _guard(stage, article, lambda a: step([a]))
 
 
-def prepare_batch(batch: list[Article], embedder) -> None:
-    """The per-article part of enrichment: restore, dates, places, embedding, fingerprint (any process)."""
+def prepare_batch(batch: list[Article], embedder, recogniser=None, times: Counter[str] | None = None) -> list:
+    """The per-article part of enrichment: restore, dates, places, embedding, fingerprint and the model's
+    entity recognition (any process). Returns what ``recogniser`` (an ``EntityExtractor``) found, for its
+    ordered ``reconcile``; None for an article whose recognition failed (recorded on it), or for every
+    article when no recogniser is given. ``times`` collects CPU seconds per stage (``cpu_clock``).
+    """
     from storyline.enrich.dates import enrich_dates
     from storyline.enrich.embed import embed_articles
     from storyline.enrich.fingerprint import fingerprint_articles
     from storyline.enrich.places import tag_places
     from storyline.normalize.restore import restore
 
-    for article in batch:
-        _guard("restore", article, restore)
-    for article in batch:
-        _guard("dates", article, enrich_dates)
-    for article in batch:
-        _guard("places", article, tag_places)
-    _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
-    _guard_batch("fingerprint", batch, fingerprint_articles)
+    with cpu_clock(times, "restore"):
+        for article in batch:
+            _guard("restore", article, restore)
+    with cpu_clock(times, "dates"):
+        for article in batch:
+            _guard("dates", article, enrich_dates)
+    with cpu_clock(times, "places"):
+        for article in batch:
+            _guard("places", article, tag_places)
+    with cpu_clock(times, "embedding"):
+        _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
+    with cpu_clock(times, "fingerprint"):
+        _guard_batch("fingerprint", batch, fingerprint_articles)
+    if recogniser is None:
+        return [None] * len(batch)
+    before = recogniser.cpu["ner"]
+    recognised = _recognise(batch, recogniser)
+    if times is not None:
+        times["ner"] += recogniser.cpu["ner"] - before
+    return recognised
+
+
+def _recognise(batch: list[Article], recogniser) -> list:
+    """The model's findings per article; a batch that fails is retried article by article."""
+    try:
+        return recogniser.recognise(batch)
+    except Exception:  # noqa: BLE001 - one bad article must not cost its batch its entities
+        out = []
+        for article in batch:
+            try:
+                out.extend(recogniser.recognise([article]))
+            except Exception as exc:  # noqa: BLE001 - recorded on the article, never fatal
+                article.problems.append(f"entities: failed ({type(exc).__name__}: {exc})")
+                out.append(None)
+        return out
 
 
 def distinct_id(article_id: str, content_hash: str) -> str:
@@ -136,16 +186,29 @@ def clean_item(item: Document | Rejection, now: dt.datetime) -> Article | Reject
         return Rejection(item.origin, f"could not be cleaned ({type(exc).__name__}: {exc})")
 
 
-def enrich_articles(batch: list[Article], embedder, extractor) -> None:
-    """All of enrichment for one batch: the per-article part, then entities through ``extractor``'s registry.
+def reconcile_entities(batch: list[Article], recognised: list, extractor, times: Counter[str] | None = None) -> None:
+    """Canonical names for what ``prepare_batch`` recognised, in order, through ``extractor``'s registry (the
+    one step of enrichment that must be ordered)."""
+    found = dict(zip(map(id, batch), recognised))
+
+    def step(part: list[Article]) -> None:
+        extractor.reconcile(part, [found[id(a)] for a in part])
+
+    with cpu_clock(times, "entities"):
+        _guard_batch("entities", batch, step)
+
+
+def enrich_articles(batch: list[Article], embedder, extractor, times: Counter[str] | None = None) -> None:
+    """All of enrichment for one batch: the per-article part and the model's recognition, then canonical
+    names through ``extractor``'s registry.
 
     Shared by ``Pipeline.enrich_batch`` and the Spark job (``storyline.scale``), which runs it per partition.
     """
-    prepare_batch(batch, embedder)
-    _guard_batch("entities", batch, extractor.extract)
+    reconcile_entities(batch, prepare_batch(batch, embedder, extractor, times), extractor, times)
 
 
 _WORKER_EMBEDDER = None
+_WORKER_RECOGNISER = None
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
@@ -164,16 +227,19 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
 
 
 def _worker_init(embedder_name: str, parent: int) -> None:
-    global _WORKER_EMBEDDER
+    global _WORKER_EMBEDDER, _WORKER_RECOGNISER
     from storyline.enrich.embed import get_embedder
+    from storyline.enrich.entities import EntityExtractor
 
     _exit_with_parent(parent)
     _WORKER_EMBEDDER = get_embedder(embedder_name)
+    _WORKER_RECOGNISER = EntityExtractor()  # recognition reads no registry: an empty one is the same
 
 
-def _worker_prepare(batch: list[Article]) -> list[Article]:
-    prepare_batch(batch, _WORKER_EMBEDDER)
-    return batch
+def _worker_prepare(batch: list[Article]) -> tuple[list[Article], list, Counter[str]]:
+    times: Counter[str] = Counter()
+    recognised = prepare_batch(batch, _WORKER_EMBEDDER, _WORKER_RECOGNISER, times)
+    return batch, recognised, times
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -198,6 +264,7 @@ class Pipeline:
         self._placer = None
         self._duplicates = None
         self.enrich_report = EnrichReport()
+        self.cpu: Counter[str] = Counter()  # CPU seconds per stage over this Pipeline's life, any process
 
     # --- ingest + normalize -----------------------------------------------------------------
     def ingest(self, paths: Sequence[str], progress: Progress | None = None) -> IngestReport:
@@ -207,6 +274,7 @@ class Pipeline:
         """Clean and store new articles; a re-ingested article (same id or same text) is a no-op."""
         report = IngestReport()
         now = dt.datetime.now(dt.timezone.utc)
+        clock = time.process_time()
         for batch in _batches(items, self.config.batch_size):
             fresh: list[Article] = []
             for item in batch:
@@ -216,6 +284,7 @@ class Pipeline:
                 self._store_new(fresh, report)
             if progress:
                 progress(len(batch))
+        self.cpu["ingest"] += time.process_time() - clock  # reading, decoding, cleaning and storing
         return report
 
     def _store_new(self, articles: list[Article], report: IngestReport) -> None:
@@ -263,15 +332,16 @@ class Pipeline:
 
         A failing step records why on the article and the others still run: enrichment never fails ingest.
         """
-        enrich_articles(batch, self.embedder, self.entity_extractor)
+        enrich_articles(batch, self.embedder, self.entity_extractor, self.cpu)
 
-    def _extract_entities(self, batch: list[Article]) -> None:
-        _guard_batch("entities", batch, self.entity_extractor.extract)
+    def _reconcile(self, batch: list[Article], recognised: list) -> None:
+        """Canonical names, in order, through the store-wide registry (the one step that must be ordered)."""
+        reconcile_entities(batch, recognised, self.entity_extractor, self.cpu)
 
     def _save_enriched(self, batch: list[Article]) -> None:
-        with self.store.transaction():
+        with self.store.transaction(), cpu_clock(self.cpu, "save"):
             self.store.update_articles(batch, stage=ENRICHED)
-            self.store.save_entity_rows(self.entity_extractor.registry.to_rows())
+            self.store.update_entity_rows(*self.entity_extractor.registry.take_changes())
         self.enrich_report.count(batch)
 
     def enrich(self, progress: Progress | None = None) -> int:
@@ -279,9 +349,10 @@ class Pipeline:
 
         Returns how many; ``self.enrich_report`` counts, per stage, the articles it failed on.
 
-        With ``workers`` > 1 and enough to do, a helper process prepares the next batch (restore, dates,
-        embedding, fingerprint) while this one runs NER and canonical names on the current batch, which
-        must stay in one process and in order for store-wide names to be the same on every run.
+        With ``workers`` > 1 and enough to do, that many helper processes prepare the next batches (restore,
+        dates, places, embedding, fingerprint, the model's entity recognition: all per article) while this
+        one reconciles canonical names for the current batch, which must stay in one process and in order
+        for store-wide names to be the same on every run. The stores are identical either way.
         """
         self.enrich_report = EnrichReport()
         ids = self.store.pending_ids(ENRICHED)
@@ -299,21 +370,26 @@ class Pipeline:
 
     def _enrich_overlapped(self, batches: list[list[str]], progress: Progress | None) -> int:
         import multiprocessing
+        from collections import deque
         from concurrent.futures import ProcessPoolExecutor
 
         done = 0
-        # fork: works from any caller's script (spawn would re-import an unguarded __main__); the helper
-        # only runs restore/dates/embedding, whose models the parent has not loaded in this mode
+        # fork: works from any caller's script (spawn would re-import an unguarded __main__); the helpers
+        # only run the per-article stages, whose models the parent has not loaded in this mode
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
+        workers = self.config.workers
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                  initargs=(self.config.embedder, os.getpid())) as pool:
-            ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[0]))
+            ahead: deque = deque()
+            queued = 0
             for index in range(len(batches)):
-                batch = ahead.result()
-                if index + 1 < len(batches):
-                    ahead = pool.submit(_worker_prepare, self.store.get_articles(batches[index + 1]))
-                self._extract_entities(batch)
+                while queued < len(batches) and queued <= index + workers:  # keep every helper busy
+                    ahead.append(pool.submit(_worker_prepare, self.store.get_articles(batches[queued])))
+                    queued += 1
+                batch, recognised, times = ahead.popleft().result()
+                self.cpu.update(times)
+                self._reconcile(batch, recognised)
                 self._save_enriched(batch)
                 done += len(batch)
                 if progress:
@@ -363,27 +439,34 @@ class Pipeline:
             batch = self.store.ready_to_place(self.config.batch_size)
             if not batch:
                 return done
-            for article in batch:
-                self._mark_duplicate(article)
+            with cpu_clock(self.cpu, "duplicates"):
+                for article in batch:
+                    self._mark_duplicate(article)
+            self._place_batch(batch)
+            done += len(batch)
+            if progress:
+                progress(len(batch))
+
+    def _place_batch(self, batch: list[Article]) -> None:
+        """Events and stories for one batch, its settled dates, and one transaction that stores them all."""
+        with cpu_clock(self.cpu, "placement"):
             links = self.placer.place_batch(batch)
             moved = self.placer.moved()  # members a split took out of an event, this batch's or earlier ones
             for article in batch:  # an event or story that merged later in this batch is written as what it became
                 article.event_id, article.story_id = moved.pop(article.id, (article.event_id, article.story_id))
                 article.event_id = self.placer.resolve(article.event_id)
                 article.story_id = self.placer.resolve(article.story_id)
+        with cpu_clock(self.cpu, "settle dates"):
             settled = self._settle_dates(batch)
-            with self.store.transaction():
-                self.store.update_articles(batch, stage=PLACED)
-                self.store.update_articles(settled, stage=PLACED)
-                self.store.save_links(links)
-                self.store.reassign(moved)
-                self.store.save_doc_freq(*self.placer.doc_freq_changes())
-                events, stories = self.placer.changes()
-                self.store.save_events(events)
-                self.store.save_stories(stories)
-            done += len(batch)
-            if progress:
-                progress(len(batch))
+        with self.store.transaction(), cpu_clock(self.cpu, "save placed"):
+            self.store.update_articles(batch, stage=PLACED)
+            self.store.update_articles(settled, stage=PLACED)
+            self.store.save_links(links)
+            self.store.reassign(moved)
+            self.store.save_doc_freq(*self.placer.doc_freq_changes())
+            events, stories = self.placer.changes()
+            self.store.save_events(events)
+            self.store.save_stories(stories)
 
     def _settle_dates(self, batch: list[Article]) -> list[Article]:
         """Undated (or date-inferred) members of a story resolve their partial dates against its dated ones.

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storyline.enrich.canonical import EntityRegistry, clean_name, name_key
 from storyline.enrich.entities import EntityExtractor, _to_doc, ner_input
@@ -128,6 +130,49 @@ def test_majority_type_wins() -> None:
     registry.canonical("Hamid Karzai", P)
     registry.canonical("Hamid Karzai", P)
     assert registry.type_of("hamid karzai") is P
+
+
+_SURFACES = ["Zalmay Khalilzad", "khalilzad", "Khalilzad", "U.S.", "Taliban", "Doha", "Baradar",
+             "Abdul Ghani Baradar", "Ghani", "Ashraf Ghani", "Afghans", "Afghan", "Pompeo", "Mike Pompeo", "Kabul"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(_SURFACES), st.sampled_from([P, O, L, EntityType.GROUP])),
+                         max_size=8), max_size=6))
+def test_incremental_rows_equal_the_whole_table(tmp_path_factory, batches) -> None:
+    """Writing only each batch's changed aliases leaves the store equal to a rewrite of the whole table,
+    through surname absorption and majority-type changes (which touch rows of names not mentioned)."""
+    from storyline.store import Store
+
+    registry = EntityRegistry()
+    with Store(tmp_path_factory.mktemp("reg") / "s.db") as store:
+        for batch in batches:
+            for surface, etype in batch:
+                registry.canonical(surface, etype)
+            store.update_entity_rows(*registry.take_changes())
+            assert sorted(store.entity_rows()) == registry.to_rows()
+        assert EntityRegistry.from_rows(store.entity_rows()).take_changes() == ([], [])
+
+
+def test_incremental_rows_follow_a_majority_type_change(tmp_path) -> None:
+    """An alias row carries its name's majority type: a flip rewrites rows of aliases not mentioned again."""
+    from storyline.store import Store
+
+    registry = EntityRegistry()
+    with Store(tmp_path / "s.db") as store:
+        registry.add("Kabul", L, "kabul city")
+        store.update_entity_rows(*registry.take_changes())
+        registry.add("Kabul", O)
+        registry.add("Kabul", O)
+        keys, rows = registry.take_changes()
+        assert "kabul city" in keys
+        store.update_entity_rows(keys, rows)
+        registry.add("Ghani", P)
+        store.update_entity_rows(*registry.take_changes())
+        registry.add("Ashraf Ghani", P)  # the bare surname is absorbed into the full name
+        store.update_entity_rows(*registry.take_changes())
+        assert sorted(store.entity_rows()) == registry.to_rows()
+        assert ("kabul city", "Kabul", "organisation", 0) in registry.to_rows()
 
 
 def test_registry_round_trip() -> None:

@@ -184,11 +184,18 @@ class EntityRegistry:
         self._types: dict[str, Counter[EntityType]] = defaultdict(Counter)  # canonical key -> counts
         self._suffixes: dict[str, set[str]] = defaultdict(set)  # person name suffix key -> canonical keys
         self._alias_log: list[str] = []  # alias keys in the order they were learned
+        self._members: dict[str, set[str]] = defaultdict(set)  # canonical key -> alias keys pointing at it
+        self._changed: set[str] = set()  # alias keys whose rows differ from the last ``take_changes``
 
     def _point(self, alias: str, ckey: str) -> None:
-        if alias not in self._alias:
+        old = self._alias.get(alias)
+        if old is None:
             self._alias_log.append(alias)
+        elif old != ckey:
+            self._members[old].discard(alias)
         self._alias[alias] = ckey
+        self._members[ckey].add(alias)
+        self._changed.add(alias)
 
     # ---------- lookups ----------
     def canonical(self, surface: str, type: EntityType) -> str:
@@ -296,7 +303,10 @@ class EntityRegistry:
         self._point(ckey, ckey)
         if alias_key and alias_key not in self._alias:
             self._point(alias_key, ckey)
+        before = self._majority(ckey)
         self._types[ckey][etype] += count
+        if self._majority(ckey) is not before:  # every alias row carries the name's majority type
+            self._changed.update(self._members[ckey])
         words = ckey.split()
         if etype is EntityType.PERSON and len(words) > 1:
             for i in range(1, len(words)):
@@ -314,9 +324,9 @@ class EntityRegistry:
         fkey = name_key(full)
         self._types[fkey].update(self._types.pop(suffix))
         del self._names[suffix]
-        for alias, ckey in self._alias.items():
-            if ckey == suffix:
-                self._alias[alias] = fkey
+        for alias in sorted(self._members.pop(suffix, ())):
+            self._point(alias, fkey)
+        self._changed.update(self._members[fkey])  # counts and perhaps the majority type moved
 
     # ---------- serialisation ----------
     def to_rows(self) -> list[RegistryRow]:
@@ -334,6 +344,26 @@ class EntityRegistry:
                 rows.append((alias, self._names[ckey], self._majority(ckey).value, 0))
         return sorted(rows)
 
+    def rows_of(self, alias: str) -> list[RegistryRow]:
+        """The rows ``to_rows`` holds for one alias key (none for a key never learned)."""
+        ckey = self._alias.get(alias)
+        if ckey is None:
+            return []
+        if alias == ckey:
+            return sorted((ckey, self._names[ckey], etype.value, count) for etype, count in self._types[ckey].items())
+        return [(alias, self._names[ckey], self._majority(ckey).value, 0)]
+
+    def take_changes(self) -> tuple[list[str], list[RegistryRow]]:
+        """The alias keys changed since the last call and their rows now, and forget them.
+
+        The store replaces those keys' rows only, so a batch writes what it learned rather than the whole
+        table (rewriting everything made the write volume grow with the square of the corpus).
+        Replacing each key's rows with ``rows_of`` keeps the stored table equal to ``to_rows()``.
+        """
+        keys = sorted(self._changed)
+        self._changed = set()
+        return keys, [row for key in keys for row in self.rows_of(key)]
+
     @classmethod
     def from_rows(cls, rows: Iterable[Iterable[object]]) -> EntityRegistry:
         """Rebuild from ``to_rows`` output (rows read back from the store, in any order)."""
@@ -347,6 +377,7 @@ class EntityRegistry:
             registry._point(alias, ckey)
             if count:
                 registry._types[ckey][etype] += count
+        registry._changed = set()  # what was read back is what the store holds
         for ckey in registry._names:
             words = ckey.split()
             if registry._types[ckey].get(EntityType.PERSON) and len(words) > 1:

@@ -42,10 +42,10 @@ def _table(output: Path, name: str) -> list[dict[str, Any]]:
     return pq.read_table(output / name).to_pylist()
 
 
-def _merged_names(stored: list[tuple], batch: list[dict[str, Any]]) -> list[tuple]:
+def _new_names(stored: list[tuple], batch: list[dict[str, Any]]) -> list[tuple]:
     """The store's names stay as they are; the batch adds the aliases the store does not know yet."""
     have = {row[0] for row in stored}
-    return list(stored) + [(r["alias"], r["canonical"], r["type"], int(r["mentions"])) for r in batch if r["alias"] not in have]
+    return [(r["alias"], r["canonical"], r["type"], int(r["mentions"])) for r in batch if r["alias"] not in have]
 
 
 def import_output(output: str | Path, store: Store) -> dict[str, int]:
@@ -69,7 +69,8 @@ def import_output(output: str | Path, store: Store) -> dict[str, int]:
         store.save_stories(row_story(r) for r in _table(folder, "stories"))
         store.save_links(Link(r["article_id"], r["event_id"], float(r["score"] or 0.0), json.loads(r["parts"] or "{}"))
                          for r in _table(folder, "assignments") if r["event_id"])
-        store.save_entity_rows(_merged_names(store.entity_rows(), _table(folder, "entities")))
+        names = _new_names(store.entity_rows(), _table(folder, "entities"))
+        store.update_entity_rows(sorted({row[0] for row in names}), names)
         if fresh and not store.doc_freq()[0]:  # placement resumes from the batch's document frequencies exactly
             state = summary.get("doc_freq", {})
             rows = _table(folder, "doc_freq") if (folder / "doc_freq").is_dir() else []

@@ -422,10 +422,11 @@ class Store:
         return [(r[0], -float(r[1])) for r in rows]
 
     # --- entities and small state ----------------------------------------------------------
-    def save_entity_rows(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
-        """Replace the canonical-name registry (alias, canonical, type, mentions) in one go."""
+    def update_entity_rows(self, aliases: Sequence[str], rows: Iterable[tuple[str, str, str, int]]) -> None:
+        """Replace the registry rows of ``aliases`` only (``EntityRegistry.take_changes``): a batch writes
+        what it learned, not the whole table."""
         with self.transaction():
-            self.db.execute("DELETE FROM entity_aliases")
+            self.db.executemany("DELETE FROM entity_aliases WHERE alias = ?", [(a,) for a in aliases])
             self.db.executemany(
                 "INSERT OR REPLACE INTO entity_aliases (alias, canonical, type, mentions) VALUES (?,?,?,?)", list(rows)
             )

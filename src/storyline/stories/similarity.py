@@ -164,6 +164,7 @@ class DocFreq:
         self.epoch = 0  # bumps at each snapshot: what caches of weights are keyed by
         self.added: Counter[str] = Counter()  # since the last ``take_changes``
         self._snapshot_changed = False
+        self._idf_memo: tuple[int, dict[str, float]] = (-1, {})  # (epoch, term -> idf): one log per term per snapshot
 
     def add(self, terms: Iterable[str]) -> None:
         unique = set(terms)
@@ -191,8 +192,19 @@ class DocFreq:
             last = nxt
         return out
 
+    def idf_memo(self) -> dict[str, float]:
+        """The idf values computed so far under the current snapshot (term -> idf), so each term's logarithm
+        is taken once per snapshot; hot loops read it directly and call ``idf`` only for missing terms."""
+        if self._idf_memo[0] != self.epoch:  # every change of the snapshot bumps the epoch
+            self._idf_memo = (self.epoch, {})
+        return self._idf_memo[1]
+
     def idf(self, term: str) -> float:
-        return math.log((self.idf_docs + 1) / (self.idf_counts.get(term, 0) + 1)) + 1.0
+        memo = self.idf_memo()
+        value = memo.get(term)
+        if value is None:
+            value = memo[term] = math.log((self.idf_docs + 1) / (self.idf_counts.get(term, 0) + 1)) + 1.0
+        return value
 
     def take_changes(self) -> tuple[int, dict[str, int], tuple[int, dict[str, int]] | None]:
         """(docs, counts added, the snapshot if it changed) since the last call: what a store must add."""
@@ -218,7 +230,8 @@ class DocFreq:
 
 def tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float], float]:
     """Log-scaled TF times the current IDF, and the vector's norm."""
-    weights = {t: (1 + math.log(v) if v >= 1 else v) * df.idf(t) for t, v in terms.items() if v > 0}
+    memo, idf = df.idf_memo(), df.idf  # an idf is at least 1.0, so a missing one is the only falsy read
+    weights = {t: (1 + math.log(v) if v >= 1 else v) * (memo.get(t) or idf(t)) for t, v in terms.items() if v > 0}
     return weights, math.sqrt(sum(w * w for w in weights.values()))
 
 
@@ -228,7 +241,8 @@ def core_tfidf(terms: Mapping[str, float], df: DocFreq) -> tuple[dict[str, float
     Log-scaled counts (``tfidf``) flatten a story's core into its periphery; for story links the core
     is what must match, so what one chained-in event brought stays small.
     """
-    weights = {t: v * df.idf(t) for t, v in terms.items() if v > 0}
+    memo, idf = df.idf_memo(), df.idf
+    weights = {t: v * (memo.get(t) or idf(t)) for t, v in terms.items() if v > 0}
     return weights, math.sqrt(sum(w * w for w in weights.values()))
 
 
@@ -247,9 +261,8 @@ def _cosine(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]
     (wa, na), (wb, nb) = a, b
     if not na or not nb:
         return 0.0
-    if len(wa) > len(wb):
-        wa, wb = wb, wa
-    return sum(w * wb.get(t, 0.0) for t, w in wa.items()) / (na * nb)
+    # only shared terms add anything; fsum makes the result independent of the order they come in
+    return math.fsum(wa[t] * wb[t] for t in wa.keys() & wb.keys()) / (na * nb)
 
 
 

@@ -165,7 +165,9 @@ def _analyzer(text: str) -> list[str]:
 def tfidf(texts: Sequence[str], fit_on: Sequence[str] | None = None) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (unigrams + bigrams of content words)."""
     vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, norm="l2", dtype=np.float32)
-    vec.fit(list(fit_on) if fit_on is not None else list(texts))
+    if fit_on is None:
+        return vec.fit_transform(list(texts)).tocsr()  # one pass of the analyzer, not two
+    vec.fit(list(fit_on))
     return vec.transform(list(texts)).tocsr()
 
 

@@ -51,7 +51,7 @@ class TimelineWeights:
 
     ``topic`` is the only value chosen on data: by leave-one-topic-out over Timeline17's four topics
     (``storyline eval timelines DIR --folds 4``), each fold choosing from ``evaluate.TIMELINE_GRID`` on
-    the other three topics (H1N1 and Haiti folds chose 0.5, Michael Jackson 2.0, BP oil spill 0.0; see
+    the other three topics (the H1N1, Michael Jackson and Haiti folds chose 0.5, BP oil spill 0.0; see
     the README). The default 0.5 is the value best on all 10 Timeline17 timelines (in-sample), used
     outside evaluations; the other knobs are structural, from news-tls or from what a sentence may be.
     """

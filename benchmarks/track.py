@@ -1,0 +1,189 @@
+"""Profile of ``track`` end to end: articles/s, CPU per article per stage, peak memory, and how they grow.
+
+    python benchmarks/track.py [--n 500 2000 10000] [--workers 2] [--batch 64]
+
+Each N runs in a fresh process, as ``storyline track FILE --db NEW`` would: the corpus is written to a
+JSONL file, read, cleaned, enriched, placed, and the HTML report is built (``tell``, timed apart). Models
+are loaded before the clock starts and their load time is printed on its own line.
+
+The corpus is real news text from ``../shared/eval``: DUC 2004 first (N = 500 is exactly DUC 2004's 500
+articles, ~600 words each), then DUC 2007, MultiLing 2011 English and Timeline17 (~3,150 distinct articles
+in all). Beyond that, each further round retells the pool ``round × 3 years`` later, each article without
+one of its paragraphs (so its text and id differ) and opening with its new date: these are new articles
+to ``track``, though many are near-duplicates of their originals (``duplicate_of``), as re-published news is.
+
+Printed: one JSON line per N (``--json``) or a table: wall-clock articles/s, CPU-ms per article for each
+stage (from ``Pipeline.cpu``; the helper process's stages are counted where they run), total CPU of the
+main and helper processes, peak RSS of each, and the ratio of each per-article cost at the largest N to
+the smallest (1.0 = flat). Take figures on a quiet machine: wall time on a shared one means little, the
+CPU columns much more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval"
+STAGES = ("ingest", "restore", "dates", "places", "embedding", "fingerprint", "ner", "entities", "save",
+          "duplicates", "placement", "settle dates", "save placed", "tell")
+LABELS = {"entities": "canonical names", "ner": "NER (spaCy)", "save": "save enriched", "tell": "tell (report)"}
+
+
+def _cluster_rows(name: str, english_only: bool = True) -> list[dict]:
+    rows = []
+    with open(EVAL / name, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            cluster = json.loads(line)
+            language = cluster.get("language") or "en"
+            if english_only and language.lower() not in ("en", "english"):
+                continue
+            for doc in cluster["docs"]:
+                rows.append({"id": f"{cluster['cluster_id']}/{doc['doc_id']}", "title": doc.get("headline"),
+                             "text": doc["text"], "published": (doc.get("date") or "")[:10] or None,
+                             "source": doc.get("source"), "language": "en"})
+    return rows
+
+
+def _timeline17_rows() -> list[dict]:
+    rows = []
+    root = EVAL / "timeline17"
+    for topic in sorted(p.name for p in root.iterdir() if (p / "articles.json").is_file()):
+        for record in json.loads((root / topic / "articles.json").read_text(encoding="utf-8")):
+            if record.get("text", "").strip():
+                rows.append({"id": f"{topic}/{record['uid']}", "text": record["text"],
+                             "published": (record.get("dct") or "")[:10] or None, "source": topic.split("_")[-1],
+                             "language": "en"})
+    return rows
+
+
+def corpus(n: int) -> list[dict]:
+    """``n`` articles of real text: the distinct pool first, then retold rounds (see the module docstring)."""
+    if not EVAL.is_dir():
+        raise SystemExit(f"skipped: {EVAL} not found (the research data lives in ../shared/eval)")
+    pool = (_cluster_rows("duc2004_clusters.jsonl") + _cluster_rows("duc2007_update_clusters.jsonl")
+            + _cluster_rows("multiling2011_clusters.jsonl") + _timeline17_rows())
+    out: list[dict] = []
+    round_ = 0
+    while len(out) < n:
+        for row in pool[: n - len(out)]:
+            out.append(row if round_ == 0 else _retold(row, round_))
+        round_ += 1
+    return out
+
+
+def _retold(row: dict, round_: int) -> dict:
+    paragraphs = [p for p in row["text"].split("\n") if p.strip()]
+    if len(paragraphs) > 2:
+        drop = 1 + round_ % (len(paragraphs) - 1)
+        paragraphs = paragraphs[:drop] + paragraphs[drop + 1:]
+    published = row.get("published")
+    if published:
+        published = (dt.date.fromisoformat(published) + dt.timedelta(days=round_ * 1096)).isoformat()
+        paragraphs = [f"{published} -", *paragraphs]
+    return {**row, "id": f"{row['id']}~{round_}", "published": published, "text": "\n".join(paragraphs)}
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_one(n: int, workers: int, batch: int) -> dict:
+    """One N in this process: load models, then track and report, timed."""
+    from storyline.pipeline import Pipeline, PipelineConfig
+    from storyline.queries import Queries
+    from storyline.store import Store
+    from storyline.tell import render_html
+
+    rows = corpus(n)
+    with tempfile.TemporaryDirectory(prefix="storyline-track-") as tmp:
+        source = Path(tmp) / "corpus.jsonl"
+        source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        with Store(Path(tmp) / "track.db") as store:
+            pipeline = Pipeline(store, PipelineConfig(workers=workers, enrich_batch_size=batch))
+            start = time.perf_counter()
+            pipeline.embedder.embed_texts(["warm up"])  # load the models before the clock starts, as a server would
+            pipeline.entity_extractor.model("en")
+            models_s = time.perf_counter() - start
+            cpu_before = _cpu(resource.RUSAGE_SELF)
+            start = time.perf_counter()
+            report = pipeline.track([str(source)])
+            placed_s = time.perf_counter() - start
+            clock = time.process_time()
+            (Path(tmp) / "report.html").write_text(render_html(Queries(store).report()), encoding="utf-8")
+            pipeline.cpu["tell"] += time.process_time() - clock
+            wall = time.perf_counter() - start
+            stored = store.count()
+            stats = {"events": len(store.events()), "stories": len(store.stories())}
+    main_cpu = _cpu(resource.RUSAGE_SELF) - cpu_before
+    return {
+        "n": n, "stored": stored, "duplicates_skipped": report.duplicate, "rejected": len(report.rejected),
+        **stats, "workers": workers, "models_s": round(models_s, 1), "wall_s": round(wall, 1),
+        "track_wall_s": round(placed_s, 1), "articles_per_s": round(stored / wall, 2),
+        "cpu_ms_per_article": {k: round(1000 * pipeline.cpu.get(k, 0.0) / stored, 2) for k in STAGES},
+        "main_cpu_s": round(main_cpu, 1), "helper_cpu_s": round(_cpu(resource.RUSAGE_CHILDREN), 1),
+        "peak_rss_mb": round(_peak_mb(resource.RUSAGE_SELF)), "helper_peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
+    }
+
+
+def table(results: list[dict]) -> str:
+    ns = [r["n"] for r in results]
+    head = "| | " + " | ".join(f"N = {n:,}" for n in ns) + " | largest / smallest |"
+    lines = [head, "|---" * (len(ns) + 2) + "|"]
+
+    def row(label: str, values: list[float], fmt: str = "{:.2f}") -> None:
+        ratio = f"{values[-1] / values[0]:.2f}" if len(values) > 1 and values[0] else ""
+        lines.append(f"| {label} | " + " | ".join(fmt.format(v) for v in values) + f" | {ratio} |")
+
+    row("articles/s (wall, models loaded)", [r["articles_per_s"] for r in results])
+    for stage in STAGES:
+        row(f"CPU-ms/article: {LABELS.get(stage, stage)}", [r["cpu_ms_per_article"][stage] for r in results], "{:.1f}")
+    row("CPU-ms/article: all stages", [sum(r["cpu_ms_per_article"].values()) for r in results], "{:.1f}")
+    row("CPU-s, main + helper process", [r["main_cpu_s"] + r["helper_cpu_s"] for r in results], "{:.0f}")
+    row("peak RSS MB, main / helper", [r["peak_rss_mb"] for r in results], "{:.0f}")
+    lines[-1] = lines[-1].rsplit("|", 2)[0] + "| " + " / ".join(str(r["helper_peak_rss_mb"]) for r in results) + " (helper) |"
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[500, 2000, 10000])
+    parser.add_argument("--workers", type=int, default=2, help="PipelineConfig.workers (1 = one process)")
+    parser.add_argument("--batch", type=int, default=64, help="PipelineConfig.enrich_batch_size")
+    parser.add_argument("--json", action="store_true", help="one JSON line per N instead of the table")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process for one N
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.workers, args.batch)))
+        return
+    results = []
+    for n in args.n:
+        child = subprocess.run([sys.executable, __file__, "--one", str(n), "--workers", str(args.workers),
+                                "--batch", str(args.batch)], capture_output=True, text=True, env=os.environ)
+        if child.returncode:
+            raise SystemExit(f"N = {n} failed:\n{child.stderr[-3000:]}")
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]) if args.json else
+              f"N = {n}: {results[-1]['articles_per_s']} articles/s, {results[-1]['wall_s']} s", flush=True)
+    if not args.json:
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()
