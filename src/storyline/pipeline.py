@@ -423,7 +423,7 @@ class Pipeline:
         if self._duplicates is None:
             from storyline.stories.duplicates import NearDuplicates
 
-            self._duplicates = NearDuplicates()
+            self._duplicates = NearDuplicates(capacity=DUPLICATE_MEMORY)
             for key, fingerprint in self.store.recent_fingerprints(DUPLICATE_MEMORY):
                 self._duplicates.find(key, fingerprint)
         return self._duplicates

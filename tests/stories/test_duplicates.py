@@ -75,3 +75,17 @@ def test_same_input_same_groups() -> None:
 def test_wrong_fingerprint_length_is_named() -> None:
     with pytest.raises(ValueError, match="'x'.*fingerprint"):
         NearDuplicates().find("x", np.zeros(5, dtype=np.uint64))
+
+
+def test_capacity_forgets_the_earliest_keys() -> None:
+    """A long-running process stays bounded: beyond ``capacity`` the earliest keys go, and a copy of one
+    of them is no longer caught, while a copy of a kept one still is."""
+    texts = [f"{ORIGINAL} story number {i} " + " ".join(f"word{i}x{j}" for j in range(60)) for i in range(5)]
+    dups = NearDuplicates(capacity=3)
+    for i, text in enumerate(texts):
+        assert dups.find(f"k{i}", fingerprint(text)) is None
+    assert len(dups) == 3 and "k0" not in dups and "k1" not in dups and "k4" in dups
+    assert dups.find("copy0", fingerprint(texts[0])) is None
+    assert dups.find("copy4", fingerprint(texts[4])) == "k4"
+    with pytest.raises(ValueError, match="capacity"):
+        NearDuplicates(capacity=0)
