@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 # change results, so the margin only absorbs deliberate, reviewed trade-offs)
 FLOORS = {
     # events: DUC 2004 cross-validated (event model refitted without each fold's topics; --folds 5)
-    "duc2004_event_f1": 0.81,  # measured 0.819 out of sample (in-sample 0.846; TF-IDF single-pass 0.80)
+    "duc2004_event_f1": 0.81,  # measured 0.816 out of sample (0.819 before NER stopped reading the registry; in-sample 0.839; TF-IDF single-pass 0.80)
     "duc2004_degraded_gap": 0.02,  # degraded copies score like the clean originals
     # stories: the event model is fitted on DUC only, the story threshold (0.24) on all four story sets;
     # out-of-sample figures are leave-one-set-out (benchmarks/stories_oos.py: threshold chosen on the
