@@ -370,16 +370,10 @@ def _day(date: dt.date | None) -> int | None:
 
 
 def _redirects(records: Iterable[Event | Story]) -> dict[str, str]:
+    from storyline.stories.placement import follow_redirects
+
     hops = {r.id: r.merged_into for r in records if r.merged_into}
-
-    def follow(key: str) -> str:
-        seen = set()
-        while key in hops and key not in seen:
-            seen.add(key)
-            key = hops[key]
-        return key
-
-    return {k: follow(k) for k in hops}
+    return {k: follow_redirects(hops, k) for k in hops}
 
 
 @dataclasses.dataclass

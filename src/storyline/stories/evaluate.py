@@ -151,7 +151,7 @@ def place_articles(
 ) -> dict[str, tuple[str, str]]:
     """The direct path: clean, embed, place in order. Returns origin -> (event id, story id)."""
     from storyline.normalize.clean import clean
-    from storyline.stories.placement import StoryPlacer
+    from storyline.stories.placement import StoryPlacer, follow_redirects
 
     now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     articles = [clean(d, now=now) for d in documents]
@@ -166,15 +166,8 @@ def place_articles(
     for a in articles:
         a.event_id, a.story_id = moved.get(a.id, (a.event_id, a.story_id))
     redirects = placer.redirects()
-
-    def final(key: str) -> str:
-        seen = set()
-        while key in redirects and key not in seen:
-            seen.add(key)
-            key = redirects[key]
-        return key
-
-    return {a.origin: (final(a.event_id), final(a.story_id)) for a in articles}
+    return {a.origin: (follow_redirects(redirects, a.event_id), follow_redirects(redirects, a.story_id))
+            for a in articles}
 
 
 def evaluate_clusters(

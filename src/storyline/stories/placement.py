@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -24,7 +24,16 @@ from storyline.stories.similarity import DocFreq, Features, Profile, document_te
 
 from storyline.stories.index import CandidateIndex
 
-__all__ = ["PlacementConfig", "StoryPlacer"]
+__all__ = ["PlacementConfig", "StoryPlacer", "follow_redirects"]
+
+def follow_redirects(redirects: Mapping[str, str], key: str) -> str:
+    """The id a merged event or story became, through any chain of merges (a cycle stops where it closes)."""
+    seen = set()
+    while key in redirects and key not in seen:
+        seen.add(key)
+        key = redirects[key]
+    return key
+
 
 _FALLBACK_DIM = 512  # only when no article carries a vector at all (the index needs some dimension)
 _QUERY_TERMS = 12  # rarest article terms used to find candidates the embedding misses
@@ -526,11 +535,7 @@ class StoryPlacer:
 
     # ------------------------------------------------------------------ records
     def resolve(self, key: str) -> str:
-        seen = set()
-        while key in self._redirects and key not in seen:
-            seen.add(key)
-            key = self._redirects[key]
-        return key
+        return follow_redirects(self._redirects, key)
 
     @staticmethod
     def _terms(p: Profile) -> dict[str, float]:
