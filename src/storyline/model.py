@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -33,6 +33,7 @@ __all__ = [
     "SummarySentence",
     "TimelineEntry",
     "to_dict",
+    "follow_redirects",
 ]
 
 
@@ -288,6 +289,19 @@ class TimelineEntry:
     sentences: list[SummarySentence]
     score: float = 0.0  # how strongly the articles point at this date
     article_count: int = 0  # articles that mention or were published on this date
+
+
+def follow_redirects(redirects: Mapping[str, str], key: str) -> str:
+    """The id a merged event or story became, through any chain of merges (a cycle stops where it closes).
+
+    Ids handed out stay valid after merges: placement, the store, the read layer and the Spark job all
+    follow them the same way.
+    """
+    seen = set()
+    while key in redirects and key not in seen:
+        seen.add(key)
+        key = redirects[key]
+    return key
 
 
 def _plain(value: Any) -> Any:

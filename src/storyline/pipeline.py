@@ -400,12 +400,15 @@ class Pipeline:
     @property
     def placer(self):
         if self._placer is None:
-            from storyline.stories.placement import StoryPlacer
+            from storyline.stories.placement import PlacementConfig, StoryPlacer
 
-            placer = StoryPlacer.restore(
-                self.store.events(include_merged=True), self.store.stories(include_merged=True), self.store.redirects(),
-                config=self.config.placement, doc_freq=self.store.doc_freq(),
-            )
+            cfg, doc_freq = self.config.placement or PlacementConfig(), self.store.doc_freq()
+            if doc_freq[0]:  # only what a placer still reads: the rest is final and stays in the store
+                events, stories = self.store.placement_records(cfg.event_window_days, cfg.story_window_days)
+            else:  # a store from before schema v2 estimates document frequencies from every event
+                events, stories = self.store.events(include_merged=True), self.store.stories(include_merged=True)
+            placer = StoryPlacer.restore(events, stories, self.store.redirects(), config=cfg, doc_freq=doc_freq,
+                                         reserved=self.store.cluster_id_taken)
             members = self.store.placement_order(placer.live_members())
             placer.remember(self._articles_in_order(members))
             self._placer = placer
@@ -467,6 +470,7 @@ class Pipeline:
             events, stories = self.placer.changes()
             self.store.save_events(events)
             self.store.save_stories(stories)
+        self.placer.forget_frozen()  # written: memory stays bounded by the open window, not the store
 
     def _settle_dates(self, batch: list[Article]) -> list[Article]:
         """Undated (or date-inferred) members of a story resolve their partial dates against its dated ones.

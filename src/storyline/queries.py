@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from storyline.model import Article, Story, to_dict
+from storyline.model import Article, Story, follow_redirects, to_dict
 from storyline.store import PLACED, Store
 
 __all__ = ["Filters", "Queries", "NotFound", "story_title", "top_entities", "GROWTH_HOURS"]
@@ -174,11 +174,7 @@ class _Index:
                                      key=lambda e: (self.events[e]["first_date"] or "9999", e))
 
     def resolve(self, key: str) -> str:
-        seen: set[str] = set()
-        while key in self.redirects and key not in seen:
-            seen.add(key)
-            key = self.redirects[key]
-        return key
+        return follow_redirects(self.redirects, key)
 
 
 def _page(items: list[Any], limit: int | None, offset: int) -> dict[str, Any]:

@@ -170,3 +170,19 @@ def test_any_embedder_dimension_places():
     assert len({a.event_id for a in placed}) == 1
     again = StoryPlacer.restore(placer.events(), placer.stories(), placer.redirects())
     assert again.resolve(placed[0].event_id) == placed[0].event_id
+
+
+def test_forget_frozen_only_after_changes_are_taken_and_never_reuses_an_id(articles):
+    """Forgetting unwritten records would lose them; a forgotten id stays taken even with no store."""
+    config = PlacementConfig(event_window_days=0, story_window_days=0)  # the quake freezes; the bank stays
+    placer = StoryPlacer(config)
+    placer.place_batch([copy.deepcopy(a) for a in articles])
+    with pytest.raises(RuntimeError, match="write those first"):
+        placer.forget_frozen()
+    events, stories = placer.changes()
+    before = {e.id for e in placer.events() if not e.merged_into}
+    assert placer.forget_frozen() > 0
+    held = {e.id for e in placer.events()}
+    gone = sorted(before - held)
+    assert gone and set(gone) <= {e.id for e in events}  # only written records are dropped
+    assert placer._fresh_id(gone[0], {}) != gone[0]

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from storyline.pipeline import Pipeline, PipelineConfig
+from storyline.stories import PlacementConfig, StoryPlacer
 from storyline.store import PLACED, Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ BATCH = 16  # small batches: many commit points to be killed between
 PLACE = """
 import sys, time
 from storyline.pipeline import Pipeline, PipelineConfig
+from storyline.stories import PlacementConfig, StoryPlacer
 from storyline.store import Store
 with Store(sys.argv[1]) as store:
     pipeline = Pipeline(store, PipelineConfig(batch_size=int(sys.argv[2])))
@@ -85,3 +87,68 @@ def test_kill_during_placement_then_resume_equals_one_run(enriched, tmp_path, ki
     with Store(broken) as store:  # resume in this process, as `storyline enrich` would
         Pipeline(store, PipelineConfig(batch_size=BATCH)).place()
     assert _snapshot(broken) == _snapshot(whole)
+
+
+SHORT = PlacementConfig(event_window_days=3, story_window_days=120)  # most records freeze within the examples
+
+
+class _Stop(Exception):
+    pass
+
+
+def _open_stories(placer: StoryPlacer) -> dict[str, list[str]]:
+    """Each story the placer holds, with every article it reaches (through frozen events too)."""
+    return {s.id: sorted(placer.story_article_ids(s.id)) for s in placer.stories() if not s.merged_into}
+
+
+def _place(db: Path, config: PipelineConfig) -> list[dict[str, list[str]]]:
+    """Place in one Pipeline; the placer's stories after each batch."""
+    seen: list[dict[str, list[str]]] = []
+    with Store(db) as store:
+        pipeline = Pipeline(store, config)
+        pipeline.place(progress=lambda n: seen.append(_open_stories(pipeline.placer)))
+    return seen
+
+
+def _place_one_batch_per_pipeline(db: Path, config: PipelineConfig) -> list[dict[str, list[str]]]:
+    """Place with a fresh Pipeline, so a placer restored from the store, for every batch; the restored
+    placer's stories after each batch."""
+    seen: list[dict[str, list[str]]] = []
+    while True:
+        with Store(db) as store:
+            pipeline = Pipeline(store, config)
+            if seen or store.events():
+                seen.append(_open_stories(pipeline.placer))
+            try:
+                pipeline.place(progress=lambda n: (_ for _ in ()).throw(_Stop()))
+            except _Stop:
+                continue
+        return seen
+
+
+def test_frozen_records_are_forgotten_without_changing_any_decision(enriched, tmp_path, monkeypatch):
+    """A placer drops final records once written, and a resumed one loads only the open window: the store
+    is the same as when every record is kept in memory and loaded on resume, and the open stories still
+    reach every member, through frozen events too (what average link and date settling read)."""
+    config = PipelineConfig(batch_size=BATCH, placement=SHORT)
+    forgetting, resumed, keeping = (tmp_path / f"{k}.db" for k in ("forgetting", "resumed", "keeping"))
+    for db in (forgetting, resumed, keeping):
+        shutil.copyfile(enriched, db)
+
+    forgotten = []
+    original = StoryPlacer.forget_frozen
+    monkeypatch.setattr(StoryPlacer, "forget_frozen", lambda self: forgotten.append(original(self)) or forgotten[-1])
+    held = _place(forgetting, config)
+    assert sum(forgotten) > 0  # it did forget
+    loaded = _place_one_batch_per_pipeline(resumed, config)
+
+    monkeypatch.setattr(StoryPlacer, "forget_frozen", lambda self: 0)
+    monkeypatch.setattr(Store, "placement_records", lambda self, *_: (self.events(include_merged=True), self.stories(include_merged=True)))
+    kept = _place(keeping, config)
+    assert _snapshot(forgetting) == _snapshot(keeping)
+    assert _snapshot(resumed) == _snapshot(keeping)
+    assert len(held) == len(loaded) == len(kept) > 5
+    assert any(len(v) > 1 for batch in held for v in batch.values())
+    for after_forgetting, after_loading, after_keeping in zip(held, loaded, kept):
+        assert after_forgetting == after_loading == {key: after_keeping[key] for key in after_forgetting}
+        assert len(after_forgetting) < len(after_keeping) or after_forgetting == after_keeping

@@ -370,7 +370,7 @@ def _day(date: dt.date | None) -> int | None:
 
 
 def _redirects(records: Iterable[Event | Story]) -> dict[str, str]:
-    from storyline.stories.placement import follow_redirects
+    from storyline.model import follow_redirects
 
     hops = {r.id: r.merged_into for r in records if r.merged_into}
     return {k: follow_redirects(hops, k) for k in hops}

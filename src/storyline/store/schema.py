@@ -123,6 +123,13 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # v5: a placer resuming on a large store loads only the open events and stories (and the frozen
+    #    events of open stories), found by date and story instead of by reading every record
+    """
+    CREATE INDEX events_last ON events(last_date);
+    CREATE INDEX events_story ON events(story_id);
+    CREATE INDEX stories_last ON stories(last_date);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,8 @@ nothing half-written; the next run finds what is missing by id and content hash 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import re
 import sqlite3
@@ -15,7 +17,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from storyline.model import Article, Event, Link, Story
+from storyline.model import Article, Event, Link, Story, follow_redirects
 from storyline.store.records import (
     ARTICLE_COLUMNS,
     article_row,
@@ -267,8 +269,6 @@ class Store:
             )
 
     def save_links(self, links: Iterable[Link]) -> None:
-        import json
-
         with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO links (article_id, event_id, score, parts) VALUES (?,?,?,?)",
@@ -340,6 +340,35 @@ class Store:
     def stories(self, include_merged: bool = False) -> list[Story]:
         clause = "" if include_merged else "WHERE merged_into IS NULL"
         return [row_story(r) for r in self.db.execute(f"SELECT * FROM stories {clause} ORDER BY first_date, id")]
+
+    def placement_records(self, event_days: int, story_days: int) -> tuple[list[Event], list[Story]]:
+        """The records a placer needs to go on (``StoryPlacer.restore``): the stories still open, the events
+        still open and every event of an open story. What is older is final, so a placer never reads it
+        again (``StoryPlacer.forget_frozen``); loading it would make a resumed run cost the whole store.
+        Merged-away ids come from ``redirects``.
+        """
+        latest = self.db.execute("SELECT max(last_date) FROM events WHERE merged_into IS NULL").fetchone()[0]
+        if latest is None:
+            return self.events(), self.stories()
+        day = dt.date.fromisoformat(latest)
+        story_edge = (day - dt.timedelta(days=story_days)).isoformat()
+        event_edge = (day - dt.timedelta(days=event_days)).isoformat()
+        stories = [row_story(r) for r in self.db.execute(
+            "SELECT * FROM stories WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
+            "ORDER BY first_date, id", (story_edge,))]  # fmt: skip
+        open_ids = {s.id for s in stories}
+        redirects = self.redirects()
+        named = sorted(open_ids | {old for old in redirects if old.startswith("st-") and follow_redirects(redirects, old) in open_ids})
+        events = [row_event(r) for r in self.db.execute(
+            "SELECT * FROM events WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ? "
+            "OR story_id IN (SELECT value FROM json_each(?))) ORDER BY first_date, id",
+            (event_edge, json.dumps(named)))]  # fmt: skip
+        return events, stories
+
+    def cluster_id_taken(self, key: str) -> bool:
+        """Whether an event or story id was ever stored (a placer must never hand it out again)."""
+        return self.db.execute("SELECT 1 FROM events WHERE id = ? UNION ALL SELECT 1 FROM stories WHERE id = ? LIMIT 1",
+                               (key, key)).fetchone() is not None
 
     def _resolve(self, table: str, key: str) -> str | None:
         seen = set()

@@ -151,7 +151,8 @@ def place_articles(
 ) -> dict[str, tuple[str, str]]:
     """The direct path: clean, embed, place in order. Returns origin -> (event id, story id)."""
     from storyline.normalize.clean import clean
-    from storyline.stories.placement import StoryPlacer, follow_redirects
+    from storyline.model import follow_redirects
+    from storyline.stories.placement import StoryPlacer
 
     now = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     articles = [clean(d, now=now) for d in documents]

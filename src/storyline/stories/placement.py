@@ -14,26 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
 import numpy as np
 
-from storyline.model import Article, Event, Link, Story
+from storyline.model import Article, Event, Link, Story, follow_redirects
 from storyline.stories.linking import Cluster, PlacementConfig, event_score, story_score
 from storyline.stories.similarity import DocFreq, Features, Profile, document_terms, features, pair_parts
 
 from storyline.stories.index import CandidateIndex
 
-__all__ = ["PlacementConfig", "StoryPlacer", "follow_redirects"]
-
-def follow_redirects(redirects: Mapping[str, str], key: str) -> str:
-    """The id a merged event or story became, through any chain of merges (a cycle stops where it closes)."""
-    seen = set()
-    while key in redirects and key not in seen:
-        seen.add(key)
-        key = redirects[key]
-    return key
-
+__all__ = ["PlacementConfig", "StoryPlacer"]
 
 _FALLBACK_DIM = 512  # only when no article carries a vector at all (the index needs some dimension)
 _QUERY_TERMS = 12  # rarest article terms used to find candidates the embedding misses
@@ -43,8 +34,13 @@ _PROFILE_KEYS = 40  # rarest profile terms a cluster is findable by
 class StoryPlacer:
     """Places articles into events and events into stories, online and deterministically."""
 
-    def __init__(self, config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None) -> None:
+    def __init__(self, config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
+                 reserved: Callable[[str], bool] | None = None) -> None:
+        """``reserved``: whether an event or story id was ever handed out beyond what this placer holds (a
+        store's lookup); it lets ``forget_frozen`` drop written records without a split reusing their ids."""
         self.config = config or PlacementConfig()
+        self._reserved = reserved
+        self._forgotten: set[str] = set()  # ids forgotten with no ``reserved`` lookup to remember them
         self._factory = index_factory or CandidateIndex
         self._dim: int | None = None  # taken from the first vector seen: any embedder's dimension works
         self._indexes: dict[str, object] = {}
@@ -416,7 +412,10 @@ class StoryPlacer:
 
     def _fresh_id(self, key: str, clusters: dict[str, Cluster]) -> str:
         """An id never handed out before (a split must not revive a merged-away or frozen id)."""
-        taken = lambda k: k in clusters or k in self._redirects or k in self._frozen_events or k in self._frozen_stories  # noqa: E731
+        def taken(k: str) -> bool:
+            return (k in clusters or k in self._redirects or k in self._frozen_events or k in self._frozen_stories
+                    or k in self._forgotten or (self._reserved is not None and self._reserved(k)))
+
         if not taken(key):
             return key
         n = 2
@@ -533,6 +532,29 @@ class StoryPlacer:
         self._event_index.expire(event_edge)
         self._story_index.expire(story_edge)
 
+    def forget_frozen(self) -> int:
+        """Drop frozen records nothing can read or change again; returns how many went. Call it once the
+        records from ``changes()`` are written: what it drops lives on only in the store.
+
+        A frozen story has left the story window, so no article joins it and no live story merges with it;
+        a frozen event is read only through its story (average link, rebuilds, settling dates), so it goes
+        when its story is frozen too. Live stories keep their frozen events. What a restored placer loads
+        (``Store.placement_records``) is the same set, so a resumed run decides as an uninterrupted one.
+        """
+        if self._changed_events or self._changed_stories:
+            raise RuntimeError("forget_frozen: records changed since the last changes(); write those first")
+        events = [k for k, e in self._frozen_events.items()
+                  if e.story_id is None or self.resolve(e.story_id) not in self._stories]  # fmt: skip
+        stories = list(self._frozen_stories)
+        for key in events:
+            del self._frozen_events[key]
+            self._frozen_profiles.pop(key, None)
+        for key in stories:
+            del self._frozen_stories[key]
+        if self._reserved is None:
+            self._forgotten.update(events, stories)
+        return len(events) + len(stories)
+
     # ------------------------------------------------------------------ records
     def resolve(self, key: str) -> str:
         return follow_redirects(self._redirects, key)
@@ -632,14 +654,16 @@ class StoryPlacer:
         cls, events: Iterable[Event], stories: Iterable[Story], redirects: dict[str, str],
         config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
         doc_freq: tuple[int, dict[str, int], int, dict[str, int]] | None = None,
+        reserved: Callable[[str], bool] | None = None,
     ) -> "StoryPlacer":  # fmt: skip
         """Rebuild the working set from stored records (merged ones only as redirects).
 
         With ``doc_freq`` (what ``doc_freq_changes`` reported, as the store accumulated it) the document
         frequencies are exact; without it (stores from before schema v2) they are estimated from the
-        profiles. Member exemplars are given afterwards with ``remember``.
+        profiles. Member exemplars are given afterwards with ``remember``. The records may be only those
+        ``forget_frozen`` would keep (with ``reserved`` naming the rest): the placer decides the same.
         """
-        placer = cls(config, index_factory)
+        placer = cls(config, index_factory, reserved)
         if doc_freq is not None and doc_freq[0]:
             placer._df = DocFreq.restore(*doc_freq)
         events, stories = list(events), list(stories)
