@@ -20,7 +20,8 @@ import numpy as np
 
 from storyline.model import Article, Event, Link, Story, follow_redirects
 from storyline.stories.linking import Cluster, PlacementConfig, event_score, story_score
-from storyline.stories.similarity import DocFreq, Features, Profile, document_terms, features, pair_parts
+from storyline.stories.similarity import (DocFreq, Features, Profile, document_terms, embedding_cosines, features,
+                                          view_cosines)
 
 from storyline.stories.index import CandidateIndex
 
@@ -703,15 +704,12 @@ def _bisect(feats: list[Features], df: DocFreq) -> tuple[list[int], list[int]] |
     from scipy.spatial.distance import squareform
 
     n = len(feats)
-    sim = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            parts = pair_parts(feats[i], feats[j], df)
-            lexical = max(parts["words"], parts["anchors"])
-            emb = parts["embedding"]
-            sim[i, j] = sim[j, i] = lexical if emb is None else (max(emb, 0.0) + lexical) / 2
+    lexical = np.maximum(view_cosines(feats, "words", df), view_cosines(feats, "anchors", df))
+    emb = embedding_cosines(feats)
+    sim = np.where(np.isnan(emb), lexical, (np.maximum(np.nan_to_num(emb), 0.0) + lexical) / 2)
     dist = np.clip(1.0 - sim, 0.0, None)
     np.fill_diagonal(dist, 0.0)
+    dist = (dist + dist.T) / 2  # exactly symmetric, whatever order the products summed in
     labels = fcluster(linkage(squareform(dist, checks=False), "average"), 2, "maxclust")
     groups = [[i for i in range(n) if labels[i] == g] for g in sorted(set(labels))]
     return (groups[0], groups[1]) if len(groups) == 2 else None
