@@ -202,13 +202,23 @@ def test_jsonl_not_in_utf8_keeps_the_whole_file_bound(tmp_path):
     assert "over the 4,096-byte limit" in rejected.reason
 
 
-def test_blank_lines_count_toward_the_time_of_the_record_after_them(tmp_path):
-    """A stream of nothing but line breaks (a few bytes of gzip) is bounded by --max-seconds."""
+def test_blank_lines_count_toward_the_record_after_them(tmp_path):
+    """A run of line breaks (a few bytes of gzip can inflate to gigabytes of them) is bounded by
+    --max-bytes as a record is, and by --max-seconds as the batch of records after it is."""
     path = tmp_path / "breaks.jsonl.gz"
     path.write_bytes(gzip.compress(_jsonl(_records(3)) + b"\n" * 20_000_000 + _jsonl(_records(1, start=3))))
-    items = list(read_sources([path], IngestOptions(max_bytes=LIMIT, max_seconds=0.05)))
+    items = list(read_sources([path], IngestOptions(max_bytes=LIMIT)))
+    assert [type(i) for i in items] == [Document] * 3 + [Rejection]
+    assert items[-1].origin == f"{path}:{3 + LIMIT + 1}"
+    assert items[-1].reason == ("4,097 bytes of blank lines in a row, over the 4,096-byte limit for one record; "
+                                "the rest of the file skipped (raise it with --max-bytes)")
+    items = list(read_sources([path], IngestOptions(max_bytes=10**9, max_seconds=0.05)))
     assert [type(i) for i in items] == [Document] * 3 + [Rejection]
     assert items[-1].origin == str(path) and "took over 0.05 s" in items[-1].reason
+    spaced = tmp_path / "spaced.jsonl"  # blank lines under the limit are only blank lines
+    spaced.write_bytes(b"\n" * LIMIT + _jsonl(_records(1)) + b" \r\n" * 1000 + _jsonl(_records(1, start=1)))
+    assert [i.origin for i in read_sources([spaced], IngestOptions(max_bytes=LIMIT))] == [
+        f"{spaced}:{LIMIT + 1}", f"{spaced}:{LIMIT + 1002}"]
 
 
 def test_ingest_a_jsonl_archive_over_max_bytes_then_again_is_a_noop(tmp_path):

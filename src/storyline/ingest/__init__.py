@@ -305,34 +305,50 @@ class _JsonlBatches:
         self._held = 0  # bytes of the lines read for the batch being filled
         self._lines = self._numbered(stream)
 
-    def _numbered(self, stream: BinaryIO) -> Iterator[tuple[str, str] | Rejection]:
-        """(where, text) of each line, numbered as ``str.splitlines`` numbers the whole text (a U+2028 in a
-        line starts another, as it did when the file was read whole), or a Rejection for a line over
-        ``max_bytes`` or one that is not text."""
+    def _numbered(self, stream: BinaryIO) -> Iterator[tuple[int, str] | Rejection]:
+        """(number, text) of each line that is not blank, numbered as ``str.splitlines`` numbers the whole
+        text (a U+2028 in a line starts another, as it did when the file was read whole), or a Rejection
+        for a line over ``max_bytes`` or one that is not text.
+
+        Blank lines count toward the limit of the record after them: more than ``max_bytes`` of them in a
+        row (a few bytes of gzip can inflate to gigabytes of line breaks) end the file with a line saying so.
+        """
         limit = self.options.max_bytes
+        gap = 0  # bytes of blank lines since the last line with something in it
         for index, line in enumerate(bounded_lines(stream, limit)):
             if isinstance(line, Overlong):
-                self.number += 1
+                self.number, gap = self.number + 1, 0
                 yield Rejection(f"{self.origin}:{self.number}", f"line is {line.size:,} bytes, over the {limit:,}-byte "
                                                               "limit for one record (raise it with --max-bytes)")
                 continue
             self._held += len(line)
-            try:
-                text = decode_line(without_utf8_bom(line) if index == 0 else line)
-            except DecodeError as exc:
+            blank = True
+            if line == b"\n" or line == b"\r\n":  # the common blank line, without decoding it
                 self.number += 1
-                yield Rejection(f"{self.origin}:{self.number}", str(exc))
-                continue
-            for piece in text.splitlines():
-                self.number += 1
-                yield f"{self.origin}:{self.number}", piece
+            else:
+                try:
+                    text = decode_line(without_utf8_bom(line) if index == 0 else line)
+                except DecodeError as exc:
+                    self.number, gap = self.number + 1, 0
+                    yield Rejection(f"{self.origin}:{self.number}", str(exc))
+                    continue
+                for piece in text.splitlines():
+                    self.number += 1
+                    if piece.strip():
+                        blank = False
+                        yield self.number, piece
+            gap = gap + len(line) if blank else 0
+            if gap > limit:
+                yield Rejection(f"{self.origin}:{self.number}", f"{gap:,} bytes of blank lines in a row, over the "
+                                f"{limit:,}-byte limit for one record; the rest of the file skipped (raise it with --max-bytes)")
+                return
 
     def fill(self) -> bool:
         """Read records into ``ready`` until a batch is full; False at the end of the stream. Blank lines
         fill nothing, so a run of them is read under the same time limit as the record after it."""
         self._held = 0
         for line in self._lines:
-            item = line if isinstance(line, Rejection) else read_jsonl_line(line[1], line[0], self.options.fields)
+            item = line if isinstance(line, Rejection) else read_jsonl_line(line[1], self.origin, line[0], self.options.fields)
             if item is None:
                 continue
             if isinstance(item, Document):

@@ -153,17 +153,18 @@ def read_json(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
 
 def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     for number, line in enumerate(text.splitlines(), 1):
-        item = read_jsonl_line(line, f"{origin}:{number}", fields)
+        item = read_jsonl_line(line, origin, number, fields)
         if item is not None:
             yield item
 
 
-def read_jsonl_line(line: str, where: str, fields: FieldMap) -> Item | None:
-    """One JSONL line (``where`` is its file and line number) as a Document or a Rejection; None for a
-    blank line. Shared by the whole-text reader above and the record-by-record stream in ``ingest``, so a
-    line reads the same whichever way its file was read."""
+def read_jsonl_line(line: str, origin: str, number: int, fields: FieldMap) -> Item | None:
+    """Line ``number`` of JSONL file ``origin`` as a Document or a Rejection; None for a blank line.
+    Shared by the whole-text reader above and the line-by-line stream in ``ingest``, so a line reads the
+    same whichever way its file was read."""
     if not line.strip():
         return None
+    where = f"{origin}:{number}"
     try:
         record = json.loads(line)
     except (ValueError, RecursionError) as exc:
