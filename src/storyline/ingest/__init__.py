@@ -339,8 +339,8 @@ class _JsonlBatches:
                         yield self.number, piece
             gap = gap + len(line) if blank else 0
             if gap > limit:
-                yield Rejection(f"{self.origin}:{self.number}", f"{gap:,} bytes of blank lines in a row, over the "
-                                f"{limit:,}-byte limit for one record; the rest of the file skipped (raise it with --max-bytes)")
+                yield Rejection(f"{self.origin}:{self.number}", f"{gap:,} bytes of blank lines in a row, over the {limit:,}-byte "
+                                "limit for one record; the rest of the file skipped (raise it with --max-bytes)")
                 return
 
     def fill(self) -> bool:
@@ -348,7 +348,10 @@ class _JsonlBatches:
         fill nothing, so a run of them is read under the same time limit as the record after it."""
         self._held = 0
         for line in self._lines:
-            item = line if isinstance(line, Rejection) else read_jsonl_line(line[1], self.origin, line[0], self.options.fields)
+            if isinstance(line, Rejection):
+                item: Document | Rejection | None = line
+            else:
+                item = read_jsonl_line(line[1], self.origin, line[0], self.options.fields)
             if item is None:
                 continue
             if isinstance(item, Document):

@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterator, Mapping
 from storyline.ingest.fields import FieldMap
 from storyline.model import DateProvenance, Document, Rejection
 
-__all__ = ["READERS", "record_to_document", "read_txt", "read_html", "read_json", "read_jsonl", "read_jsonl_line", "read_csv", "read_feed", "sniff_format"]
+__all__ = ["READERS", "record_to_document", "read_txt", "read_html", "read_json", "read_jsonl", "read_jsonl_line", "read_csv",
+           "read_feed", "sniff_format"]
 
 Item = Document | Rejection
 Reader = Callable[[str, str, FieldMap], Iterator[Item]]
