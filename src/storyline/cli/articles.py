@@ -93,9 +93,12 @@ def ingest(
     db: Optional[Path] = DbOption,
     allow_private: bool = typer.Option(False, "--allow-private", help="Let URL fetching reach loopback/private addresses."),
     field: Optional[list[str]] = typer.Option(None, "--field", help="Field mapping for JSON/CSV, e.g. text=body (repeatable)."),
-    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1, help="Largest file accepted."),
+    max_bytes: int = typer.Option(20 * 1024 * 1024, "--max-bytes", min=1,
+                                  help="Largest file accepted, after decompression; for JSONL, the largest line "
+                                       "(record), as a JSONL file of any size is read line by line."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: txt, html, json, jsonl, csv, feed."),
-    max_seconds: float = typer.Option(60.0, "--max-seconds", min=0.001, help="Longest time spent reading one file."),
+    max_seconds: float = typer.Option(60.0, "--max-seconds", min=0.001,
+                                      help="Longest time spent reading one file (JSONL: one batch of up to 64 records)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Read articles into the store (cleaned, dated, language detected); re-ingesting is a no-op."""

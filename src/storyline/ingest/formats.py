@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterator, Mapping
 from storyline.ingest.fields import FieldMap
 from storyline.model import DateProvenance, Document, Rejection
 
-__all__ = ["READERS", "record_to_document", "read_txt", "read_html", "read_json", "read_jsonl", "read_csv", "read_feed", "sniff_format"]
+__all__ = ["READERS", "record_to_document", "read_txt", "read_html", "read_json", "read_jsonl", "read_jsonl_line", "read_csv",
+           "read_feed", "sniff_format"]
 
 Item = Document | Rejection
 Reader = Callable[[str, str, FieldMap], Iterator[Item]]
@@ -153,15 +154,23 @@ def read_json(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
 
 def read_jsonl(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
     for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{origin}:{number}"
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            yield Rejection(where, f"malformed JSON line ({_json_problem(exc)})")
-            continue
-        yield record_to_document(record, where, fields)
+        item = read_jsonl_line(line, origin, number, fields)
+        if item is not None:
+            yield item
+
+
+def read_jsonl_line(line: str, origin: str, number: int, fields: FieldMap) -> Item | None:
+    """Line ``number`` of JSONL file ``origin`` as a Document or a Rejection; None for a blank line.
+    Shared by the whole-text reader above and the line-by-line stream in ``ingest``, so a line reads the
+    same whichever way its file was read."""
+    if not line.strip():
+        return None
+    where = f"{origin}:{number}"
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        return Rejection(where, f"malformed JSON line ({_json_problem(exc)})")
+    return record_to_document(record, where, fields)
 
 
 def read_csv(text: str, origin: str, fields: FieldMap) -> Iterator[Item]:
