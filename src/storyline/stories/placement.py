@@ -12,6 +12,7 @@ first article's id; with the same input in the same order the output is the same
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections import Counter
 from typing import Callable, Iterable
@@ -142,8 +143,9 @@ class StoryPlacer:
         return best_id, best_score, best_parts
 
     def _query_terms(self, terms: Counter[str], n: int) -> list[str]:
-        ranked = sorted(terms.items(), key=lambda kv: (-(1 + math.log(kv[1])) * self._df.idf(kv[0]), kv[0]))
-        return [t for t, _ in ranked[:n] if self._df.counts.get(t, 0) > 1 or n == _PROFILE_KEYS]
+        memo, idf = self._df.idf_memo(), self._df.idf
+        ranked = heapq.nsmallest(n, terms.items(), key=lambda kv: (-(1 + math.log(kv[1])) * (memo.get(kv[0]) or idf(kv[0])), kv[0]))
+        return [t for t, _ in ranked if self._df.counts.get(t, 0) > 1 or n == _PROFILE_KEYS]
 
     def _candidates(self, item: Features | Profile, index) -> list[str]:
         if isinstance(item, Features):
