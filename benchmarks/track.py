@@ -6,12 +6,14 @@ Each N runs in a fresh process, as ``storyline track FILE --db NEW`` would: the 
 JSONL file, read, cleaned, enriched, placed, and the HTML report is built (``tell``, timed apart). Models
 are loaded before the clock starts and their load time is printed on its own line.
 
-The corpus is real news text from ``../shared/eval``: DUC 2004 first (N = 500 is exactly DUC 2004's 500
-articles, ~600 words each), then DUC 2007, MultiLing 2011 English and Timeline17 (~3,150 distinct articles
-in all). Beyond that, each further round retells the pool ``round × 3 years`` later, each article without
-one of its paragraphs or sentences (so its text and id differ) and opening with its new date: these are
-new articles to ``track``, though many are near-duplicates of their originals (``duplicate_of``), as
-re-published news is.
+The corpus is real news text from ``../shared/eval``: DUC 2007, MultiLing 2011 English and Timeline17
+(~2,650 distinct articles), and beyond that retold rounds: each round retells the pool ``round × 3 years``
+later, each article without one of its paragraphs or sentences (so its text and id differ) and opening
+with its new date. These are new articles to ``track``, though many are near-duplicates of their
+originals (``duplicate_of``), as re-published news is. The last 500 articles of every N are the same
+probe: DUC 2004's 500 articles (~600 words each) retold 30 years on, after everything else. So N = 500
+is the probe alone, and the probe's cost at N = 10,000 against N = 500 is the cost of the same work on
+a store that already holds 9,500 articles (the whole-run figures also change with what the corpus holds).
 
 Printed: one JSON line per N (``--json``) or a table: wall-clock articles/s, CPU-ms per article for each
 stage (from ``Pipeline.cpu``; the helper process's stages are counted where they run), total CPU of the
@@ -70,19 +72,27 @@ def _timeline17_rows() -> list[dict]:
     return rows
 
 
-def corpus(n: int) -> list[dict]:
-    """``n`` articles of real text: the distinct pool first, then retold rounds (see the module docstring)."""
+PROBE = 500  # DUC 2004's articles, the last of every N
+PROBE_ROUND = 10  # retold 30 years on: after every date of the rest
+
+
+def corpus(n: int) -> tuple[list[dict], list[dict]]:
+    """``n`` articles of real text as (the rest, the probe): see the module docstring."""
     if not EVAL.is_dir():
         raise SystemExit(f"skipped: {EVAL} not found (the research data lives in ../shared/eval)")
-    pool = (_cluster_rows("duc2004_clusters.jsonl") + _cluster_rows("duc2007_update_clusters.jsonl")
-            + _cluster_rows("multiling2011_clusters.jsonl") + _timeline17_rows())
-    out: list[dict] = []
+    if n < PROBE:
+        raise SystemExit(f"--n must be at least {PROBE} (the probe)")
+    probe = [_retold(row, PROBE_ROUND) for row in _cluster_rows("duc2004_clusters.jsonl")][:PROBE]
+    pool = _cluster_rows("duc2007_update_clusters.jsonl") + _cluster_rows("multiling2011_clusters.jsonl") + _timeline17_rows()
+    rest: list[dict] = []
     round_ = 0
-    while len(out) < n:
-        for row in pool[: n - len(out)]:
-            out.append(row if round_ == 0 else _retold(row, round_))
+    while len(rest) < n - PROBE:
+        if round_ >= PROBE_ROUND:
+            raise SystemExit(f"--n {n} is too large: the rest would reach the probe's dates")
+        for row in pool[: n - PROBE - len(rest)]:
+            rest.append(row if round_ == 0 else _retold(row, round_))
         round_ += 1
-    return out
+    return rest, probe
 
 
 def _retold(row: dict, round_: int) -> dict:
@@ -103,6 +113,15 @@ def _retold(row: dict, round_: int) -> dict:
     return {**row, "id": f"{row['id']}~{round_}", "published": published, "text": text}
 
 
+def _write_parts(folder: Path, rows: list[dict]) -> str:
+    """Rows as JSONL files of 1,000 (a daily file's size), in order."""
+    folder.mkdir()
+    for part in range(0, len(rows), 1000):
+        (folder / f"part-{part // 1000:05d}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[part : part + 1000]), encoding="utf-8")
+    return str(folder)
+
+
 def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
@@ -119,13 +138,9 @@ def run_one(n: int, workers: int, batch: int) -> dict:
     from storyline.store import Store
     from storyline.tell import render_html
 
-    rows = corpus(n)
+    rest, probe = corpus(n)
     with tempfile.TemporaryDirectory(prefix="storyline-track-") as tmp:
-        source = Path(tmp) / "corpus"  # daily-file sized parts: ingest bounds each file (IngestOptions.max_bytes)
-        source.mkdir()
-        for part in range(0, len(rows), 1000):
-            (source / f"part-{part // 1000:05d}.jsonl").write_text(
-                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[part : part + 1000]), encoding="utf-8")
+        parts = {"rest": _write_parts(Path(tmp) / "rest", rest), "probe": _write_parts(Path(tmp) / "probe", probe)}
         with Store(Path(tmp) / "track.db") as store:
             pipeline = Pipeline(store, PipelineConfig(workers=workers, enrich_batch_size=batch))
             start = time.perf_counter()
@@ -134,22 +149,29 @@ def run_one(n: int, workers: int, batch: int) -> dict:
             models_s = time.perf_counter() - start
             cpu_before = _cpu(resource.RUSAGE_SELF)
             start = time.perf_counter()
-            report = pipeline.track([str(source)])
+            reports = [pipeline.track([parts["rest"]])] if rest else []
+            before_probe, stored_before, probe_start = dict(pipeline.cpu), store.count(), time.perf_counter()
+            reports.append(pipeline.track([parts["probe"]]))
+            probe_stored, probe_s = store.count() - stored_before, time.perf_counter() - probe_start
+            probe_cpu = {k: pipeline.cpu.get(k, 0.0) - before_probe.get(k, 0.0) for k in STAGES}
             placed_s = time.perf_counter() - start
             clock = time.process_time()
             (Path(tmp) / "report.html").write_text(render_html(Queries(store).report()), encoding="utf-8")
             pipeline.cpu["tell"] += time.process_time() - clock
             wall = time.perf_counter() - start
             stored = store.count()
-            if not stored:
-                raise SystemExit(f"nothing was stored: {report.reasons()}")
+            if not probe_stored:
+                raise SystemExit(f"nothing of the probe was stored: {reports[-1].reasons()}")
             stats = {"events": len(store.events()), "stories": len(store.stories())}
     main_cpu = _cpu(resource.RUSAGE_SELF) - cpu_before
     return {
-        "n": n, "stored": stored, "duplicates_skipped": report.duplicate, "rejected": len(report.rejected),
+        "n": n, "stored": stored, "duplicates_skipped": sum(r.duplicate for r in reports),
+        "rejected": sum(len(r.rejected) for r in reports),
         **stats, "workers": workers, "models_s": round(models_s, 1), "wall_s": round(wall, 1),
         "track_wall_s": round(placed_s, 1), "articles_per_s": round(stored / wall, 2),
         "cpu_ms_per_article": {k: round(1000 * pipeline.cpu.get(k, 0.0) / stored, 2) for k in STAGES},
+        "probe_stored": probe_stored, "probe_articles_per_s": round(probe_stored / probe_s, 2),
+        "probe_cpu_ms_per_article": {k: round(1000 * v / probe_stored, 2) for k, v in probe_cpu.items() if k != "tell"},
         "main_cpu_s": round(main_cpu, 1), "helper_cpu_s": round(_cpu(resource.RUSAGE_CHILDREN), 1),
         "peak_rss_mb": round(_peak_mb(resource.RUSAGE_SELF)), "helper_peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
     }
@@ -169,6 +191,10 @@ def table(results: list[dict]) -> str:
     for stage in STAGES:
         row(f"CPU-ms/article: {LABELS.get(stage, stage)}", [r["cpu_ms_per_article"][stage] for r in results], "{:.1f}")
     row("CPU-ms/article: all stages", [sum(r["cpu_ms_per_article"].values()) for r in results], "{:.1f}")
+    row(f"probe ({PROBE} DUC articles, tracked last): articles/s", [r["probe_articles_per_s"] for r in results], "{:.1f}")
+    for stage in STAGES[:-1]:
+        row(f"probe CPU-ms/article: {LABELS.get(stage, stage)}", [r["probe_cpu_ms_per_article"][stage] for r in results], "{:.1f}")
+    row("probe CPU-ms/article: all stages", [sum(r["probe_cpu_ms_per_article"].values()) for r in results], "{:.1f}")
     row("CPU-s, main + helper processes", [r["main_cpu_s"] + r["helper_cpu_s"] for r in results], "{:.0f}")
     row("peak RSS MB, main process", [r["peak_rss_mb"] for r in results], "{:.0f}")
     row("peak RSS MB, largest helper process", [r["helper_peak_rss_mb"] for r in results], "{:.0f}")
