@@ -36,11 +36,11 @@ def article(rng: random.Random, i: int) -> str:
 
 def generate(folder: Path, n: int, fmt: str) -> list[str]:
     rng = random.Random(13)
-    if fmt == "jsonl":  # shards of 5,000 keep each file under the default 20 MB limit
+    if fmt == "jsonl":  # one file, however large: JSONL is read a line at a time, the limit bounds each record
         sub = folder / "jsonl"
         sub.mkdir()
-        for i in range(n):
-            with (sub / f"{i // 5000:03d}.jsonl").open("a") as f:
+        with (sub / "articles.jsonl").open("w") as f:
+            for i in range(n):
                 f.write(json.dumps({"id": f"a{i}", "title": f"Article {i}", "text": article(rng, i)}) + "\n")
         return [str(sub)]
     sub = folder / "txt"
