@@ -34,6 +34,14 @@ def test_evaluate_timelines_names_a_missing_directory(tmp_path):
         evaluate_timelines(str(tmp_path / "nope"))
 
 
+def test_evaluate_timelines_says_what_to_install_when_rouge_cannot_run(tmp_path, monkeypatch):
+    (tmp_path / "topic").mkdir()
+    (tmp_path / "topic" / "articles.json").write_text("[]")
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no perl at all
+    with pytest.raises(RuntimeError, match="libxml-parser-perl"):
+        evaluate_timelines(str(tmp_path), enrich=lambda articles: articles)
+
+
 @pytest.mark.slow
 def test_timeline17_quality_floor(shared_eval):
     out = evaluate_timelines(str(shared_eval / "timeline17"), topics=["H1N1_guardian", "haiti_bbc"])

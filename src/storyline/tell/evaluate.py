@@ -87,6 +87,18 @@ def _assign_folds(topics: list[str], k: int) -> list[list[str]]:
     return [topics[i::k] for i in range(k)]
 
 
+def _check_rouge_perl() -> None:
+    """Fail before hours of enrichment, with the fix, when ROUGE-1.5.5 cannot run (tilse only says
+    "Rouge returned a non-zero error code" once every timeline is built)."""
+    import shutil
+    import subprocess
+
+    perl = shutil.which("perl")
+    if perl is None or subprocess.run([perl, "-MXML::Parser", "-e1"], capture_output=True).returncode != 0:
+        raise RuntimeError("timeline evaluation needs ROUGE-1.5.5, a Perl script that needs Perl's XML::Parser: "
+                           "install it (Debian/Ubuntu: apt-get install libxml-parser-perl; .ci/run does) and run again")
+
+
 def evaluate_timelines(
     directory: str,
     *,
@@ -117,6 +129,7 @@ def evaluate_timelines(
         names = [n for n in names if n in set(topics)]
     if limit is not None:
         names = names[:limit]
+    _check_rouge_perl()
     official = rouge.TimelineRougeEvaluator(measures=["rouge_1", "rouge_2"])
     loaded = [(topic, ref_name, ref, articles)
               for topic in names for articles in [load_topic(directory, topic, enrich)]
