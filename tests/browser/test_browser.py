@@ -83,6 +83,14 @@ def _no_sideways_scroll(driver) -> None:
     assert overflow <= 1, f"page is {overflow}px wider than the window"
 
 
+def _navigated(browser, part: str) -> None:
+    """Wait for the navigation a click or submit started (the click returns before the next page loads)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30, poll_frequency=0.2).until(
+        lambda d: part in d.current_url and d.execute_script("return document.readyState") == "complete")
+
+
 def test_front_filter_story_citation_search(server, browser):
     from selenium.webdriver.common.by import By
 
@@ -96,7 +104,7 @@ def test_front_filter_story_citation_search(server, browser):
     _size(browser, DESKTOP)
     browser.find_element(By.ID, "filter-entity").send_keys("haiti")
     browser.find_element(By.ID, "apply-filters").click()
-    assert "entity=haiti" in browser.current_url
+    _navigated(browser, "entity=haiti")
     filtered = browser.find_elements(By.CSS_SELECTOR, ".latest .story-link")
     assert 1 <= len(filtered) < len(cards)
     _shot(browser, "front-filtered")
@@ -104,6 +112,7 @@ def test_front_filter_story_citation_search(server, browser):
     _size(browser, DESKTOP)
     title = filtered[0].text
     filtered[0].click()
+    _navigated(browser, "/stories/")
     assert browser.find_element(By.TAG_NAME, "h1").text == title
     assert browser.find_elements(By.CSS_SELECTOR, "figure.chart svg rect.bar")
     assert browser.find_elements(By.CSS_SELECTOR, "#sources") and "First reported by" in browser.page_source
@@ -113,6 +122,7 @@ def test_front_filter_story_citation_search(server, browser):
     cite = browser.find_element(By.CSS_SELECTOR, "#summary a.cite")
     fragment = cite.get_attribute("href").split("#")[1]
     cite.click()
+    _navigated(browser, "/articles/")
     assert "/articles/" in browser.current_url and browser.current_url.endswith("#" + fragment)
     target = browser.find_element(By.ID, fragment)
     assert target.text and browser.find_element(By.ID, "published").text
@@ -123,6 +133,7 @@ def test_front_filter_story_citation_search(server, browser):
     box.clear()
     box.send_keys("tsunami")
     box.submit()
+    _navigated(browser, "/search?q=tsunami")
     hits = browser.find_elements(By.CSS_SELECTOR, "#hits a.article-link")
     assert "/search?q=tsunami" in browser.current_url and len(hits) >= 2
     _shot(browser, "search-desktop")
