@@ -403,11 +403,12 @@ class Pipeline:
             from storyline.stories.placement import PlacementConfig, StoryPlacer
 
             cfg, doc_freq = self.config.placement or PlacementConfig(), self.store.doc_freq()
+            redirects = self.store.redirects()
             if doc_freq[0]:  # only what a placer still reads: the rest is final and stays in the store
-                events, stories = self.store.placement_records(cfg.event_window_days, cfg.story_window_days)
+                events, stories = self.store.placement_records(cfg.event_window_days, cfg.story_window_days, redirects)
             else:  # a store from before schema v2 estimates document frequencies from every event
                 events, stories = self.store.events(include_merged=True), self.store.stories(include_merged=True)
-            placer = StoryPlacer.restore(events, stories, self.store.redirects(), config=cfg, doc_freq=doc_freq,
+            placer = StoryPlacer.restore(events, stories, redirects, config=cfg, doc_freq=doc_freq,
                                          reserved=self.store.cluster_id_taken)
             members = self.store.placement_order(placer.live_members())
             placer.remember(self._articles_in_order(members))

@@ -341,11 +341,13 @@ class Store:
         clause = "" if include_merged else "WHERE merged_into IS NULL"
         return [row_story(r) for r in self.db.execute(f"SELECT * FROM stories {clause} ORDER BY first_date, id")]
 
-    def placement_records(self, event_days: int, story_days: int) -> tuple[list[Event], list[Story]]:
+    def placement_records(self, event_days: int, story_days: int,
+                          redirects: dict[str, str]) -> tuple[list[Event], list[Story]]:
         """The records a placer needs to go on (``StoryPlacer.restore``): the stories still open, the events
         still open and every event of an open story. What is older is final, so a placer never reads it
         again (``StoryPlacer.forget_frozen``); loading it would make a resumed run cost the whole store.
-        Merged-away ids come from ``redirects``.
+        ``redirects`` (what ``redirects()`` returns, which the placer is given too) names merged-away story
+        ids that open stories' events may still carry.
         """
         latest = self.db.execute("SELECT max(last_date) FROM events WHERE merged_into IS NULL").fetchone()[0]
         if latest is None:
@@ -357,7 +359,6 @@ class Store:
             "SELECT * FROM stories WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
             "ORDER BY first_date, id", (story_edge,))]  # fmt: skip
         open_ids = {s.id for s in stories}
-        redirects = self.redirects()
         named = sorted(open_ids | {old for old in redirects if old.startswith("st-") and follow_redirects(redirects, old) in open_ids})
         events = [row_event(r) for r in self.db.execute(
             "SELECT * FROM events WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ? "
