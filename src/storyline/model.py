@@ -28,6 +28,7 @@ __all__ = [
     "Article",
     "Event",
     "Story",
+    "Thread",
     "Link",
     "Citation",
     "SummarySentence",
@@ -205,6 +206,8 @@ class Article:
     event_id: str | None = None
     story_id: str | None = None
     duplicate_of: str | None = None  # near-duplicate group leader
+    # the thread of its story: a story may move between threads, so this is read through the story, not stored
+    thread_id: str | None = None
 
     @property
     def display_text(self) -> str:
@@ -233,7 +236,7 @@ class Event:
 
 @dataclasses.dataclass(slots=True)
 class Story:
-    """A developing thread of events over weeks or months."""
+    """A seminal event and what directly follows from it, over weeks or months (the TDT unit)."""
 
     id: str
     event_ids: list[str]
@@ -246,6 +249,29 @@ class Story:
     terms: dict[str, float] = dataclasses.field(default_factory=dict)  # as ``Event.terms``
     size: int = 0  # as ``Event.size``
     embedding_sum: np.ndarray | None = None  # as ``Event.embedding_sum``
+    thread_id: str | None = None  # the long-running thread the story belongs to (follow redirects)
+
+
+@dataclasses.dataclass(slots=True)
+class Thread:
+    """The long-running coverage of one situation (a war, an epidemic, a trial) over months or years.
+
+    A thread is made of stories and is anchored on what they are about: ``anchors`` are the
+    language-independent keys (gazetteer place ids, folded actor names) its stories are mainly about,
+    summed over its member stories with their weights, so Spanish, French and English coverage of one
+    crisis meet on the same keys.
+    """
+
+    id: str
+    story_ids: list[str]
+    first_date: dt.date | None
+    last_date: dt.date | None
+    centroid: np.ndarray | None = None
+    anchors: dict[str, float] = dataclasses.field(default_factory=dict)
+    title: str | None = None
+    merged_into: str | None = None
+    size: int = 0  # articles in its stories when it was last written
+    embedding_sum: np.ndarray | None = None
 
 
 @dataclasses.dataclass(slots=True)

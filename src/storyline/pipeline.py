@@ -23,6 +23,7 @@ from storyline.store import ENRICHED, INGESTED, PLACED, Store
 
 if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
+    from storyline.stories.threads import ThreadConfig
 
 __all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock", "distinct_id",
            "enrich_articles", "failed_stages", "prepare_batch", "reconcile_entities", "track_documents"]
@@ -55,6 +56,7 @@ class PipelineConfig:
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
+    threads: "ThreadConfig | None" = None  # None: the shipped defaults (stories.threads)
 
 
 ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
@@ -262,6 +264,7 @@ class Pipeline:
         self._entities = None
         self._embedder = None
         self._placer = None
+        self._threads = None
         self._duplicates = None
         self.enrich_report = EnrichReport()
         self.cpu: Counter[str] = Counter()  # CPU seconds per stage over this Pipeline's life, any process
@@ -415,6 +418,18 @@ class Pipeline:
             self._placer = placer
         return self._placer
 
+    @property
+    def threads(self):
+        """The thread linker, restored from the open threads and their stories' records."""
+        if self._threads is None:
+            from storyline.stories.threads import ThreadConfig, ThreadLinker
+
+            cfg = self.config.threads or ThreadConfig()
+            threads, stories = self.store.thread_records(cfg.window_days)
+            self._threads = ThreadLinker.restore(threads, stories, self.store.redirects(), config=cfg,
+                                                 reserved=self.store.cluster_id_taken)
+        return self._threads
+
     def _articles_in_order(self, ids: list[str]) -> Iterator[Article]:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -469,8 +484,10 @@ class Pipeline:
             self.store.reassign(moved)
             self.store.save_doc_freq(*self.placer.doc_freq_changes())
             events, stories = self.placer.changes()
+            threads = self.threads.update(stories)  # gives each changed story its thread
             self.store.save_events(events)
             self.store.save_stories(stories)
+            self.store.save_threads(threads)
         self.placer.forget_frozen()  # written: memory stays bounded by the open window, not the store
 
     def _settle_dates(self, batch: list[Article]) -> list[Article]:
@@ -513,7 +530,8 @@ def track_documents(documents: Sequence[Document], config: PipelineConfig | None
                     db_path: str | None = None) -> dict[str, Article]:
     """Run ``track`` over Documents on a fresh temporary store, as the evaluations do.
 
-    Returns origin → the stored, placed Article, with ``event_id``/``story_id`` followed through merges.
+    Returns origin → the stored, placed Article, with ``event_id``/``story_id`` followed through merges and
+    ``thread_id`` taken from its story.
     A document whose text was already stored (a re-post) maps to the stored article it duplicates.
     """
     import tempfile
@@ -531,4 +549,6 @@ def track_documents(documents: Sequence[Document], config: PipelineConfig | None
                 story = store.get_story(article.story_id) if article.story_id else None
                 article.event_id = event.id if event else article.event_id
                 article.story_id = story.id if story else article.story_id
+                thread = store.get_thread(story.thread_id) if story and story.thread_id else None
+                article.thread_id = thread.id if thread else None
     return {origin: placed[key] for origin, key in report.stored.items() if key in placed}

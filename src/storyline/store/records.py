@@ -21,10 +21,12 @@ from storyline.model import (
     Restoration,
     Sentence,
     Story,
+    Thread,
     to_dict,
 )
 
-__all__ = ["ARTICLE_COLUMNS", "article_row", "row_article", "event_row", "row_event", "story_row", "row_story"]
+__all__ = ["ARTICLE_COLUMNS", "article_row", "row_article", "event_row", "row_event", "story_row", "row_story",
+           "thread_row", "row_thread"]
 
 ARTICLE_COLUMNS = (
     "id", "content_hash", "title", "text", "original_text", "origin", "source", "url", "author", "language",
@@ -121,10 +123,10 @@ def row_article(row: sqlite3.Row) -> Article:
     return article
 
 
-_COLUMNS = {"id", "story_id", "first_date", "last_date", "centroid", "merged_into", "embedding_sum"}
+_COLUMNS = {"id", "story_id", "thread_id", "first_date", "last_date", "centroid", "merged_into", "embedding_sum"}
 
 
-def _data(record: Event | Story) -> str:
+def _data(record: Event | Story | Thread) -> str:
     """Every field without a column of its own, as JSON (so new profile fields persist unchanged)."""
     return json.dumps(
         {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in _COLUMNS},
@@ -156,12 +158,27 @@ def row_event(row: sqlite3.Row) -> Event:
 
 def story_row(story: Story) -> tuple:
     return (story.id, _iso(story.first_date), _iso(story.last_date), _data(story),
-            _blob(story.centroid, np.float32), story.merged_into, _blob(story.embedding_sum, np.float32))
+            _blob(story.centroid, np.float32), story.merged_into, _blob(story.embedding_sum, np.float32),
+            story.thread_id)
 
 
 def row_story(row: sqlite3.Row) -> Story:
     return Story(
         id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Story, json.loads(row["data"])),
+        embedding_sum=_array(row["embedding_sum"], np.float32), thread_id=row["thread_id"],
+        **_known(Story, json.loads(row["data"])),
+    )
+
+
+def thread_row(thread: Thread) -> tuple:
+    return (thread.id, _iso(thread.first_date), _iso(thread.last_date), _data(thread),
+            _blob(thread.centroid, np.float32), thread.merged_into, _blob(thread.embedding_sum, np.float32))
+
+
+def row_thread(row: sqlite3.Row) -> Thread:
+    return Thread(
+        id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
+        centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
+        embedding_sum=_array(row["embedding_sum"], np.float32), **_known(Thread, json.loads(row["data"])),
     )

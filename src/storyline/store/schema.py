@@ -130,6 +130,22 @@ MIGRATIONS: list[str] = [
     CREATE INDEX events_story ON events(story_id);
     CREATE INDEX stories_last ON stories(last_date);
     """,
+    # v6: threads, the level above stories: long-running coverage of one situation. A story names its
+    #    thread (followed through thread merges like any id); a thread keeps its anchors in ``data``
+    """
+    ALTER TABLE stories ADD COLUMN thread_id TEXT;
+    CREATE INDEX stories_thread ON stories(thread_id);
+    CREATE TABLE threads (
+        id TEXT PRIMARY KEY,
+        first_date TEXT,
+        last_date TEXT,
+        data TEXT NOT NULL,                        -- JSON: story_ids, anchors, title, size
+        centroid BLOB,
+        merged_into TEXT,
+        embedding_sum BLOB
+    );
+    CREATE INDEX threads_last ON threads(last_date);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from storyline.model import Article, Event, Link, Story, follow_redirects
+from storyline.model import Article, Event, Link, Story, Thread, follow_redirects
 from storyline.store.records import (
     ARTICLE_COLUMNS,
     article_row,
@@ -25,7 +25,9 @@ from storyline.store.records import (
     row_article,
     row_event,
     row_story,
+    row_thread,
     story_row,
+    thread_row,
 )
 from storyline.store.schema import SCHEMA_VERSION, migrate
 
@@ -263,9 +265,17 @@ class Store:
     def save_stories(self, stories: Iterable[Story]) -> None:
         with self.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into, embedding_sum) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into, embedding_sum, "
+                "thread_id) VALUES (?,?,?,?,?,?,?,?)",
                 [story_row(s) for s in stories],
+            )
+
+    def save_threads(self, threads: Iterable[Thread]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO threads (id, first_date, last_date, data, centroid, merged_into, embedding_sum) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [thread_row(t) for t in threads],
             )
 
     def save_links(self, links: Iterable[Link]) -> None:
@@ -329,7 +339,7 @@ class Store:
 
     def redirects(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for table in ("events", "stories"):
+        for table in ("events", "stories", "threads"):
             out.update(self.db.execute(f"SELECT id, merged_into FROM {table} WHERE merged_into IS NOT NULL").fetchall())
         return out
 
@@ -340,6 +350,27 @@ class Store:
     def stories(self, include_merged: bool = False) -> list[Story]:
         clause = "" if include_merged else "WHERE merged_into IS NULL"
         return [row_story(r) for r in self.db.execute(f"SELECT * FROM stories {clause} ORDER BY first_date, id")]
+
+    def threads(self, include_merged: bool = False) -> list[Thread]:
+        clause = "" if include_merged else "WHERE merged_into IS NULL"
+        return [row_thread(r) for r in self.db.execute(f"SELECT * FROM threads {clause} ORDER BY first_date, id")]
+
+    def thread_records(self, thread_days: int) -> tuple[list[Thread], list[Story]]:
+        """What a thread linker needs to go on (``ThreadLinker.restore``): the threads still open (last date
+        within ``thread_days`` of the newest) and every story that names one of them, open or frozen, since a
+        thread's anchors are the sum of its stories'. Older threads are final and never read again."""
+        latest = self.db.execute("SELECT max(last_date) FROM threads WHERE merged_into IS NULL").fetchone()[0]
+        if latest is None:
+            return self.threads(), [s for s in self.stories() if s.thread_id]
+        edge = (dt.date.fromisoformat(latest) - dt.timedelta(days=thread_days)).isoformat()
+        threads = [row_thread(r) for r in self.db.execute(
+            "SELECT * FROM threads WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
+            "ORDER BY first_date, id", (edge,))]  # fmt: skip
+        ids = json.dumps(sorted(t.id for t in threads))
+        stories = [row_story(r) for r in self.db.execute(
+            "SELECT * FROM stories WHERE merged_into IS NULL AND thread_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY first_date, id", (ids,))]  # fmt: skip
+        return threads, stories
 
     def placement_records(self, event_days: int, story_days: int,
                           redirects: dict[str, str]) -> tuple[list[Event], list[Story]]:
@@ -368,8 +399,8 @@ class Store:
 
     def cluster_id_taken(self, key: str) -> bool:
         """Whether an event or story id was ever stored (a placer must never hand it out again)."""
-        return self.db.execute("SELECT 1 FROM events WHERE id = ? UNION ALL SELECT 1 FROM stories WHERE id = ? LIMIT 1",
-                               (key, key)).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM events WHERE id = ? UNION ALL SELECT 1 FROM stories WHERE id = ? "
+                               "UNION ALL SELECT 1 FROM threads WHERE id = ? LIMIT 1", (key, key, key)).fetchone() is not None
 
     def _resolve(self, table: str, key: str) -> str | None:
         seen = set()
@@ -396,6 +427,12 @@ class Store:
         key = self._resolve("stories", story_id)
         row = self.db.execute("SELECT * FROM stories WHERE id=?", (key,)).fetchone() if key else None
         return row_story(row) if row else None
+
+    def get_thread(self, thread_id: str) -> Thread | None:
+        """A thread by id or unique prefix; a merged id redirects to the thread it became part of."""
+        key = self._resolve("threads", thread_id)
+        row = self.db.execute("SELECT * FROM threads WHERE id=?", (key,)).fetchone() if key else None
+        return row_thread(row) if row else None
 
     def story_articles(self, story: Story) -> list[Article]:
         """A story's articles, through its events (so ids that merged away are followed, not lost)."""
@@ -432,10 +469,17 @@ class Store:
         ).fetchall()
 
     def story_index_rows(self) -> list[sqlite3.Row]:
-        """(id, first_date, last_date, title, entity_counts JSON, merged_into) of every story."""
+        """(id, first_date, last_date, title, entity_counts JSON, merged_into, thread_id) of every story."""
         return self.db.execute(
             "SELECT id, first_date, last_date, merged_into, json_extract(data, '$.title') AS title, "
-            "json_extract(data, '$.entity_counts') AS entity_counts FROM stories"
+            "json_extract(data, '$.entity_counts') AS entity_counts, thread_id FROM stories"
+        ).fetchall()
+
+    def thread_index_rows(self) -> list[sqlite3.Row]:
+        """(id, first_date, last_date, merged_into, title, anchors JSON) of every thread."""
+        return self.db.execute(
+            "SELECT id, first_date, last_date, merged_into, json_extract(data, '$.title') AS title, "
+            "json_extract(data, '$.anchors') AS anchors FROM threads"
         ).fetchall()
 
     def search_ids(self, query: str, limit: int = 1000) -> list[tuple[str, float]]:
