@@ -40,6 +40,7 @@ SETS = {
     "ml7": ("multiling2011_clusters.jsonl", "story", False, None),
     "timeline17": ("timeline17_storylines.jsonl", "story", False, None),
     "wikiref": ("wikiref220.jsonl", "story", False, None),
+    "crisis": ("crisis_es_threads.jsonl", "thread", False, None),  # scored by threads_oos.py
 }
 
 

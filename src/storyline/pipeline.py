@@ -6,6 +6,7 @@ so any step can be interrupted and re-run: it picks up the articles that have no
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -268,6 +269,9 @@ class Pipeline:
         self._duplicates = None
         self.enrich_report = EnrichReport()
         self.cpu: Counter[str] = Counter()  # CPU seconds per stage over this Pipeline's life, any process
+        # set to a list to keep each placement batch's changed story records as the thread linker got them:
+        # what lets an evaluation score other thread settings on exactly this run's input (``replay_threads``)
+        self.story_changes: list[list] | None = None
 
     # --- ingest + normalize -----------------------------------------------------------------
     def ingest(self, paths: Sequence[str], progress: Progress | None = None) -> IngestReport:
@@ -484,6 +488,8 @@ class Pipeline:
             self.store.reassign(moved)
             self.store.save_doc_freq(*self.placer.doc_freq_changes())
             events, stories = self.placer.changes()
+            if self.story_changes is not None:
+                self.story_changes.append(copy.deepcopy(stories))
             threads = self.threads.update(stories)  # gives each changed story its thread
             self.store.save_events(events)
             self.store.save_stories(stories)

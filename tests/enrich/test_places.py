@@ -41,3 +41,24 @@ def test_tag_places_records_counts_on_the_article():
     tag_places(article)
     assert article.places == {"geo:EG": 2, "geo:360630": 1}
     assert "places" in article.models
+
+
+def test_words_that_are_also_place_names_are_not_places_where_the_text_has_capitals():
+    # Spanish prose: "para" (Belém), "pero" (Peru), "solo" (Surakarta), "reunión" (Réunion), "la paz" (La Paz)
+    text = "Para los manifestantes de Libia, pero solo en la reunión, la paz no llega a Trípoli."
+    assert set(find_places(text)) == {"geo:LY", "geo:2210247"}
+    assert find_places("Una reunión en La Paz")["geo:3911925"] == 1  # a capitalised name is still a place
+
+
+def test_a_lowercased_text_still_finds_places_but_never_function_words():
+    assert set(find_places("para los manifestantes de libia pero no en egipto")) == {"geo:LY", "geo:EG"}
+
+
+def test_country_of_and_main_country():
+    from storyline.enrich.places import country_of, main_country
+
+    assert country_of("geo:170654") == "geo:SY"  # Damascus
+    assert country_of("geo:SY") == "geo:SY"
+    assert main_country({"geo:170654": 3, "geo:SY": 2, "geo:LY": 4}) == "geo:SY"
+    assert main_country({"geo:SY": 1, "geo:LY": 1, "geo:EG": 1}) is None
+    assert main_country({}) is None

@@ -44,7 +44,8 @@ def _snapshot(db: Path) -> dict:
         out = {
             "articles": con.execute("SELECT id, event_id, story_id, duplicate_of, stage FROM articles ORDER BY id").fetchall(),
             "events": con.execute("SELECT id, story_id, first_date, last_date, data, merged_into FROM events ORDER BY id").fetchall(),
-            "stories": con.execute("SELECT id, first_date, last_date, data, merged_into FROM stories ORDER BY id").fetchall(),
+            "stories": con.execute("SELECT id, first_date, last_date, data, merged_into, thread_id FROM stories ORDER BY id").fetchall(),
+            "threads": con.execute("SELECT id, first_date, last_date, data, merged_into FROM threads ORDER BY id").fetchall(),
             "links": con.execute("SELECT article_id, event_id, score, parts FROM links ORDER BY article_id").fetchall(),
         }
     return json.loads(json.dumps(out))

@@ -15,7 +15,7 @@ from typing import Any
 
 from storyline.model import Link
 from storyline.store import Store
-from storyline.store.records import row_event, row_story
+from storyline.store.records import row_event, row_story, row_thread
 
 __all__ = ["import_output", "read_summary"]
 
@@ -49,7 +49,7 @@ def _new_names(stored: list[tuple], batch: list[dict[str, Any]]) -> list[tuple]:
 
 
 def import_output(output: str | Path, store: Store) -> dict[str, int]:
-    """Load articles (in input order), events, stories, links and canonical names into ``store``."""
+    """Load articles (in input order), events, stories, threads, links and canonical names into ``store``."""
     from storyline.scale.stages import article_from_row
 
     summary = read_summary(output)
@@ -67,6 +67,8 @@ def import_output(output: str | Path, store: Store) -> dict[str, int]:
                 store.add_articles(articles, stage=stage)
         store.save_events(row_event(r) for r in _table(folder, "events"))
         store.save_stories(row_story(r) for r in _table(folder, "stories"))
+        if (folder / "threads").is_dir():  # outputs written before threads have none; the next track links them
+            store.save_threads(row_thread(r) for r in _table(folder, "threads"))
         store.save_links(Link(r["article_id"], r["event_id"], float(r["score"] or 0.0), json.loads(r["parts"] or "{}"))
                          for r in _table(folder, "assignments") if r["event_id"])
         names = _new_names(store.entity_rows(), _table(folder, "entities"))

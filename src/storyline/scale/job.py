@@ -40,7 +40,7 @@ from storyline.scale import stages
 
 __all__ = ["BatchConfig", "BatchResult", "run_batch", "session"]
 
-DATASETS = ("enriched", "articles", "events", "stories", "assignments", "entities", "doc_freq", "rejects")
+DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments", "entities", "doc_freq", "rejects")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -427,7 +427,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     events, stories = stages.final_records(placements, resolved)
+    threads = stages.link_threads(stories)
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
+                  threads=sum(1 for t in threads if not t.merged_into),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                                if e.id in p.restored and p.own.get(e.id)))
     lap("resolve")
@@ -455,6 +457,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     _write_articles(enriched, assignments, names_b, f"{output}/articles")
     _records_frame(spark, events, "event").write.mode("overwrite").parquet(f"{output}/events")
     _records_frame(spark, stories, "story").write.mode("overwrite").parquet(f"{output}/stories")
+    _records_frame(spark, threads, "thread").write.mode("overwrite").parquet(f"{output}/threads")
     entity_schema = T.StructType([T.StructField(n, t) for n, t in (
         ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
     spark.createDataFrame([tuple(r) for r in registry_rows], entity_schema).write.mode("overwrite").parquet(f"{output}/entities")
@@ -474,14 +477,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
 def _records_frame(spark, records: list, kind: str):
     from pyspark.sql import types as T
 
-    from storyline.store.records import event_row, story_row
+    from storyline.store.records import event_row, story_row, thread_row
 
     if kind == "event":
         names = ("id", "story_id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
         rows = [event_row(e) for e in records]
+    elif kind == "story":
+        names = ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum", "thread_id")
+        rows = [story_row(s) for s in records]
     else:
         names = ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
-        rows = [story_row(s) for s in records]
+        rows = [thread_row(t) for t in records]
     binary = {"centroid", "embedding_sum"}
     schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
     return spark.createDataFrame(rows, schema)

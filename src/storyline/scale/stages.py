@@ -490,6 +490,25 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
     return events, stories
 
 
+def link_threads(stories: list[Story], config=None, chunk: int = 64) -> list:
+    """Threads over the job's final stories, with ``track``'s ``ThreadLinker``: stories oldest first, in
+    chunks (the job has no per-batch history of each story, so a thread sees every story whole). Sets
+    each story's ``thread_id``; returns every thread record (merged-away ones as redirects)."""
+    from storyline.stories.threads import ThreadLinker
+
+    linker = ThreadLinker(config)
+    live = sorted((s for s in stories if not s.merged_into), key=lambda s: (s.first_date or dt.date.max, s.id))
+    written: dict[str, Any] = {}
+    for start in range(0, len(live), chunk):
+        for record in linker.update(live[start : start + chunk]):
+            written[record.id] = record
+    for story in live:
+        story.thread_id = linker.resolve(story.thread_id) if story.thread_id else None
+    for thread in linker.threads():
+        written[thread.id] = thread
+    return sorted(written.values(), key=lambda t: t.id)
+
+
 def merge_records(pieces: Mapping[str, list[tuple[int, Any]]], **fields: Mapping[str, Any]) -> list:
     """Final event (or story) records from the windows' pieces. ``fields`` give per final id what the
     resolution decided (members, story); the profile (centroid, terms, entity counts) comes from the

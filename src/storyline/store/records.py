@@ -166,7 +166,8 @@ def row_story(row: sqlite3.Row) -> Story:
     return Story(
         id=row["id"], first_date=_date(row["first_date"]), last_date=_date(row["last_date"]),
         centroid=_array(row["centroid"], np.float32), merged_into=row["merged_into"],
-        embedding_sum=_array(row["embedding_sum"], np.float32), thread_id=row["thread_id"],
+        embedding_sum=_array(row["embedding_sum"], np.float32),
+        thread_id=row["thread_id"] if "thread_id" in row.keys() else None,
         **_known(Story, json.loads(row["data"])),
     )
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from storyline.model import Story, Thread, follow_redirects
 
-__all__ = ["ThreadConfig", "ThreadLinker", "story_anchors", "story_country"]
+__all__ = ["ThreadConfig", "ThreadLinker", "replay_threads", "story_anchors", "story_country"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,7 +43,6 @@ class ThreadConfig:
     time_scale: float = 180.0  # days; the time penalty grows with log(1 + gap / scale)
     time_weight: float = 0.05
     thread_anchors: int = 60  # anchors a thread keeps for finding candidates
-    combine: str = "linear"
 
 
 def story_country(story: Story) -> str | None:
@@ -272,10 +271,7 @@ class ThreadLinker:
         if vector is not None and t_vector is not None:
             norm = float(np.linalg.norm(t_vector))
             e = max(0.0, float(np.dot(vector, t_vector)) / norm) if norm > 0 else 0.0
-        if cfg.combine == "product":
-            score = a ** (1 - cfg.w_embedding) * e ** cfg.w_embedding
-        else:
-            score = (1 - cfg.w_embedding) * a + cfg.w_embedding * e
+        score = (1 - cfg.w_embedding) * a + cfg.w_embedding * e
         return score - cfg.time_weight * math.log1p(_gap(first, last, t_first, t_last) / cfg.time_scale)
 
     def _score(self, story_id: str, part: _Part, thread: _Open) -> float:
@@ -463,3 +459,18 @@ def _record(thread: _Open) -> Thread:
         title=largest.title if largest else None, size=sum(p.size for p in thread.parts.values()),
         embedding_sum=None if thread.vector is None else thread.vector.astype(np.float32),
     )
+
+
+def replay_threads(batches: Iterable[list[Story]], config: ThreadConfig | None = None) -> dict[str, str]:
+    """Story id -> final thread id, from a fresh linker given the same batches of story records a pipeline's
+    linker got (``Pipeline.story_changes``). Placement does not read threads, so this is exactly the thread
+    level that run would have formed with ``config``: an evaluation can try several settings on one placement."""
+    import copy
+
+    linker = ThreadLinker(config)
+    thread_of: dict[str, str] = {}
+    for batch in batches:
+        batch = copy.deepcopy(batch)
+        linker.update(batch)
+        thread_of.update((s.id, s.thread_id) for s in batch if s.thread_id and not s.merged_into)
+    return {story: linker.resolve(thread) for story, thread in thread_of.items()}
