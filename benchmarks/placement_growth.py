@@ -4,7 +4,8 @@
 
 ``benchmarks/stories.py`` times a minimal loop around the candidate index at 1M stored; this runs the
 real placer (event model, refinement, checkpoint splits, story average link, expiry) as ``track`` does:
-batches of 256, each followed by ``changes()`` (what a store writes) and ``forget_frozen()``. So the work
+batches of 256, each followed by ``changes()`` (what a store writes), ``forget_frozen()`` and the thread
+linker's ``update`` over the changed stories (timed apart: ``threads_ms_per_article``). So the work
 left per article depends on what is open (the event and story windows), and the question is whether it
 also depends on how much was placed before. Embedding and NER are not run: articles carry synthetic unit
 vectors, entities and ~120-word texts drawn from event, story and background vocabularies.
@@ -13,7 +14,8 @@ Stream: ``--per-day`` articles a day (100,000 articles at 100 a day span about 2
 leave the 400-day story window from about 40,000 on and the held records should level off there); events
 of 5-20 articles over up to 6 days, 2-12 events a story over up to 60 days. Printed per tenth of the stream: articles placed so far,
 CPU ms per article of ``place`` (p50 and p99 per article) and of the whole batch (refine and expiry
-included), events and stories still held in memory, and this process's resident memory.
+included), the thread linker's CPU ms per article, events, stories and threads still held in memory, and this
+process's resident memory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from storyline.model import Article, EntityMention, EntityType
 from storyline.stories.placement import StoryPlacer
+from storyline.stories.threads import ThreadLinker
 
 DIM = 512
 DAY0 = dt.date(2020, 1, 1)
@@ -109,14 +112,19 @@ def run(n: int, per_day: int, batch: int) -> list[dict]:
     tenth = max(batch, n // 10)
     window_costs: list[float] = []
     window_batch: list[float] = []
+    window_threads: list[float] = []
+    linker = ThreadLinker()
     gc.collect()
     for lo in range(0, n, batch):
         articles = [stream.article(i) for i in range(lo, min(n, lo + batch))]
         clock = time.thread_time()
         placer.place_batch(articles)
-        placer.changes()
+        _, stories = placer.changes()
         placer.forget_frozen()
         window_batch.append((time.thread_time() - clock) / len(articles))
+        clock = time.thread_time()
+        linker.update(stories)  # threads, as Pipeline._place_batch links them after each batch
+        window_threads.append((time.thread_time() - clock) / len(articles))
         window_costs.extend(costs)
         costs.clear()
         done = lo + len(articles)
@@ -127,10 +135,12 @@ def run(n: int, per_day: int, batch: int) -> list[dict]:
                          "batch_ms_per_article": round(1e3 * float(np.mean(window_batch)), 2),
                          "events_held": sum(not e.merged_into for e in placer.events()),
                          "stories_held": sum(not s.merged_into for s in placer.stories()),
+                         "threads_ms_per_article": round(1e3 * float(np.mean(window_threads)), 3),
+                         "threads_held": len(linker.threads()),
                          "redirects": len(placer.redirects()),
                          "rss_mb": round(_rss_mb())})
             print(" ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
-            window_costs, window_batch = [], []
+            window_costs, window_batch, window_threads = [], [], []
     return rows
 
 
