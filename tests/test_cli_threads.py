@@ -53,3 +53,14 @@ def test_story_names_its_thread(examples_db):
     shown = runner.invoke(app, ["story", story["id"], *db], terminal_width=200)
     assert shown.exit_code == 0 and f"thread: {story['thread']['title']}" in shown.stdout
     assert story["thread"]["id"] in shown.stdout
+
+
+def test_report_lists_threads_in_every_output(examples_db, tmp_path):
+    out, md, js = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "r.json"
+    result = runner.invoke(app, ["report", "--db", str(examples_db), "--out", str(out), "--markdown", str(md),
+                                 "--json-out", str(js), "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert len(data["stories"]) == 3 and data["threads"]
+    assert {s["id"] for s in data["stories"]} <= {s["id"] for t in data["threads"] for s in t["story_list"]}
+    assert 'id="threads"' in out.read_text(encoding="utf-8") and md.read_text(encoding="utf-8").startswith("# Threads")
