@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from storyline.cli import app
+from tests.test_cli_hostile import MARKUP, tracked  # noqa: F401  (a store of titles holding Rich markup)
 
 runner = CliRunner()
 
@@ -64,3 +65,16 @@ def test_report_lists_threads_in_every_output(examples_db, tmp_path):
     assert len(data["stories"]) == 3 and data["threads"]
     assert {s["id"] for s in data["stories"]} <= {s["id"] for t in data["threads"] for s in t["story_list"]}
     assert 'id="threads"' in out.read_text(encoding="utf-8") and md.read_text(encoding="utf-8").startswith("# Threads")
+
+
+def test_threads_print_stored_markup_literally(tracked):
+    """Titles holding Rich markup, and a story dated on the calendar's last day, go through threads/thread."""
+    rows = _json(["threads", "--db", str(tracked), "--json", "--limit", "0"])
+    assert rows and any(r["last_date"] == "9999-12-31" for r in rows)
+    for command in (["threads"], *(["thread", r["id"]] for r in rows)):
+        result = runner.invoke(app, [*command, "--db", str(tracked)], terminal_width=400)
+        assert result.exit_code == 0 and result.exception is None, (command, result.output)
+        assert "😄" not in result.stdout
+    marked = next(r for r in rows if MARKUP in r["display_title"] or any(MARKUP in s for s in r["entities"]))
+    shown = runner.invoke(app, ["thread", marked["id"], "--db", str(tracked)], terminal_width=400)
+    assert MARKUP in shown.stdout
