@@ -98,3 +98,43 @@ def test_thread_atom_feed_is_valid_and_covers_its_stories(client):
     assert feed.entries and all(e.summary for e in feed.entries)
     linked = {e.link.removeprefix("http://testserver/stories/") for e in feed.entries}
     assert linked == set(top["story_ids"])
+
+
+def test_a_merged_thread_id_redirects_in_the_api_pages_and_feed(examples_db_copy):
+    from fastapi.testclient import TestClient
+
+    from storyline.serve import create_app
+    from storyline.store import Store
+
+    with Store(examples_db_copy) as store:
+        rows = sorted(store.threads(), key=lambda t: t.id)
+        keep, gone = rows[0], rows[1]
+        gone.merged_into = keep.id
+        store.save_threads([gone])
+    with TestClient(create_app(examples_db_copy, token="", writer=False)) as client:
+        data = client.get(f"/api/threads/{gone.id}").json()
+        assert data["id"] == keep.id and data["redirected_from"] == gone.id
+        assert set(gone.story_ids) <= {s["id"] for s in data["stories"]}
+        assert f"merged from {gone.id}" in client.get(f"/threads/{gone.id}").text
+        feed = feedparser.parse(client.get(f"/feeds/threads/{gone.id}.atom").text)
+        assert feed.feed.id == f"urn:storyline:thread:{keep.id}"
+        assert gone.id not in {r["id"] for r in client.get("/api/threads", params={"limit": 200}).json()["items"]}
+
+
+def test_a_store_without_threads_still_serves_every_page(examples_db_copy):
+    """Stories placed before threads existed (or imported without them) have none: nothing breaks."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from storyline.serve import create_app
+
+    with sqlite3.connect(examples_db_copy) as db:
+        db.execute("UPDATE stories SET thread_id = NULL")
+    with TestClient(create_app(examples_db_copy, token="", writer=False)) as client:
+        assert client.get("/api/threads").json()["total"] == 0
+        story = client.get("/api/stories", params={"limit": 1}).json()["items"][0]
+        assert story["thread"] is None
+        for path in ("/", "/threads", f"/stories/{story['id']}"):
+            response = client.get(path)
+            assert response.status_code == 200 and "/threads/th-" not in response.text, path
