@@ -23,7 +23,8 @@ import numpy as np
 from storyline.model import Article, Story, follow_redirects, to_dict
 from storyline.store import PLACED, Store
 
-__all__ = ["Filters", "Queries", "NotFound", "story_title", "top_entities", "GROWTH_HOURS"]
+__all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "readable_anchors", "top_entities",
+           "GROWTH_HOURS"]
 
 GROWTH_HOURS = 24  # "fastest-growing": original articles that arrived within a day of the newest arrival
 MAX_PAGE = 200  # largest page any listing returns
@@ -110,12 +111,16 @@ class _StoryEntry:
     sources: Counter = dataclasses.field(default_factory=Counter)
     languages: Counter = dataclasses.field(default_factory=Counter)
     last_arrival: str = ""
+    thread_id: str | None = None  # the live thread it belongs to (redirects followed), None when it has none
+
+    def display_title(self, index: "_Index") -> str:
+        first_titled = next((index.articles[i].title for i in self.article_ids if index.articles[i].title), None)
+        return self.title or first_titled or ", ".join(t.title() for t in top_entities(self.entity_counts, 3)) or self.id
 
     def row(self, index: "_Index") -> dict[str, Any]:
-        first_titled = next((index.articles[i].title for i in self.article_ids if index.articles[i].title), None)
-        display = self.title or first_titled or ", ".join(t.title() for t in top_entities(self.entity_counts, 3)) or self.id
+        thread = index.threads.get(self.thread_id or "")
         return {
-            "id": self.id, "title": self.title, "display_title": display,
+            "id": self.id, "title": self.title, "display_title": self.display_title(index),
             "first_date": self.first_date, "last_date": self.last_date,
             "events": len(self.event_ids), "articles": self.originals,
             "near_duplicates": len(self.article_ids) - self.originals,
@@ -123,13 +128,83 @@ class _StoryEntry:
             "sources": [k for k, _ in self.sources.most_common(8)],
             "languages": [k for k, _ in self.languages.most_common()],
             "growth": self.growth, "last_arrival": self.last_arrival,
+            "thread": {"id": thread.id, "title": thread.display_title(index)} if thread else None,
+        }
+
+
+def thread_title(title: str | None, stories: list[str], thread_id: str) -> str:
+    """What a thread is called: its record's title, else its largest story's title, else its id.
+
+    The one place a thread's title is decided (swap in a headline function here)."""
+    return title or next(iter(stories), None) or thread_id
+
+
+def readable_anchors(anchors: dict[str, float], n: int = 6) -> tuple[list[str], list[str]]:
+    """A thread's strongest anchors as a reader knows them: (places by gazetteer name, other actors by name).
+
+    Place ids come first, so an actor that is also one of the places ("@iraq" beside "geo:IQ") shows once."""
+    from storyline.enrich.places import place_label
+
+    ranked = sorted(anchors.items(), key=lambda kv: (-kv[1], kv[0]))
+    places = [place_label(k) for k, _ in ranked if k.startswith("geo:")]
+    seen = {p.casefold() for p in places}
+    actors = []
+    for key, _ in ranked:
+        name = key.lstrip("@").title()
+        if not key.startswith("geo:") and name.casefold() not in seen:
+            seen.add(name.casefold())
+            actors.append(name)
+    return list(dict.fromkeys(places))[:n], actors[:n]
+
+
+@dataclasses.dataclass(slots=True)
+class _ThreadEntry:
+    """A live thread and the live stories that name it (a story's thread is read from the story, never the
+    thread record's own list, since a story may have moved)."""
+
+    id: str
+    title: str | None
+    anchors: dict[str, float]
+    story_ids: list[str] = dataclasses.field(default_factory=list)  # by first date, then id
+
+    def stories(self, index: "_Index") -> list[_StoryEntry]:
+        return [index.stories[s] for s in self.story_ids]
+
+    def article_ids(self, index: "_Index") -> list[str]:
+        """Every article of its stories, by date then id."""
+        ids = [i for s in self.stories(index) for i in s.article_ids]
+        return sorted(ids, key=lambda i: (index.articles[i].published is None, index.articles[i].published or "", i))
+
+    def display_title(self, index: "_Index") -> str:
+        largest = sorted(self.stories(index), key=lambda s: (-s.originals, s.first_date or "", s.id))
+        return thread_title(self.title, [s.display_title(index) for s in largest], self.id)
+
+    def row(self, index: "_Index") -> dict[str, Any]:
+        stories = self.stories(index)
+        sources: Counter = sum((s.sources for s in stories), Counter())
+        languages: Counter = sum((s.languages for s in stories), Counter())
+        entities: Counter = sum((Counter(s.entity_counts) for s in stories), Counter())
+        places, actors = readable_anchors(self.anchors)
+        firsts = [s.first_date for s in stories if s.first_date]
+        lasts = [s.last_date for s in stories if s.last_date]
+        originals = sum(s.originals for s in stories)
+        return {
+            "id": self.id, "title": self.title, "display_title": self.display_title(index),
+            "first_date": min(firsts, default=None), "last_date": max(lasts, default=None),
+            "stories": len(stories), "events": sum(len(s.event_ids) for s in stories), "articles": originals,
+            "near_duplicates": sum(len(s.article_ids) for s in stories) - originals,
+            "places": places, "actors": actors, "entities": top_entities(dict(entities)),
+            "sources": [k for k, _ in sources.most_common(8)], "languages": [k for k, _ in languages.most_common()],
+            "growth": sum(s.growth for s in stories), "last_arrival": max((s.last_arrival for s in stories), default=""),
+            "story_ids": list(self.story_ids),
         }
 
 
 class _Index:
     """Articles, events and stories as light rows, and which articles each live story holds."""
 
-    def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list) -> None:
+    def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list,
+                 thread_rows: list = ()) -> None:
         self.version = version
         self.memo: dict[str, Any] = {}  # answers that depend on nothing but this index (facets, version)
         self.articles: dict[str, _ArticleRow] = {}
@@ -140,14 +215,16 @@ class _Index:
                 r["event_id"], r["story_id"], r["duplicate_of"])
         events = {r["id"]: r for r in event_rows}
         stories = {r["id"]: r for r in story_rows}
-        self.redirects = {k: r["merged_into"] for k, r in {**events, **stories}.items() if r["merged_into"]}
+        threads = {r["id"]: r for r in thread_rows}
+        self.redirects = {k: r["merged_into"] for k, r in {**events, **stories, **threads}.items() if r["merged_into"]}
         self.events = {k: r for k, r in events.items() if not r["merged_into"]}
         self.stories: dict[str, _StoryEntry] = {}
         for key, r in stories.items():
             if r["merged_into"]:
                 continue
             counts = json.loads(r["entity_counts"]) if r["entity_counts"] else {}
-            self.stories[key] = _StoryEntry(key, r["title"], r["first_date"], r["last_date"], counts)
+            self.stories[key] = _StoryEntry(key, r["title"], r["first_date"], r["last_date"], counts,
+                                            thread_id=r["thread_id"] if "thread_id" in r.keys() else None)
         self.event_articles: dict[str, list[str]] = {}
         arrivals = [a.ingested_at for a in self.articles.values()]
         recent = (dt.datetime.fromisoformat(max(arrivals)) - dt.timedelta(hours=GROWTH_HOURS)).isoformat() if arrivals else None
@@ -172,9 +249,32 @@ class _Index:
             story.article_ids.sort(key=lambda i: (self.articles[i].published is None, self.articles[i].published or "", i))
             story.event_ids = sorted({self.articles[i].event_id for i in story.article_ids},
                                      key=lambda e: (self.events[e]["first_date"] or "9999", e))
+        self.threads = self._threads(threads)
+
+    def _threads(self, rows: dict[str, Any]) -> dict[str, _ThreadEntry]:
+        """Live threads holding at least one story with articles; each story's ``thread_id`` is resolved."""
+        out = {k: _ThreadEntry(k, r["title"], json.loads(r["anchors"]) if r["anchors"] else {})
+               for k, r in rows.items() if not r["merged_into"]}
+        for story in sorted(self.stories.values(), key=lambda s: (s.first_date or "9999", s.id)):
+            thread = out.get(self.resolve(story.thread_id)) if story.thread_id else None
+            story.thread_id = thread.id if thread and story.article_ids else None
+            if story.thread_id:
+                thread.story_ids.append(story.id)
+        return {k: t for k, t in out.items() if t.story_ids}
 
     def resolve(self, key: str) -> str:
         return follow_redirects(self.redirects, key)
+
+
+def _lookup(index: _Index, live: dict[str, Any], key: str, what: str, hint: str) -> str:
+    """The live id ``key`` names: itself, the one it merged into, or the only id it is a prefix of (4+ chars)."""
+    resolved = index.resolve(key)
+    if resolved in live:
+        return resolved
+    matches = [k for k in live if k.startswith(key)] if len(key) >= 4 else []
+    if len(matches) != 1:
+        raise NotFound(what, key, hint)
+    return matches[0]
 
 
 def _page(items: list[Any], limit: int | None, offset: int) -> dict[str, Any]:
@@ -214,7 +314,8 @@ class Queries:
                 version = self.store.version()
                 if self._index is not None and self._index.version == version:
                     return self._index
-                rows = (self.store.article_index_rows(), self.store.event_index_rows(), self.store.story_index_rows())
+                rows = (self.store.article_index_rows(), self.store.event_index_rows(), self.store.story_index_rows(),
+                        self.store.thread_index_rows())
             self._index = _Index(version, *rows)
             return self._index
         finally:
@@ -251,13 +352,7 @@ class Queries:
 
     def _find_story(self, story_id: str) -> tuple[_Index, _StoryEntry]:
         index = self.index()
-        key = index.resolve(story_id)
-        if key not in index.stories:
-            matches = [k for k in index.stories if k.startswith(story_id)] if len(story_id) >= 4 else []
-            if len(matches) != 1:
-                raise NotFound("story", story_id, "list them with: storyline stories")
-            key = matches[0]
-        return index, index.stories[key]
+        return index, index.stories[_lookup(index, index.stories, story_id, "story", "list them with: storyline stories")]
 
     def _find_article(self, article_id: str) -> Article:
         with self._lock:
@@ -369,6 +464,89 @@ class Queries:
             out.append({k: v for k, v in data.items() if k not in ("row", "events", "redirected_from")})
         return out
 
+    # --- threads ------------------------------------------------------------------------------
+    def _find_thread(self, thread_id: str) -> tuple[_Index, _ThreadEntry]:
+        index = self.index()
+        return index, index.threads[_lookup(index, index.threads, thread_id, "thread", "list them with: storyline threads")]
+
+    @staticmethod
+    def _thread_matches(index: _Index, row: dict[str, Any], thread: _ThreadEntry, f: Filters,
+                        hits: set[str] | None) -> bool:
+        """As a story's filters, over the thread's stories together (its span, outlets, languages, entities)."""
+        if f.since and row["last_date"] and row["last_date"] < f.since.isoformat():
+            return False
+        if f.until and row["first_date"] and row["first_date"] > f.until.isoformat():
+            return False
+        stories = thread.stories(index)
+        if f.entity:
+            needle = f.entity.casefold()
+            names = [k for s in stories for k in s.entity_counts] + row["places"] + row["actors"]
+            if not any(needle in name.casefold() for name in names):
+                return False
+        if f.source and f.source.casefold() not in {k.casefold() for s in stories for k in s.sources}:
+            return False
+        if f.language and f.language.casefold() not in {k.casefold() for s in stories for k in s.languages}:
+            return False
+        if hits is not None and not any(i in hits for s in stories for i in s.article_ids):
+            return False
+        return True
+
+    def threads(self, filters: Filters | None = None, sort: str = "articles", limit: int | None = 50,
+                offset: int = 0) -> dict[str, Any]:
+        """Threads matching ``filters``, sorted by ``articles`` (largest), ``latest`` or ``growing``; a page of
+        rows like the stories' (with their story count, readable places and actors)."""
+        f = filters or Filters()
+        index = self.index()
+        if "thread_rows" not in index.memo:
+            index.memo["thread_rows"] = {k: t.row(index) for k, t in index.threads.items()}
+        rows: dict[str, dict[str, Any]] = index.memo["thread_rows"]
+        hits = {i for i, _ in self._search_ids(f.text)} if f.text else None
+        chosen = [r for k, r in rows.items() if self._thread_matches(index, r, index.threads[k], f, hits)]
+        keys: dict[str, Callable[[dict[str, Any]], tuple]] = {
+            "articles": lambda r: (-r["articles"], r["first_date"] or "", r["id"]),
+            "latest": lambda r: (_neg(r["last_date"] or ""), _neg(r["last_arrival"]), -r["articles"], r["id"]),
+            "growing": lambda r: (-r["growth"], -r["articles"], r["id"]),
+        }
+        if sort not in keys:
+            raise ValueError(f"sort must be one of {', '.join(keys)}, got {sort!r}")
+        chosen.sort(key=keys[sort])
+        page = _page(chosen, limit, offset)
+        page["items"] = [dict(r) for r in page["items"]]
+        return page
+
+    def thread_row(self, thread_id: str) -> dict[str, Any]:
+        index, entry = self._find_thread(thread_id)
+        return entry.row(index)
+
+    def thread(self, thread_id: str, *, words: int = 120, dates: int | None = DEFAULT_DATES,
+               language: str = "en") -> dict[str, Any]:
+        """One thread, everything its page shows: its row, its stories over time (their rows), a long timeline
+        over all its articles (the story timeline's code and defaults), a cited summary, actors, sources and
+        languages. A merged thread's id answers with the thread it became part of."""
+        index, entry = self._find_thread(thread_id)
+        article_ids = entry.article_ids(index)
+        key = ("thread", entry.id, tuple(entry.story_ids), tuple(article_ids), words, dates, language)
+
+        def make() -> dict[str, Any]:
+            row = entry.row(index)
+            told = _tell_thread(self._articles(article_ids), words=words, dates=dates, language=language)
+            return {"id": entry.id, "title": row["display_title"], "first_date": row["first_date"],
+                    "last_date": row["last_date"], "reader_language": language, "row": row,
+                    "stories": [s.row(index) for s in entry.stories(index)],
+                    "articles": [index.articles[i].summary() for i in article_ids], **told}
+
+        data = dict(self._cached(key, make))
+        data["redirected_from"] = thread_id if entry.id != thread_id and not entry.id.startswith(thread_id) else None
+        return data
+
+    def thread_reports(self, story_ids: list[str]) -> list[dict[str, Any]]:
+        """The threads holding any of ``story_ids``, largest first, each with all its stories' rows
+        (what ``storyline report`` lists above the stories)."""
+        index = self.index()
+        wanted = {index.stories[s].thread_id for s in story_ids if s in index.stories} - {None}
+        rows = [r for r in self.threads(limit=None)["items"] if r["id"] in wanted]
+        return [{**r, "story_list": [index.stories[s].row(index) for s in r["story_ids"]]} for r in rows]
+
     # --- events -------------------------------------------------------------------------------
     def _event_row(self, index: _Index, event_id: str) -> dict[str, Any]:
         event = index.events[event_id]
@@ -383,13 +561,7 @@ class Queries:
 
     def event(self, event_id: str) -> dict[str, Any]:
         index = self.index()
-        key = index.resolve(event_id)
-        if key not in index.events:
-            matches = [k for k in index.events if k.startswith(event_id)] if len(event_id) >= 4 else []
-            if len(matches) != 1:
-                raise NotFound("event", event_id, "see: storyline story ID")
-            key = matches[0]
-        row = self._event_row(index, key)
+        row = self._event_row(index, _lookup(index, index.events, event_id, "event", "see: storyline story ID"))
         row["article_list"] = [index.articles[i].summary() for i in row["article_ids"]]
         return row
 
@@ -425,6 +597,7 @@ class Queries:
         data["near_duplicates"] = self._near_duplicates(index, article)
         story = index.stories.get(row.story_id) if row and row.story_id else None
         data["story"] = story.row(index) if story else None
+        data["thread_id"] = story.thread_id if story else None  # through its story: stories move between threads
         return data
 
     def _near_duplicates(self, index: _Index, article: Article) -> list[dict[str, Any]]:
@@ -536,6 +709,21 @@ class Queries:
 
     def search_story_ids(self, text: str) -> list[str]:
         return [s["id"] for s in self.stories(Filters(text=text), sort="latest", limit=20)["items"]]
+
+
+def _tell_thread(articles: list[Article], *, words: int, dates: int | None, language: str) -> dict[str, Any]:
+    """A thread told from all its articles with the story's telling code: a long timeline (as many dates as
+    the thread's span and coverage call for, ``tell.timeline``), a cited summary, actors and sources."""
+    from storyline.tell import actors, build_timeline, sources, summarize
+
+    covered = sources(articles)
+    return {
+        "timeline": [to_dict(e) for e in build_timeline(articles, max_dates=dates)],
+        "summary": [to_dict(s) for s in summarize(articles, words, None, language)],
+        "actors": [to_dict(a) for a in actors(articles)],
+        "sources": to_dict(covered),
+        "languages": dict(covered.languages),
+    }
 
 
 def _neg(text: str) -> tuple[int, ...]:

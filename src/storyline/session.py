@@ -71,6 +71,18 @@ class Storyline:
         """Timeline, cited summary, actors, sources, events and articles of one story (merged ids redirect)."""
         return self.queries.story(story_id, **options)
 
+    def threads(self, *, since: str | dt.date | None = None, until: str | dt.date | None = None,
+                entity: str | None = None, source: str | None = None, language: str | None = None,
+                text: str | None = None, sort: str = "articles", limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """A page of threads (long-running coverage made of stories): ``{"total", ..., "items": [thread rows]}``."""
+        f = _filters(since, until, entity=entity, source=source, language=language, text=text)
+        return self.queries.threads(f, sort=sort, limit=limit, offset=offset)
+
+    def thread(self, thread_id: str, **options: Any) -> dict[str, Any]:
+        """One thread: its stories over time, its long timeline, cited summary, actors, sources, languages
+        (merged ids redirect)."""
+        return self.queries.thread(thread_id, **options)
+
     def articles(self, *, since: str | dt.date | None = None, until: str | dt.date | None = None,
                  entity: str | None = None, source: str | None = None, language: str | None = None,
                  text: str | None = None, limit: int = 20, offset: int = 0) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Every listing command takes ``--json`` and then prints one JSON object per line,
 
 from storyline.cli import articles as _articles  # noqa: F401  (registers commands)
 from storyline.cli import stories as _stories  # noqa: F401
+from storyline.cli import threads as _threads  # noqa: F401
 from storyline.cli import evaluate as _evaluate  # noqa: F401
 from storyline.cli import tell as _tell  # noqa: F401
 from storyline.cli import serve as _serve  # noqa: F401

@@ -246,7 +246,8 @@ def track(
                 print_timeline(ask, row["id"], max_dates=8)
                 console.print()
         if out is not None:
-            write_reports(ask.report(), out)
+            data = ask.report()
+            write_reports(data, out, threads=ask.thread_reports([s["id"] for s in data]))
             errors.print(f"wrote the report: {out}")
     raise typer.Exit(_exit_code(report))
 

@@ -8,9 +8,9 @@ from typing import Any, Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, fail, open_store, queries
+from storyline.cli.common import (DbOption, JsonOption, answer, app, console, emit, fail, open_store, print_table,
+                                  queries)
 from storyline.queries import Filters, Queries
 
 __all__ = ["print_stories"]
@@ -47,13 +47,9 @@ def stories(
     if as_json:
         emit(rows)
         return
-    table = Table(title=f"stories ({len(rows)})")
-    for column in ("id", "from", "to", "events", "articles", "title", "entities"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(r["id"], r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
-                      escape((r["title"] or "")[:50]), escape(", ".join(r["entities"][:4])))
-    console.print(table)
+    print_table(f"stories ({len(rows)})", ("id", "from", "to", "events", "articles", "title", "entities"),
+                [(r["id"], r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
+                  escape((r["title"] or "")[:50]), escape(", ".join(r["entities"][:4]))) for r in rows])
 
 
 @app.command()
@@ -68,6 +64,9 @@ def story(story_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpti
                    "article_list": articles, "actors": data["actors"], "sources": data["sources"]}])
             return
         print_stories(ask, [data["row"]])
+    thread = data["row"]["thread"]
+    if thread:
+        console.print(f"  thread: {escape(thread['title'])}  [dim]{thread['id']}[/dim]")
     console.print()
     for a in articles:
         console.print(f"  {a['published'] or '—':10}  {a['id']}  {escape((a['title'] or '')[:80])}  [dim]{escape(a['source'] or '')}[/dim]")

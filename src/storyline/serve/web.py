@@ -19,7 +19,7 @@ from storyline.queries import Filters, Queries
 from storyline.serve.api import filters, queries
 from storyline.serve.security import safe_href
 
-__all__ = ["router", "error_page", "timeline_chart"]
+__all__ = ["router", "error_page", "query_string", "timeline_chart"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -36,7 +36,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return _render("error.html", status, message=message, title="Not found" if status == 404 else "Error")
 
 
-def _query_string(f: Filters, **extra: Any) -> str:
+def query_string(f: Filters, **extra: Any) -> str:
     pairs = {"since": f.since, "until": f.until, "entity": f.entity, "source": f.source, "language": f.language,
              "q": f.text, **extra}
     return urlencode({k: v for k, v in pairs.items() if v not in (None, "")})
@@ -76,9 +76,10 @@ def front(request: Request, f: Filters = Depends(filters), page: int = Query(1, 
     size = 15
     latest = ask.stories(f, sort="latest", limit=size, offset=(page - 1) * size)
     growing = ask.stories(f, sort="growing", limit=6)
-    more = _query_string(f, page=page + 1) if latest["total"] > page * size else None
-    return _render("front.html", title="Storyline", latest=latest, growing=growing, facets=ask.facets(), f=f,
-                   page=page, more=more, feed_query=_query_string(f) if f.text else None, version=ask.version())
+    threads = ask.threads(f, sort="latest", limit=5)
+    more = query_string(f, page=page + 1) if latest["total"] > page * size else None
+    return _render("front.html", title="Storyline", latest=latest, growing=growing, threads=threads, facets=ask.facets(), f=f,
+                   page=page, more=more, feed_query=query_string(f) if f.text else None, version=ask.version())
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
@@ -104,9 +105,9 @@ def search_page(f: Filters = Depends(filters), page: int = Query(1, ge=1, le=10_
     size = 20
     hits = ask.search(f.text, f, limit=size, offset=(page - 1) * size) if f.text else None
     stories = ask.stories(f, sort="articles", limit=5) if f.text else None
-    more = _query_string(f, page=page + 1) if hits and hits["total"] > page * size else None
+    more = query_string(f, page=page + 1) if hits and hits["total"] > page * size else None
     return _render("search.html", title=f"Search: {f.text or ''}", hits=hits, stories=stories, f=f, more=more,
-                   facets=ask.facets(), feed_query=_query_string(f) if f.text else None)
+                   facets=ask.facets(), feed_query=query_string(f) if f.text else None)
 
 
 @router.get("/entities/{name}", response_class=HTMLResponse)

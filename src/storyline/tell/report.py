@@ -1,5 +1,8 @@
 """Story reports: one plain dict per story, rendered as self-contained HTML, Markdown or JSON.
 
+A report may also list threads (the long-running coverage its stories belong to): plain dicts as the query
+layer's thread rows, each with ``story_list`` (its stories' rows); they come before the stories and link to them.
+
 ``story_data`` builds the dict from Articles (the lead's store code can build the same dict from
 stored rows); the renderers only read dicts and lists of str/int/float, so they never touch records.
 """
@@ -78,8 +81,11 @@ def story_data(
     }
 
 
-def render_json(stories: Sequence[dict[str, Any]]) -> str:
-    return json.dumps({"stories": list(stories)}, ensure_ascii=False, indent=2, sort_keys=True)
+def render_json(stories: Sequence[dict[str, Any]], threads: Sequence[dict[str, Any]] | None = None) -> str:
+    out: dict[str, Any] = {"stories": list(stories)}
+    if threads is not None:
+        out["threads"] = list(threads)
+    return json.dumps(out, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -203,11 +209,33 @@ def _story_html(story: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def render_html(stories: Sequence[dict[str, Any]] | dict[str, Any], title: str = "Storyline report") -> str:
-    """One self-contained page (inline CSS and SVG, no scripts, no external resources)."""
+def _threads_html(threads: Sequence[dict[str, Any]], reported: set[str]) -> str:
+    """Each thread with its stories over time; a story in the report links to its section."""
+    out = ['<section class="threads" id="threads"><h1>Threads</h1>']
+    for t in threads:
+        about = ", ".join(list(t.get("places", []))[:4] + list(t.get("actors", []))[:3])
+        out.append(f'<h2 id="thread-{_e(t["id"])}">{_e(t.get("display_title") or t["id"])}</h2>'
+                   f'<p class="meta">{_e(t.get("first_date"))} – {_e(t.get("last_date"))} · {len(t.get("story_list", []))} '
+                   f'stories · {_e(t.get("articles"))} articles · {_e(", ".join(t.get("languages", [])))} · {_e(about)}</p>'
+                   '<ol class="tl">')
+        for s in t.get("story_list", []):
+            name = _e(s.get("display_title") or s["id"])
+            link = f'<a href="#story-{_e(s["id"])}">{name}</a>' if s["id"] in reported else name
+            out.append(f'<li><time datetime="{_e(s.get("first_date"))}">{_e(s.get("first_date"))} – '
+                       f'{_e(s.get("last_date"))}</time>{link} <span class="meta">{_e(s.get("articles"))} articles</span></li>')
+        out.append("</ol>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def render_html(stories: Sequence[dict[str, Any]] | dict[str, Any], title: str = "Storyline report",
+                threads: Sequence[dict[str, Any]] | None = None) -> str:
+    """One self-contained page (inline CSS and SVG, no scripts, no external resources); ``threads`` first."""
     if isinstance(stories, dict):
         stories = [stories]
     body = "\n".join(_story_html(s) for s in stories)
+    if threads:
+        body = _threads_html(threads, {s["id"] for s in stories}) + "\n" + body
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
             f'<body>\n{body}\n</body></html>\n')
@@ -234,10 +262,21 @@ def _sentence_md(sent: dict[str, Any], reader: str | None = None) -> str:
     return f'{lang}{md(sent["text"])} {cites}'.rstrip()
 
 
-def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any]) -> str:
+def _threads_md(threads: Sequence[dict[str, Any]]) -> list[str]:
+    out = ["# Threads", ""]
+    for t in threads:
+        span = f'{t.get("first_date")} – {t.get("last_date")}, {len(t.get("story_list", []))} stories, {t.get("articles")} articles'
+        out += [f'## {md(t.get("display_title") or t["id"])}', "", md(span), ""]
+        out += [f'- {md(s.get("first_date"))} – {md(s.get("last_date"))}: {md(s.get("display_title") or s["id"])} '
+                f'({s.get("articles")} articles)' for s in t.get("story_list", [])] + [""]
+    return out
+
+
+def render_markdown(stories: Sequence[dict[str, Any]] | dict[str, Any],
+                    threads: Sequence[dict[str, Any]] | None = None) -> str:
     if isinstance(stories, dict):
         stories = [stories]
-    out: list[str] = []
+    out: list[str] = _threads_md(threads) if threads else []
     for s in stories:
         reader = s.get("reader_language")
         span = f'{s.get("first_date")} – {s.get("last_date")}, {len(s.get("articles", []))} articles'
