@@ -513,7 +513,10 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
     for ent in doc.ents:
         if ent.label_ not in LABELS:
             continue
-        mention = _Raw(ent.start_char, ent.end_char, ent.text, LABELS[ent.label_])
+        start, end = _name_span(doc.text, ent.start_char, ent.end_char)
+        if end <= start:
+            continue
+        mention = _Raw(start, end, doc.text[start:end], LABELS[ent.label_])
         chain: list[tuple[int, int]] = []
         if mention.type is EntityType.PERSON:
             span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
@@ -537,6 +540,22 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
                 left = prev.idx
         out.append((mention, chain))
     return out
+
+
+_OPEN_BRACKET = re.compile(r"\s*[(\[{]")
+
+
+def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A model span without surrounding white space, brackets and quotes, and cut before an opening bracket
+    inside it: the model reads "World Health Organization (WHO" as one name; the name is what precedes it."""
+    cut = _OPEN_BRACKET.search(text, start, end)
+    if cut is not None and text[start:cut.start()].strip():
+        end = cut.start()
+    while start < end and (text[start].isspace() or text[start] in "([{)]}\"'`"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "([{)]}\"'`"):
+        end -= 1
+    return start, end
 
 
 def _by_language(articles: list[Article]) -> list[tuple[str, list[tuple[int, Article]]]]:
