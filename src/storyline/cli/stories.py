@@ -52,7 +52,7 @@ def stories(
         table.add_column(column)
     for r in rows:
         table.add_row(r["id"], r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
-                      escape((r["title"] or "")[:50]), escape(", ".join(r["entities"][:4])))
+                      escape((r["display_title"] or "")[:50]), escape(", ".join(r["entities"][:4])))
     console.print(table)
 
 

@@ -25,7 +25,7 @@ import regex
 
 from storyline.model import Article
 
-__all__ = ["CITY_MIN_POPULATION", "find_places", "place_names", "tag_places"]
+__all__ = ["CITY_MIN_POPULATION", "find_places", "place_key", "place_names", "tag_places"]
 
 CITY_MIN_POPULATION = 500_000
 _MIN_CHARS = 4  # shorter Latin names ("US", "Ca", "Lyo") are mostly abbreviations or codes
@@ -55,7 +55,8 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-def _key(name: str) -> str:
+def place_key(name: str) -> str:
+    """The form ``place_names`` is keyed by: folded words joined by single spaces."""
     return " ".join(_WORD.findall(_fold(name)))
 
 
@@ -70,7 +71,7 @@ def place_names() -> dict[str, str]:
     names: dict[str, str] = {}
 
     def add(name: str, place: str) -> None:
-        key = _key(name)
+        key = place_key(name)
         if len(key) >= (_MIN_CHARS if key.isascii() else _MIN_CHARS_OTHER) and key not in _COMMON:
             names.setdefault(key, place)
             stem = _greek_stem(key)
