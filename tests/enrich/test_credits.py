@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from storyline.enrich.credits import is_credit, outlet_keys, time_zone_codes
-from storyline.enrich.entities import EntityExtractor
+from storyline.enrich.entities import EntityExtractor, _plausible
 from storyline.model import Article, EntityMention, EntityType
 from storyline.normalize.restore import restore
 from storyline.tell.actors import actors
@@ -55,6 +55,7 @@ def test_honorifics_fold_into_the_name(extractor: EntityExtractor) -> None:
     people = {m.canonical for m in extract(extractor, text).entities if m.type is EntityType.PERSON}
     assert "Conrad Murray" in people and "Jane Smith" in people
     assert not [p for p in people if p.split()[0].rstrip(".") in ("Doctor", "Dr", "Mr", "Professor")], people
+    assert not _plausible("dr") and not _plausible("president") and _plausible("conrad murray")  # a bare title is no name
 
 
 def test_places_are_not_people(extractor: EntityExtractor) -> None:

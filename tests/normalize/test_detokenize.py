@@ -63,6 +63,13 @@ def test_reading_form() -> None:
     assert detokenize("Plain prose, as written (no tokens).") == "Plain prose, as written (no tokens)."
 
 
+def test_escaped_slash_and_star() -> None:
+    text = "Photograph : Gerald Herbert\\/AP and\\/or 5 \\* 3"
+    assert detokenize(text) == "Photograph: Gerald Herbert/AP and/or 5 * 3"
+    out = detokenize_in_place(text)
+    assert out == "Photograph : Gerald Herbert /AP and /or 5  * 3" and len(out) == len(text)
+
+
 def test_detects_tokenised_text_only() -> None:
     assert is_tokenized(TOKENISED)
     assert is_tokenized("He said it was n't over , and that he 's staying .")

@@ -552,12 +552,13 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
     return out
 
 
-_OPEN_BRACKET = re.compile(r"\s*[(\[{]")
+_OPEN_BRACKET = re.compile(r"\s*[(\[{]|\s+/")  # "(WHO" after a name; " /AP" after a photographer (PTB's "\/")
 
 
 def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
     """A model span without surrounding white space, brackets and quotes, and cut before an opening bracket
-    inside it: the model reads "World Health Organization (WHO" as one name; the name is what precedes it."""
+    (or a spaced slash) inside it: the model reads "World Health Organization (WHO" and "Charles Dharapak /AP"
+    as one name; the name is what precedes it."""
     cut = _OPEN_BRACKET.search(text, start, end)
     if cut is not None and text[start:cut.start()].strip():
         end = cut.start()
@@ -632,5 +633,5 @@ _WORDS = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
 
 
 def _plausible(key: str) -> bool:
-    """Reject what cannot be a name: empty, digits only, a lone letter."""
-    return bool(key) and not key.replace(" ", "").isdigit() and len(key.replace(" ", "")) > 1
+    """Reject what cannot be a name: empty, digits only, a lone letter, a bare title ("Dr", "President")."""
+    return bool(key) and not key.replace(" ", "").isdigit() and len(key.replace(" ", "")) > 1 and key not in TITLES

@@ -60,11 +60,16 @@ def _in_place(match: re.Match[str]) -> str:
     return match.group(0).replace(token, padded)
 
 
+_ESCAPED = re.compile(r"\\([/*])")  # PTB escapes "/" and "*" with a backslash: "Herbert\/AP", "and\/or"
+
+
 def detokenize_in_place(text: str) -> str:
     """``text`` with PTB bracket and quote tokens as the characters they stand for, each next to its word
     ("Health -LRB- WHO -RRB- said" -> "Health      (WHO)      said"); same length, and every character that
-    is not part of a token keeps its position (see the module docstring). Text without such tokens is
-    returned unchanged (the same object)."""
+    is not part of a token keeps its position (see the module docstring); PTB's escaped "\\/" and "\\*" become
+    " /" and " *". Text without tokens or escapes is returned unchanged (the same object)."""
+    if "\\" in text:
+        text = _ESCAPED.sub(r" \1", text)  # the escaped character stays next to the word that follows it
     if not _TOKEN.search(text):
         return text
     return _GLUED.sub(_in_place, text)
@@ -87,7 +92,7 @@ _QUOTE_CLOSE = re.compile(r"\s*''(?!\S)")
 def detokenize(text: str) -> str:
     """The reading form of tokenised text: "NEW ORLEANS -LRB- AP -RRB- -- Obama 's plan , he said ``
     works ''" -> 'NEW ORLEANS (AP) -- Obama's plan, he said "works"'. Spaces are folded to one."""
-    out = _QUOTE_OPEN.sub(' "', text)
+    out = _QUOTE_OPEN.sub(' "', _ESCAPED.sub(r"\1", text))
     out = _QUOTE_CLOSE.sub('" ', out)
     out = _TOKEN.sub(lambda m: _char(m.group(0)), out)
     out = " ".join(out.split())

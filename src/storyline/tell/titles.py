@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from storyline.normalize.detokenize import detokenize, is_tokenized
+from storyline.normalize.detokenize import detokenize
 from storyline.normalize.segment import segment_punctuated
 
 __all__ = ["MAX_TITLE_CHARS", "OPENING_CHARS", "article_title", "headline"]
@@ -42,7 +42,7 @@ class _Member(Protocol):
 
 
 def _reading(text: str) -> str:
-    text = detokenize(text) if is_tokenized(text) else " ".join(text.split())
+    text = detokenize(text)  # harmless on prose; on tokenised text also "crisis ?" -> "crisis?"
     return _STAMP.sub("", text, count=1).strip()
 
 
