@@ -4,6 +4,7 @@ the gazetteer or the text marks as a place is never a person."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -47,6 +48,12 @@ def test_credits_are_not_extracted(extractor: EntityExtractor) -> None:
     assert {"Conrad Murray", "Diego Grez", "Barack Obama"} <= found
     assert not found & {"AFP", "Agence France-Presse", "UTC", "Wikinews", "Doctor Conrad Murray"}, found
     assert "BBC" in found  # named in a Wikinews article, the BBC is not its byline
+    for caption in ("Photograph : Reuters Barack Obama spoke in Chicago on Monday .",  # NER: "Reuters Barack Obama"
+                    "AFP Barack Obama said on Monday that BP would pay.",
+                    "Photograph: Jason Reed/Reuters Barack Obama said on Monday that BP would pay."):
+        mentions = extract(extractor, caption).entities
+        assert "Barack Obama" in {m.canonical for m in mentions}, caption
+        assert not [m for m in mentions if re.search(r"Reuters|AFP", m.canonical + m.surface)], caption
 
 
 def test_honorifics_fold_into_the_name(extractor: EntityExtractor) -> None:

@@ -228,7 +228,8 @@ class EntityExtractor:
     def _canonicalise(self, article: Article, plan: _Plan, raw: list[_Raw]) -> list[EntityMention]:
         inserted = plan.inserted
         outlets = outlet_keys([article.source])
-        raw = [m for m in self._split_run_ons(raw) if not is_credit(clean_name(m.text, m.type), outlets)]
+        raw = [_without_credit_head(m, outlets) for m in self._split_run_ons(raw)]
+        raw = [m for m in raw if not is_credit(clean_name(m.text, m.type), outlets)]
         surnames = {name_key(m.text).split()[-1] for m in raw if m.type is EntityType.PERSON and len(m.text.split()) > 1}
         for mention in raw:  # a surname of someone named in full here or known in the store stays a person
             key = name_key(mention.text)
@@ -567,6 +568,19 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and (text[end - 1].isspace() or text[end - 1] in "([{)]}\"'`"):
         end -= 1
     return start, end
+
+
+def _without_credit_head(mention: _Raw, outlets: frozenset[str]) -> _Raw:
+    """The mention without a credit run into its head ("AFP Barack Obama", "Jason Reed/Reuters Barack Obama"
+    from photo captions): the name starts after the credit. Left as is when nothing would remain."""
+    words = list(_WORDS.finditer(mention.text))
+    heads = [0] + [i for i in range(1, len(words)) if mention.text[words[i - 1].end() : words[i].start()].strip() == "/"]
+    for i in heads:  # at the start, or after a slash ("Jason Reed/Reuters Barack Obama")
+        for n in (2, 1):
+            if len(words) > i + n and is_credit(mention.text[words[i].start() : words[i + n - 1].end()], outlets):
+                cut = words[i + n].start()
+                return _Raw(mention.start + cut, mention.end, mention.text[cut:], mention.type, mention.name)
+    return mention
 
 
 # "Pichilemu, Chile", "in Pichilemu", "28 kilometers south of Pichilemu": what only a place is written as.
