@@ -103,3 +103,25 @@ def test_index_follows_new_writes(examples_db_copy):
     after = ask.version()
     assert after["articles"] == before["articles"] + 1 and after["token"] != before["token"]
     reader.close(), writer.close()
+
+
+def test_titles_read_like_headlines_in_every_view(ask):
+    """An untitled article (the seeds are plain text files) gets its first sentence as title, the same in the
+    listing, the article answer and the story answer; a story's title is one of its articles' titles (never
+    a list of entities); entity names keep the casing they were written with."""
+    import re
+
+    rows = ask.articles(limit=None)["items"]
+    untitled = [r for r in rows if r["title_from_text"]]
+    assert untitled and all(r["title"] and not re.fullmatch(r"[0-9a-f]{16}", r["title"]) for r in untitled)
+    for row in untitled + rows[:3]:
+        assert ask.article(row["id"])["title"] == row["title"]
+    for story in ask.stories(limit=None)["items"]:
+        data = ask.story(story["id"])
+        titles = {a["title"] for a in data["articles"]}
+        assert story["display_title"] == data["title"] and data["title"] in titles
+        for event in data["events"]:
+            assert event["label"] in titles
+    names = {e for s in ask.stories(limit=None)["items"] for e in s["entities"]}
+    assert any(n != n.lower() for n in names)
+    assert all(n in ask.index().names.values() or n == n.lower() for n in names)

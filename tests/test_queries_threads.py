@@ -49,8 +49,9 @@ def test_thread_rows_are_readable_and_sorted(ask):
 
 
 def test_readable_anchors_name_places_once():
-    places, actors = readable_anchors({"geo:IQ": 1.0, "@iraq": 1.2, "geo:US": 0.5, "@charles graner": 0.9})
-    assert places == ["Iraq", "United States"] and actors == ["Charles Graner"]
+    anchors = {"geo:IQ": 1.0, "@iraq": 1.2, "geo:US": 0.5, "@charles graner": 0.9, "@bbc": 0.2}
+    places, actors = readable_anchors(anchors, names={"charles graner": "Charles Graner", "bbc": "BBC"})
+    assert places == ["Iraq", "United States"] and actors == ["Charles Graner", "BBC"]  # names keep their casing
 
 
 def test_thread_filters(ask):

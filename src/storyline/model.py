@@ -115,6 +115,7 @@ class Restoration:
     case_restored: bool = False
     boundaries_restored: bool = False
     segmenter: str = ""  # which model or rule produced the sentence boundaries
+    detokenized: bool = False  # Penn Treebank bracket/quote tokens rewritten in ``restored_text`` (in place)
 
 
 @dataclasses.dataclass(slots=True)
@@ -191,7 +192,7 @@ class Article:
     text_offset: int = 0
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     # --- normalize ---
-    restored_text: str | None = None  # same length as ``text``; case restored
+    restored_text: str | None = None  # same length as ``text``; case restored, PTB tokens undone in place
     sentences: list[Sentence] = dataclasses.field(default_factory=list)
     restoration: Restoration = dataclasses.field(default_factory=Restoration)
     # --- enrich ---

@@ -19,6 +19,7 @@ from collections import Counter, OrderedDict
 from typing import Any, Callable
 
 import numpy as np
+from unidecode import unidecode
 
 from storyline.model import Article, Story, follow_redirects, to_dict
 from storyline.store import PLACED, Store
@@ -55,19 +56,19 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def top_entities(counts: dict[str, int], n: int = 6) -> list[str]:
-    """Names of the most counted entity keys ("person:zalmay khalilzad" → "zalmay khalilzad")."""
-    return [k.split(":", 1)[-1].lstrip("@") for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+def top_entities(counts: dict[str, int], n: int = 6, names: dict[str, str] | None = None) -> list[str]:
+    """Names of the most counted entity keys ("person:zalmay khalilzad" → "Zalmay Khalilzad" when ``names``,
+    lowercase name → canonical name, knows it; names keep their own casing: "Port-au-Prince", "BBC")."""
+    keys = [k.split(":", 1)[-1].lstrip("@") for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    return [(names or {}).get(k, k) for k in keys]
 
 
 def story_title(story: Story, articles: list[Article]) -> str:
-    """The story's own title, else its first titled article's, else its main actors."""
-    if story.title:
-        return story.title
-    titled = next((a.title for a in articles if a.title), None)
-    if titled:
-        return titled
-    return ", ".join(t.title() for t in top_entities(story.entity_counts, 3)) or story.id
+    """The story's headline (``tell.titles.headline``: its most central article title, else its most central
+    lead sentence); the stored title or the id only when the story has no text at all."""
+    from storyline.tell.titles import headline
+
+    return headline(articles) or story.title or story.id
 
 
 @dataclasses.dataclass(slots=True)
@@ -89,8 +90,11 @@ class _ArticleRow:
     duplicate_of: str | None
 
     def summary(self) -> dict[str, Any]:
+        from storyline.tell.titles import article_title
+
         return {
-            "id": self.id, "title": self.title or self.opening[:80], "published": self.published,
+            "id": self.id, "title": article_title(self.title, self.opening), "title_from_text": not self.title,
+            "published": self.published,
             "date_provenance": self.provenance, "language": self.language, "source": self.source,
             "url": self.url, "origin": self.origin, "story_id": self.story_id, "event_id": self.event_id,
             "duplicate_of": self.duplicate_of, "ingested_at": self.ingested_at,
@@ -114,8 +118,13 @@ class _StoryEntry:
     thread_id: str | None = None  # the live thread it belongs to (redirects followed), None when it has none
 
     def display_title(self, index: "_Index") -> str:
-        first_titled = next((index.articles[i].title for i in self.article_ids if index.articles[i].title), None)
-        return self.title or first_titled or ", ".join(t.title() for t in top_entities(self.entity_counts, 3)) or self.id
+        """The story's headline (``tell.titles.headline``), the same rule and inputs as ``story_title``."""
+        from storyline.tell.titles import headline
+
+        key = ("headline", self.id)
+        if key not in index.memo:
+            index.memo[key] = headline([index.articles[i] for i in self.article_ids]) or self.title or self.id
+        return index.memo[key]
 
     def row(self, index: "_Index") -> dict[str, Any]:
         thread = index.threads.get(self.thread_id or "")
@@ -124,7 +133,7 @@ class _StoryEntry:
             "first_date": self.first_date, "last_date": self.last_date,
             "events": len(self.event_ids), "articles": self.originals,
             "near_duplicates": len(self.article_ids) - self.originals,
-            "entities": top_entities(self.entity_counts),
+            "entities": top_entities(self.entity_counts, names=index.names),
             "sources": [k for k, _ in self.sources.most_common(8)],
             "languages": [k for k, _ in self.languages.most_common()],
             "growth": self.growth, "last_arrival": self.last_arrival,
@@ -132,14 +141,17 @@ class _StoryEntry:
         }
 
 
-def thread_title(title: str | None, stories: list[str], thread_id: str) -> str:
-    """What a thread is called: its record's title, else its largest story's title, else its id.
+def thread_title(articles: list, title: str | None, thread_id: str) -> str:
+    """What a thread is called: the headline of its articles (``tell.titles.headline``, the rule stories'
+    titles follow: the most central article title, else the most central lead sentence), else its record's
+    title, else its id. The one place a thread's title is decided."""
+    from storyline.tell.titles import headline
 
-    The one place a thread's title is decided (swap in a headline function here)."""
-    return title or next(iter(stories), None) or thread_id
+    return headline(articles) or title or thread_id
 
 
-def readable_anchors(anchors: dict[str, float], n: int = 6) -> tuple[list[str], list[str]]:
+def readable_anchors(anchors: dict[str, float], n: int = 6, names: dict[str, str] | None = None
+                     ) -> tuple[list[str], list[str]]:
     """A thread's strongest anchors as a reader knows them: (places by gazetteer name, other actors by name).
 
     Place ids come first, so an actor that is also one of the places ("@iraq" beside "geo:IQ") shows once."""
@@ -150,7 +162,7 @@ def readable_anchors(anchors: dict[str, float], n: int = 6) -> tuple[list[str], 
     seen = {p.casefold() for p in places}
     actors = []
     for key, _ in ranked:
-        name = key.lstrip("@").title()
+        name = (names or {}).get(key.lstrip("@"), key.lstrip("@"))  # names keep their own casing
         if not key.startswith("geo:") and name.casefold() not in seen:
             seen.add(name.casefold())
             actors.append(name)
@@ -176,15 +188,17 @@ class _ThreadEntry:
         return sorted(ids, key=lambda i: (index.articles[i].published is None, index.articles[i].published or "", i))
 
     def display_title(self, index: "_Index") -> str:
-        largest = sorted(self.stories(index), key=lambda s: (-s.originals, s.first_date or "", s.id))
-        return thread_title(self.title, [s.display_title(index) for s in largest], self.id)
+        key = ("thread headline", self.id)
+        if key not in index.memo:
+            index.memo[key] = thread_title([index.articles[i] for i in self.article_ids(index)], self.title, self.id)
+        return index.memo[key]
 
     def row(self, index: "_Index") -> dict[str, Any]:
         stories = self.stories(index)
         sources: Counter = sum((s.sources for s in stories), Counter())
         languages: Counter = sum((s.languages for s in stories), Counter())
         entities: Counter = sum((Counter(s.entity_counts) for s in stories), Counter())
-        places, actors = readable_anchors(self.anchors)
+        places, actors = readable_anchors(self.anchors, names=index.names)
         firsts = [s.first_date for s in stories if s.first_date]
         lasts = [s.last_date for s in stories if s.last_date]
         originals = sum(s.originals for s in stories)
@@ -204,8 +218,10 @@ class _Index:
     """Articles, events and stories as light rows, and which articles each live story holds."""
 
     def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list,
-                 thread_rows: list = ()) -> None:
+                 thread_rows: list = (), entity_rows: list | None = None) -> None:
         self.version = version
+        # an entity key's name (placement folds it: unidecode, lowercase) -> the canonical name as written
+        self.names = {unidecode(str(r[1])).lower(): str(r[1]) for r in entity_rows or ()}
         self.memo: dict[str, Any] = {}  # answers that depend on nothing but this index (facets, version)
         self.articles: dict[str, _ArticleRow] = {}
         for r in article_rows:
@@ -315,7 +331,7 @@ class Queries:
                 if self._index is not None and self._index.version == version:
                     return self._index
                 rows = (self.store.article_index_rows(), self.store.event_index_rows(), self.store.story_index_rows(),
-                        self.store.thread_index_rows())
+                        self.store.thread_index_rows(), self.store.entity_rows())
             self._index = _Index(version, *rows)
             return self._index
         finally:
@@ -422,7 +438,8 @@ class Queries:
             story = self._story_record(entry)
             articles = self._articles(entry.article_ids)
             data = story_data(articles, story, title=story_title(story, articles), max_words=words,
-                              reader_language=language, max_dates=dates, query=query)
+                              reader_language=language, max_dates=dates, query=query,
+                              outlets=sorted({a.source for a in index.articles.values() if a.source}))
             data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
             return data
 
@@ -552,8 +569,9 @@ class Queries:
         event = index.events[event_id]
         ids = index.event_articles.get(event_id, [])
         ids = sorted(ids, key=lambda i: (index.articles[i].published or "9999", i))
-        first = index.articles[ids[0]] if ids else None
-        label = event["title"] or (first.title if first and first.title else None) or (first.opening[:90] if first else event_id)
+        from storyline.tell.titles import headline
+
+        label = headline([index.articles[i] for i in ids]) or event["title"] or event_id
         return {"id": event_id, "story_id": index.resolve(event["story_id"] or ""), "title": event["title"],
                 "label": label, "first_date": event["first_date"], "last_date": event["last_date"],
                 "articles": len(ids), "article_ids": ids,
@@ -585,7 +603,10 @@ class Queries:
         article = self._find_article(article_id)
         index = self.index()
         row = index.articles.get(article.id)
+        from storyline.tell.titles import article_title
+
         data = to_dict(article, drop=("embedding", "fingerprint"))
+        data["title"], data["title_from_text"] = article_title(article.title, article.display_text), not article.title
         data["has_embedding"] = article.embedding is not None
         if row:  # follow merges: the event and story the article is in now
             data["event_id"], data["story_id"] = row.event_id, row.story_id

@@ -212,6 +212,23 @@ def test_offsets_sentences_and_model(extractor: EntityExtractor) -> None:
     assert {"United States", "Taliban", "Doha", "Qatar"} <= names(article)
 
 
+def test_tokenised_text_yields_no_bracket_entities(extractor: EntityExtractor) -> None:
+    """Penn Treebank brackets and quotes ("-LRB- WHO -RRB-", "``") were read as parts of names ("World Health
+    Organization -LRB- WHO", "RRB"); restore rewrites them in place, so names and offsets come out clean."""
+    text = ("NEW ORLEANS -LRB- AP -RRB- -- The World Health Organization -LRB- WHO -RRB- and the "
+            "Department of Health -LRB- DH -RRB- said the curfew in Port-au-Prince -LRB- Haiti -RRB- would end . "
+            "`` It is over , '' said Doctor Conrad Murray -LRB- pictured -RRB- . Photograph : Charles Dharapak\\/AP")
+    article = make_article(text, marker=" date 2010-01-16 ")
+    restore(article)
+    extractor.extract([article])
+    found = names(article)
+    assert {"World Health Organization", "Department of Health", "Port-au-Prince", "Charles Dharapak"} <= found
+    assert not [n for n in found if re.search(r"[()`'/\\]|\b[LR][RCS]B\b", n, re.I)], found
+    for m in article.entities:
+        assert article.original_text[m.start : m.end] == m.surface
+        assert m.surface == m.surface.strip() and not re.search(r"-[LR][RCS]B-|``|''", m.surface)
+
+
 def test_no_model_language_reports_a_problem(extractor: EntityExtractor) -> None:
     article = make_article("Zalman Khalilzad jednal s Talibanem v Dauhá.", language="cs")
     extractor.extract([article])

@@ -49,7 +49,7 @@ def stories(
         return
     print_table(f"stories ({len(rows)})", ("id", "from", "to", "events", "articles", "title", "entities"),
                 [(r["id"], r["first_date"] or "?", r["last_date"] or "?", str(r["events"]), str(r["articles"]),
-                  escape((r["title"] or "")[:50]), escape(", ".join(r["entities"][:4]))) for r in rows])
+                  escape((r["display_title"] or "")[:50]), escape(", ".join(r["entities"][:4]))) for r in rows])
 
 
 @app.command()

@@ -33,7 +33,8 @@ TITLES = frozenset(
     deputy acting former late then interim head leader director chairman chairwoman chair ceo cfo
     founder negotiator inspector judge attorney prosecutor officer detective emir mullah imam
     ayatollah cardinal bishop archbishop reverend rev rabbi pastor striker coach manager midfielder
-    defender goalkeeper the
+    defender goalkeeper doctor mister messrs madame monsieur mme mlle herr frau senor senora hon honourable
+    honorable rt excellency the
     """.split()  # noqa: SIM905 - a word list reads better as text
 )  # Not king/queen/pope/prince/sheikh/marine: part of how those people are named ("Marine Le Pen").
 _NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "van", "von", "de", "der", "den", "la", "le", "da", "di", "du", "del"})

@@ -29,6 +29,8 @@ from storyline.enrich.canonical import (
     curated,
     name_key,
 )
+from storyline.enrich.credits import is_credit, outlet_keys
+from storyline.enrich.places import place_names, place_key
 from storyline.enrich.tokens import Tokens, tokenize
 from storyline.model import Article, EntityMention, EntityType
 
@@ -225,7 +227,15 @@ class EntityExtractor:
     # ---------- per article ----------
     def _canonicalise(self, article: Article, plan: _Plan, raw: list[_Raw]) -> list[EntityMention]:
         inserted = plan.inserted
-        raw = self._split_run_ons(raw)
+        outlets = outlet_keys([article.source])
+        raw = [_without_credit_head(m, outlets) for m in self._split_run_ons(raw)]
+        raw = [m for m in raw if not is_credit(clean_name(m.text, m.type), outlets)]
+        surnames = {name_key(m.text).split()[-1] for m in raw if m.type is EntityType.PERSON and len(m.text.split()) > 1}
+        for mention in raw:  # a surname of someone named in full here or known in the store stays a person
+            key = name_key(mention.text)
+            if (mention.type is EntityType.PERSON and key not in surnames and self.registry.unique_full_name(key) is None
+                    and _place_not_person(plan.text, mention)):
+                mention.type = EntityType.PLACE
         resolved = self._resolve(raw)
         covered = plan.covered + [(m.start, m.end) for m, _ in resolved]
         people: dict[str, set[str]] = {}  # surname (or longer suffix) key -> this article's full names
@@ -234,6 +244,7 @@ class EntityExtractor:
             for k in range(1, len(words)):
                 people.setdefault(" ".join(words[k:]), set()).add(name)
         resolved += self._resolve(self._known_name_mentions(plan.text, plan.tokens, covered, people))
+        resolved = [(m, name) for m, name in resolved if not is_credit(name, outlets)]  # names learned before
         resolved.sort(key=lambda m: (m[0].start, m[0].end))
         starts = [s.start for s in article.sentences]
         mentions = []
@@ -513,7 +524,10 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
     for ent in doc.ents:
         if ent.label_ not in LABELS:
             continue
-        mention = _Raw(ent.start_char, ent.end_char, ent.text, LABELS[ent.label_])
+        start, end = _name_span(doc.text, ent.start_char, ent.end_char)
+        if end <= start:
+            continue
+        mention = _Raw(start, end, doc.text[start:end], LABELS[ent.label_])
         chain: list[tuple[int, int]] = []
         if mention.type is EntityType.PERSON:
             span = doc.char_span(mention.start, mention.end, alignment_mode="expand")
@@ -537,6 +551,60 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
                 left = prev.idx
         out.append((mention, chain))
     return out
+
+
+_OPEN_BRACKET = re.compile(r"\s*[(\[{]|\s+/")  # "(WHO" after a name; " /AP" after a photographer (PTB's "\/")
+
+
+def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A model span without surrounding white space, brackets and quotes, and cut before an opening bracket
+    (or a spaced slash) inside it: the model reads "World Health Organization (WHO" and "Charles Dharapak /AP"
+    as one name; the name is what precedes it."""
+    cut = _OPEN_BRACKET.search(text, start, end)
+    if cut is not None and text[start:cut.start()].strip():
+        end = cut.start()
+    while start < end and (text[start].isspace() or text[start] in "([{)]}\"'`"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "([{)]}\"'`"):
+        end -= 1
+    return start, end
+
+
+def _without_credit_head(mention: _Raw, outlets: frozenset[str]) -> _Raw:
+    """The mention without a credit run into its head ("AFP Barack Obama", "Jason Reed/Reuters Barack Obama"
+    from photo captions): the name starts after the credit. Left as is when nothing would remain."""
+    words = list(_WORDS.finditer(mention.text))
+    heads = [0] + [i for i in range(1, len(words)) if mention.text[words[i - 1].end() : words[i].start()].strip() == "/"]
+    for i in heads:  # at the start, or after a slash ("Jason Reed/Reuters Barack Obama")
+        for n in (2, 1):
+            if len(words) > i + n and is_credit(mention.text[words[i].start() : words[i + n - 1].end()], outlets):
+                cut = words[i + n].start()
+                return _Raw(mention.start + cut, mention.end, mention.text[cut:], mention.type, mention.name)
+    return mention
+
+
+# "Pichilemu, Chile", "in Pichilemu", "28 kilometers south of Pichilemu": what only a place is written as.
+_LOCATIVE_BEFORE = re.compile(r"(?:\b(?:in|near|outside)|\b(?:north|south|east|west)(?:[- ]?(?:east|west))?(?:ern)?\s+of)\s+$", re.I)
+_COMMA_PLACE = re.compile(r",\s+([^\W\d_][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})")
+
+
+def _place_not_person(text: str, mention: _Raw) -> bool:
+    """Whether a one- or two-word "person" is a place: the gazetteer (``places.place_names``: countries and
+    big cities) knows the name, or a one-word name is written as places are: after "in", "near" or
+    "south of", or before ", <a country or city the gazetteer knows>" ("Pichilemu, Chile"). A possessive
+    ("in Murray's view") keeps it a person."""
+    words = mention.text.split()
+    if not 1 <= len(words) <= 2 or text[mention.end : mention.end + 2] in ("'s", "’s"):
+        return False
+    names = place_names()
+    if place_key(mention.text) in names:
+        return True
+    if len(words) > 1:
+        return False
+    if _LOCATIVE_BEFORE.search(text[max(0, mention.start - 24) : mention.start]):
+        return True
+    after = _COMMA_PLACE.match(text, mention.end, mention.end + 40)
+    return bool(after) and any(place_key(" ".join(after.group(1).split()[:n])) in names for n in (1, 2, 3))
 
 
 def _by_language(articles: list[Article]) -> list[tuple[str, list[tuple[int, Article]]]]:
@@ -579,5 +647,5 @@ _WORDS = re.compile(r"[^\W_]+(?:['\u2019.-][^\W_]+)*")
 
 
 def _plausible(key: str) -> bool:
-    """Reject what cannot be a name: empty, digits only, a lone letter."""
-    return bool(key) and not key.replace(" ", "").isdigit() and len(key.replace(" ", "")) > 1
+    """Reject what cannot be a name: empty, digits only, a lone letter, a bare title ("Dr", "President")."""
+    return bool(key) and not key.replace(" ", "").isdigit() and len(key.replace(" ", "")) > 1 and key not in TITLES

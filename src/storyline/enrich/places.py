@@ -25,7 +25,8 @@ import regex
 
 from storyline.model import Article
 
-__all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_label", "place_names", "tag_places"]
+__all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_key", "place_label", "place_names",
+           "tag_places"]
 
 CITY_MIN_POPULATION = 500_000
 _MIN_CHARS = 4  # shorter Latin names ("US", "Ca", "Lyo") are mostly abbreviations or codes
@@ -56,7 +57,8 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-def _key(name: str) -> str:
+def place_key(name: str) -> str:
+    """The form ``place_names`` is keyed by: folded words joined by single spaces."""
     return " ".join(_WORD.findall(_fold(name)))
 
 
@@ -71,7 +73,7 @@ def place_names() -> dict[str, str]:
     names: dict[str, str] = {}
 
     def add(name: str, place: str) -> None:
-        key = _key(name)
+        key = place_key(name)
         if len(key) >= (_MIN_CHARS if key.isascii() else _MIN_CHARS_OTHER) and key not in _COMMON:
             names.setdefault(key, place)
             stem = _greek_stem(key)
@@ -173,7 +175,7 @@ def _function_words() -> frozenset[str]:
     words: set[str] = set()
     for language in _FUNCTION_WORD_LANGUAGES:
         try:
-            words.update(_key(w) for w in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS)
+            words.update(place_key(w) for w in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS)
         except (ImportError, AttributeError):  # an older spaCy without that language: its words stay names
             continue
     return frozenset(w for w in words if w)
@@ -194,7 +196,7 @@ def find_places(text: str) -> Counter[str]:
     names = place_names()
     cased = _has_case(text)
     function_words = _function_words()
-    tokens = [(m.group(), _key(m.group())) for m in _WORD.finditer(text)]
+    tokens = [(m.group(), place_key(m.group())) for m in _WORD.finditer(text)]
     words = [w for _, w in tokens if w]
     originals = [t for t, w in tokens if w]
     found: Counter[str] = Counter()

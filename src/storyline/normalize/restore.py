@@ -1,7 +1,8 @@
 """Restore what degraded copies lost: sentence boundaries and letter case.
 
-``restore(article)`` fills ``restored_text`` (same length as ``text``; only letter case changes, so
-every offset into ``text`` stays valid), ``sentences`` and ``restoration``. Punctuated text goes
+``restore(article)`` fills ``restored_text`` (same length as ``text``; only letter case changes, and
+Penn Treebank bracket and quote tokens become the characters they stand for within their own span, so
+every offset into ``text`` stays valid: ``detokenize.py``), ``sentences`` and ``restoration``. Punctuated text goes
 through spaCy's sentencizer; text without punctuation through Storyline's boundary model
 (``boundaries.py``); lowercased or all-capitals English text through truecase (``casing.py``).
 Nothing here raises on odd input: what could not be done is written to ``article.problems``.
@@ -25,6 +26,7 @@ from storyline.normalize.boundaries import (
     word_spans,
 )
 from storyline.normalize.casing import truecase_into
+from storyline.normalize.detokenize import detokenize_in_place
 from storyline.normalize.segment import (
     SEGMENTER_NAME,
     segment_punctuated_batch,
@@ -181,8 +183,9 @@ def _finish(
     use_model: bool,
     restore_case: bool,
     spans: list[tuple[int, int]],
+    text: str,
 ) -> None:
-    text = article.text
+    """``text``: the article's text as the models read it (``detokenize_in_place``), same length."""
     restored = text
     if restore_case:
         chars = list(text)
@@ -207,6 +210,7 @@ def _finish(
         case_restored=restore_case and restored != text,
         boundaries_restored=use_model,
         segmenter=segmenter,
+        detokenized=text is not article.text,
     )
 
 
@@ -236,16 +240,17 @@ def _restore_all(articles: list[Article]) -> None:
         text = art.text or ""
         if art.text is None:
             art.text = ""
+        text = detokenize_in_place(text)
         spans = word_spans(text)
         prof = profile(text, spans)
         use_model, restore_case, problems = _decide(art, prof)
         art.problems.extend(problems)
-        plans.append((prof, spans, use_model, restore_case))
+        plans.append((prof, spans, use_model, restore_case, text))
         if not use_model and not prof.unpunctuated:
             punctuated.append(i)
     texts = []
     for i in punctuated:
-        text = articles[i].text
+        text = plans[i][4]
         if len(text) > MAX_SEGMENT_CHARS:
             articles[i].problems.append(
                 f"normalize.restore: {articles[i].id} has {len(text)} characters; sentences split "
@@ -259,23 +264,23 @@ def _restore_all(articles: list[Article]) -> None:
     modelled_set = set(modelled)
     tagged = iter(())  # one lazy tagger stream over the batch, consumed in article order
     if modelled and load_model().tagger:
-        tagged = tag_words_batch(_model_words(articles[i].text, plans[i][1]) for i in modelled)
-    for i, (art, (prof, spans, use_model, restore_case)) in enumerate(
+        tagged = tag_words_batch(_model_words(plans[i][4], plans[i][1]) for i in modelled)
+    for i, (art, (prof, spans, use_model, restore_case, text)) in enumerate(
         zip(articles, plans)
     ):
         if use_model:
             sents, name = (
-                _model_segments(art.text, spans, art.problems, next(tagged, None) if i in modelled_set else None),
+                _model_segments(text, spans, art.problems, next(tagged, None) if i in modelled_set else None),
                 load_model().name,
             )
         elif i in seg:
             sents, name = seg[i], SEGMENTER_NAME
-            if len(art.text) > MAX_SEGMENT_CHARS:
-                rest = split_paragraphs(art.text, MAX_SEGMENT_CHARS)
+            if len(text) > MAX_SEGMENT_CHARS:
+                rest = split_paragraphs(text, MAX_SEGMENT_CHARS)
                 sents = sents + rest
         else:
-            sents, name = _whole_or_paragraphs(art.text), "paragraphs"
-        _finish(art, prof, sents, name, use_model, restore_case, spans)
+            sents, name = _whole_or_paragraphs(text), "paragraphs"
+        _finish(art, prof, sents, name, use_model, restore_case, spans, text)
 
 
 def restore(article: Article) -> None:

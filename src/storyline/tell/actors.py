@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from storyline.enrich.credits import is_credit, outlet_keys
 from storyline.model import Article, EntityType
+from storyline.tell.titles import article_title
 
 __all__ = ["Actor", "SourceReport", "actors", "sources"]
 
@@ -44,8 +46,14 @@ def _outlet(article: Article) -> str:
 
 
 def actors(articles: Sequence[Article], top: int | None = 20,
-           types: Sequence[EntityType] | None = None) -> list[Actor]:
-    """Main entities, most mentioned first; counted once per near-duplicate group (no echo inflation)."""
+           types: Sequence[EntityType] | None = None, outlets: Iterable[str] = ()) -> list[Actor]:
+    """Main entities, most mentioned first; counted once per near-duplicate group (no echo inflation).
+
+    Outlets (the articles' own ``source`` values and ``outlets``, e.g. every source the store holds), news
+    agencies and time zone codes are credits, not actors (``enrich.credits``): left out, also where they
+    were stored before extraction learned to drop them."""
+    credits = outlet_keys([*(a.source for a in articles), *outlets])
+    verdict: dict[tuple[str, EntityType], bool] = {}
     mentions: Counter[tuple[str, EntityType]] = Counter()
     where: dict[tuple[str, EntityType], list[Article]] = defaultdict(list)
     for art in sorted(articles, key=lambda a: (a.published or dt.date.max, a.id)):
@@ -56,6 +64,10 @@ def actors(articles: Sequence[Article], top: int | None = 20,
             if types and ent.type not in types:
                 continue
             key = (ent.canonical, ent.type)
+            if key not in verdict:
+                verdict[key] = is_credit(ent.canonical, credits)
+            if verdict[key]:
+                continue
             mentions[key] += 1
             if key not in seen:
                 seen.add(key)
@@ -82,7 +94,7 @@ def sources(articles: Sequence[Article]) -> SourceReport:
     if dated:
         first_day = dated[0].published
         first_reports = [{"article_id": a.id, "outlet": _outlet(a), "date": a.published.isoformat(),
-                          "title": a.title} for a in dated if a.published == first_day]
+                          "title": article_title(a.title, a.display_text)} for a in dated if a.published == first_day]
     per_day = Counter(a.published.isoformat() for a in dated)
     per_week = Counter(f"{a.published.isocalendar().year}-W{a.published.isocalendar().week:02d}" for a in dated)
     groups: dict[str, list[str]] = defaultdict(list)

@@ -22,6 +22,7 @@ from storyline.tell.actors import actors, sources
 from storyline.tell.novelty import whats_new_each
 from storyline.tell.summary import summarize
 from storyline.tell.timeline import build_timeline
+from storyline.tell.titles import article_title, headline
 
 __all__ = ["anchor", "render_html", "render_json", "render_markdown", "safe_href", "story_data"]
 
@@ -57,9 +58,10 @@ def anchor(article_id: str) -> str:
 def story_data(
     articles: Sequence[Article], story: Story | None = None, *, title: str | None = None,
     max_words: int = 250, reader_language: str = "en", max_dates: int | None = None,
-    query: str | None = None, whats_new_per_article: int = 3,
+    query: str | None = None, whats_new_per_article: int = 3, outlets: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Everything a report shows for one story, as plain JSON-ready data."""
+    """Everything a report shows for one story, as plain JSON-ready data. ``outlets``: every outlet name the
+    store knows (credits, not actors: ``tell.actors``); untitled articles carry ``titles.article_title``."""
     ordered = sorted(articles, key=lambda a: (a.published or dt.date.max, a.id))
     each = whats_new_each(ordered, max_sentences=whats_new_per_article)
     new = {a.id: [to_dict(s) for s in each[a.id]] for a in ordered[1:]}
@@ -67,16 +69,16 @@ def story_data(
     return {
         "reader_language": reader_language,
         "id": story.id if story else (ordered[0].story_id if ordered and ordered[0].story_id else "story"),
-        "title": title or (story.title if story else None) or (ordered[0].title if ordered else None),
+        "title": title or headline(ordered) or (story.title if story else None),
         "first_date": min(dated).isoformat() if dated else None,
         "last_date": max(dated).isoformat() if dated else None,
-        "articles": [{"id": a.id, "title": a.title, "source": a.source, "url": a.url,
+        "articles": [{"id": a.id, "title": article_title(a.title, a.display_text), "source": a.source, "url": a.url,
                       "published": a.published.isoformat() if a.published else None,
                       "language": a.language, "duplicate_of": a.duplicate_of} for a in ordered],
         "timeline": [to_dict(e) for e in build_timeline(ordered, max_dates=max_dates)],
         "summary": [to_dict(s) for s in summarize(ordered, max_words, query, reader_language)],
         "whats_new": new,
-        "actors": [to_dict(a) for a in actors(ordered)],
+        "actors": [to_dict(a) for a in actors(ordered, outlets=outlets)],
         "sources": to_dict(sources(ordered)),
     }
 
