@@ -99,9 +99,9 @@ def test_examples_give_the_same_events_as_track_and_nearly_the_same_stories(spar
     assert scores["events"]["f1"] == 1.0
     # measured 1.000 (3 placement passes; before main's refinement and exact document frequencies, 0.984)
     assert scores["stories"]["f1"] >= 0.98
-    # the job links its final stories whole, oldest first; track links them batch by batch as they grow.
-    # Measured 0.897 (15 threads against track's 14); see the README's Spark section
-    assert scores["threads"]["f1"] >= 0.85
+    # the job replays the story records each placement batch changed through track's thread linker; track's
+    # one batch of 102 articles is cut into 8 windows here. Measured 0.934 (P 1.000, R 0.877: 15 threads, 14)
+    assert scores["threads"]["f1"] >= 0.93
     from typer.testing import CliRunner
 
     from storyline.cli import app
@@ -133,6 +133,7 @@ def test_generated_archive_with_bad_input_matches_track_and_a_killed_run_reruns_
     # measured events 1.000, stories 1.000 (6 placement passes, the 6th confirming the 5th; with 2 passes,
     # as before, 0.953: a story chained through several windows came back to each window in pieces)
     assert scores["events"]["f1"] >= 0.98 and scores["stories"]["f1"] >= 0.97
+    assert scores["threads"]["f1"] >= 0.99  # measured 1.000
 
     # a killed run: summary gone, a stale part file left in a dataset; the re-run replaces it all
     from storyline.scale.importer import read_summary

@@ -407,17 +407,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     # pass 1: every window on its own; pass k: every window again, after restoring what pass k - 1 formed
     # in the windows before it (whole stories, once a pass has linked them), until a pass changes nothing
     last = _place_pass(windowed, doc_freq, names_b, offsets_b, None, config).persist()
-    placements = stages.placements_of(last.filter(F.col("kind") != "assign").collect())
+    placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
     lap("place_pass1")
     converged, passes, cached = False, 1, [last]
     while passes < config.max_passes and not converged:
         earlier = stages.final_records(placements, resolution.mapping)
         mapping_b = spark.sparkContext.broadcast(resolution.mapping)
-        context = _context(last.filter(F.col("kind") != "assign"), windows, config.window_days, config.context_days) \
+        context = _context(last.filter(F.col("kind").isin("event", "story")), windows, config.window_days, config.context_days) \
             .unionByName(doc_freq)
         last = _place_pass(windowed, context, names_b, offsets_b, mapping_b, config).persist()
-        placements = stages.placements_of(last.filter(F.col("kind") != "assign").collect())
+        placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
         previous, resolution = resolution, stages.resolve_ids(earlier, placements)
         converged = stages.partition(resolution) == stages.partition(previous)
         passes += 1
@@ -427,7 +427,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     events, stories = stages.final_records(placements, resolved)
-    threads = stages.link_threads(stories)
+    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in last.filter(F.col("kind") == "storybatch").collect()]
+    threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   threads=sum(1 for t in threads if not t.merged_into),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events

@@ -9,6 +9,7 @@ row written here is a row the store can take as it is.
 from __future__ import annotations
 
 import bisect
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -266,6 +267,9 @@ class WindowPlacement:
     stories: list[Story]
     restored: set[str]
     own: dict[str, list[str]]
+    # per placement batch (its number in the whole run), the story records it changed: what ``track``'s
+    # thread linker is given after that batch (``link_threads`` replays them)
+    story_batches: list[tuple[int, list[Story]]] = dataclasses.field(default_factory=list)
 
 
 def place_window(window: int, articles: list[Article], restored_events: list[Event] = (),
@@ -297,6 +301,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     links: dict[str, Any] = {}
     dups: dict[str, str | None] = {}
     start = 0
+    story_batches: list[tuple[int, list[Story]]] = []
     while start < len(articles):
         end = start + size - (offset + start) % size  # the next multiple of the batch size, as in ``track``
         batch = articles[start:end]
@@ -307,6 +312,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
         last = end >= len(articles)
         links.update((link.article_id, link) for link in placer.place_batch(batch, idf_at_end if last else None))
         placer.moved()  # read at the end from the records instead
+        story_batches.append(((offset + start) // size, copy.deepcopy(placer.changes()[1])))
         start = end
     events, stories = placer.events(), placer.stories()
     restored = {r.id for r in (*restored_events, *restored_stories)}
@@ -316,7 +322,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     story_of = {e.id: e.story_id for e in events if not e.merged_into}
     out = [(a.id, event_of[a.id], story_of[event_of[a.id]], links[a.id].score, json.dumps(links[a.id].parts), dups[a.id])
            for a in articles if a.id in event_of]
-    return WindowPlacement(window, out, events, stories, restored, own)
+    return WindowPlacement(window, out, events, stories, restored, own, story_batches)
 
 
 def place_pass_window(window: int, articles: list[Article], context: Iterable[Mapping[str, Any]],
@@ -347,6 +353,7 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     touched_stories = [s for s in placed.stories if s.id not in restored or s.id in touched or s.merged_into]
     out += [(window, "event", e.id, _day(e.last_date), dumps((e, e.id in restored, own.get(e.id, [])))) for e in touched_events]
     out += [(window, "story", s.id, _day(s.last_date), dumps((s, s.id in restored, []))) for s in touched_stories]
+    out += [(window, "storybatch", str(number), None, dumps((number, changed))) for number, changed in placed.story_batches]
     return out
 
 
@@ -355,6 +362,8 @@ def placements_of(rows: Iterable[Mapping[str, Any]], window: str = "window") -> 
     column that says which window wrote a row."""
     placements: dict[int, WindowPlacement] = {}
     for r in rows:
+        if r["kind"] not in ("event", "story"):
+            continue
         record, restored, own = loads(r["blob"])
         placed = placements.setdefault(r[window], WindowPlacement(r[window], [], [], [], set(), {}))
         (placed.events if r["kind"] == "event" else placed.stories).append(record)
@@ -490,20 +499,36 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
     return events, stories
 
 
-def link_threads(stories: list[Story], config=None, chunk: int = 64) -> list:
-    """Threads over the job's final stories, with ``track``'s ``ThreadLinker``: stories oldest first, in
-    chunks (the job has no per-batch history of each story, so a thread sees every story whole). Sets
-    each story's ``thread_id``; returns every thread record (merged-away ones as redirects)."""
+def link_threads(stories: list[Story], batches: Iterable[tuple[int, int, list[Story]]] = (), config=None) -> list:
+    """Threads for the job's final stories with ``track``'s ``ThreadLinker``, given what ``track``'s is given.
+
+    ``batches`` are the last pass's (batch number, window, changed story records) per placement batch
+    (``WindowPlacement.story_batches``); replayed in the run's order they are the updates ``track``'s linker
+    gets after each batch (a batch cut by a window edge is one update, its two windows' records together,
+    the later window's record of a story winning). Sets each final story's ``thread_id``; a final story the
+    replay never named (none, when the last pass restored every earlier window) is linked after, oldest
+    first. Returns every thread record, merged-away ones as redirects.
+    """
     from storyline.stories.threads import ThreadLinker
 
     linker = ThreadLinker(config)
-    live = sorted((s for s in stories if not s.merged_into), key=lambda s: (s.first_date or dt.date.max, s.id))
     written: dict[str, Any] = {}
-    for start in range(0, len(live), chunk):
-        for record in linker.update(live[start : start + chunk]):
+    named: dict[str, str] = {}  # story -> the thread an update gave it (a closed thread leaves the linker)
+
+    def update(records: list[Story]) -> None:
+        for record in linker.update(records):
             written[record.id] = record
+        named.update((s.id, s.thread_id) for s in records if s.thread_id and not s.merged_into)
+
+    grouped: dict[int, dict[str, Story]] = defaultdict(dict)
+    for number, _window, changed in sorted(batches, key=lambda b: (b[0], b[1])):
+        grouped[number].update((story.id, story) for story in changed)
+    for number in sorted(grouped):
+        update(list(grouped[number].values()))
+    live = sorted((s for s in stories if not s.merged_into), key=lambda s: (s.first_date or dt.date.max, s.id))
+    update([s for s in live if s.id not in named])
     for story in live:
-        story.thread_id = linker.resolve(story.thread_id) if story.thread_id else None
+        story.thread_id = linker.resolve(named[story.id]) if story.id in named else None
     for thread in linker.threads():
         written[thread.id] = thread
     return sorted(written.values(), key=lambda t: t.id)
