@@ -4,15 +4,18 @@ All four ways in call ``Queries`` and none of them reads the store itself, so a 
 ``storyline story --json`` can never disagree. Answers are plain JSON-ready dicts and lists.
 
 Listings and filters run over a light in-memory index (one row per article, event and story, no text or
-vectors) rebuilt only when the store changed (``Store.version``); what is expensive to tell (timeline,
-summary, what's new) is cached per story and per set of member articles, so a story that gained an article
-is recomputed and every other one is served from the cache.
+vectors) rebuilt only when the store changed (``Store.version``). What is expensive to tell (timeline,
+summary, actors, sources, what's new) is prepared by the writer when a cluster's membership changes
+(``prepare_views``, stored by ``store.views`` keyed by kind and id with the membership's version) and only
+read here; a store without prepared views, or a question with other parameters, is computed on read and
+cached per story and per set of member articles.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections import Counter, OrderedDict
@@ -21,13 +24,17 @@ from typing import Any, Callable
 import numpy as np
 
 from storyline.model import Article, Story, follow_redirects, to_dict
-from storyline.store import PLACED, Store
+from storyline.store import PLACED, QUARANTINED, Store
+from storyline.store import views as stored_views
 
 __all__ = ["Filters", "Queries", "NotFound", "story_title", "top_entities", "GROWTH_HOURS"]
 
 GROWTH_HOURS = 24  # "fastest-growing": original articles that arrived within a day of the newest arrival
 MAX_PAGE = 200  # largest page any listing returns
 DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: the knee of the day scores)
+# What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
+VIEW_WORDS, VIEW_LANGUAGE = 120, "en"
+VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES, 10)  # the story page's timeline and the API's default
 
 
 class NotFound(LookupError):
@@ -191,8 +198,11 @@ class Queries:
     previous one, so a burst of writes never stalls every reader at once.
     """
 
-    def __init__(self, store: Store, cache_size: int = 256) -> None:
+    def __init__(self, store: Store, cache_size: int = 256, stale_views: bool = False) -> None:
+        """``stale_views``: answer from a prepared view even when its cluster changed since (the server, whose
+        writer is preparing the new one); otherwise a changed cluster is computed on read."""
         self.store = store
+        self.stale_views = stale_views
         self._lock = threading.RLock()
         self._building = threading.Lock()
         self._index: _Index | None = None
@@ -229,7 +239,7 @@ class Queries:
 
     @staticmethod
     def _version(index: _Index) -> dict[str, Any]:
-        placed = sum(1 for a in index.articles.values() if a.stage >= PLACED)
+        placed = sum(1 for a in index.articles.values() if a.stage == PLACED)
         return {"articles": len(index.articles), "placed": placed, "stories": len(index.stories),
                 "token": f"{len(index.articles)}-{placed}-{len(index.stories)}"}
 
@@ -318,22 +328,92 @@ class Queries:
               language: str = "en", query: str | None = None) -> dict[str, Any]:
         """One story, everything a page shows: row, events, articles, timeline, cited summary, actors,
         sources (who reported first, coverage per day and week), what each article added."""
-        from storyline.tell import story_data
-
         index, entry = self._find_story(story_id)
-        key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
-
-        def make() -> dict[str, Any]:
-            story = self._story_record(entry)
-            articles = self._articles(entry.article_ids)
-            data = story_data(articles, story, title=story_title(story, articles), max_words=words,
-                              reader_language=language, max_dates=dates, query=query)
-            data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
-            return data
-
-        data = dict(self._cached(key, make))
+        view = self._view(index, "story", entry.id, entry.article_ids) if (words, language, query) == (
+            VIEW_WORDS, VIEW_LANGUAGE, None) and dates in VIEW_DATES else None
+        if view is not None:
+            data = {k: v for k, v in view.items() if k != "timelines"}
+            data["timeline"] = view["timelines"][str(dates)]
+        else:
+            key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
+            data = dict(self._cached(key, lambda: self._story_data(entry, words, dates, language, query)))
+        data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
         data["redirected_from"] = story_id if entry.id != story_id and not entry.id.startswith(story_id) else None
         return data
+
+    def _story_data(self, entry: _StoryEntry, words: int, dates: int | None, language: str,
+                    query: str | None) -> dict[str, Any]:
+        from storyline.tell import story_data
+
+        story = self._story_record(entry)
+        articles = self._articles(entry.article_ids)
+        return story_data(articles, story, title=story_title(story, articles), max_words=words,
+                          reader_language=language, max_dates=dates, query=query)
+
+    # --- prepared views (the writer prepares, readers read) -----------------------------------
+    @staticmethod
+    def view_version(index: _Index, article_ids: list[str]) -> str:
+        """The membership a view is computed from: its articles in order, with their dates and duplicate marks."""
+        rows = (index.articles[i] for i in article_ids)
+        text = "\n".join(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)
+        return hashlib.sha1(text.encode()).hexdigest()
+
+    def _story_view(self, index: _Index, key: str) -> dict[str, Any]:
+        """What a story page and the API's story answer hold, for every timeline length they ask for."""
+        from storyline.tell import build_timeline
+
+        entry = index.stories[key]
+        data = self._story_data(entry, VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE, None)
+        ordered = sorted(self._articles(entry.article_ids), key=lambda a: (a.published or dt.date.max, a.id))
+        data["timelines"] = {str(d): data["timeline"] if d == DEFAULT_DATES else
+                             [to_dict(e) for e in build_timeline(ordered, max_dates=d)] for d in VIEW_DATES}
+        return data
+
+    def _view_kinds(self) -> dict[str, tuple[Callable[[_Index], dict[str, list[str]]], Callable[[_Index, str], dict]]]:
+        """Each kind of cluster with prepared views: (its live clusters' member ids, how to make one's view).
+        Threads add their entry here."""
+        return {"story": (lambda index: {k: s.article_ids for k, s in index.stories.items() if s.article_ids},
+                          self._story_view)}
+
+    def _view(self, index: _Index, kind: str, key: str, article_ids: list[str]) -> dict[str, Any] | None:
+        """The prepared view of a cluster: when current (or ``stale_views``), else None (compute on read)."""
+        with self._lock:
+            version = stored_views.view_versions_of(self.store.db, kind, [key]).get(key)
+        if version is None or (version != self.view_version(index, article_ids) and not self.stale_views):
+            return None
+
+        def load() -> dict[str, Any] | None:
+            with self._lock:
+                found = stored_views.get_view(self.store.db, kind, key)
+            return found[1] if found else None
+
+        return self._cached(("view", kind, key, version), load)
+
+    def prepare_views(self, kinds: tuple[str, ...] | None = None) -> int:
+        """Compute and store the view of every cluster whose membership changed since its view was prepared,
+        and forget those of clusters that are gone. The writer runs it after placement; returns how many."""
+        index = self.index()
+        made = 0
+        for kind, (members, make) in self._view_kinds().items():
+            if kinds is not None and kind not in kinds:
+                continue
+            clusters = members(index)
+            with self._lock:
+                stored = stored_views.view_versions(self.store.db, kind)
+            gone = [k for k in stored if k not in clusters]
+            for key in sorted(clusters):
+                version = self.view_version(index, clusters[key])
+                if stored.get(key) == version:
+                    continue
+                data = make(index, key)
+                with self._lock, self.store.transaction():
+                    stored_views.ensure(self.store.db)
+                    stored_views.put_views(self.store.db, kind, [(key, version, data)])
+                made += 1
+            if gone:
+                with self._lock, self.store.transaction():
+                    stored_views.drop_views(self.store.db, kind, gone)
+        return made
 
     def story_row(self, story_id: str) -> dict[str, Any]:
         index, entry = self._find_story(story_id)
@@ -346,7 +426,10 @@ class Queries:
     def timeline(self, story_id: str, dates: int | None = DEFAULT_DATES, sentences: int = 1) -> list[dict[str, Any]]:
         from storyline.tell import build_timeline
 
-        _, entry = self._find_story(story_id)
+        index, entry = self._find_story(story_id)
+        view = self._view(index, "story", entry.id, entry.article_ids) if sentences == 1 and dates in VIEW_DATES else None
+        if view is not None:
+            return view["timelines"][str(dates)]
         key = ("timeline", entry.id, tuple(entry.article_ids), dates, sentences)
         return self._cached(key, lambda: [to_dict(e) for e in build_timeline(
             self._articles(entry.article_ids), max_dates=dates, sentences_per_date=sentences)])
@@ -355,7 +438,11 @@ class Queries:
                 language: str = "en") -> list[dict[str, Any]]:
         from storyline.tell import summarize
 
-        _, entry = self._find_story(story_id)
+        index, entry = self._find_story(story_id)
+        view = self._view(index, "story", entry.id, entry.article_ids) if (words, query, language) == (
+            VIEW_WORDS, None, VIEW_LANGUAGE) else None
+        if view is not None:
+            return view["summary"]
         key = ("summary", entry.id, tuple(entry.article_ids), words, query, language)
         return self._cached(key, lambda: [to_dict(s) for s in summarize(
             self._articles(entry.article_ids), max_words=words, query=query, reader_language=language)])
@@ -509,7 +596,8 @@ class Queries:
         arts = list(index.articles.values())
         dates = sorted(a.published for a in arts if a.published)
         return {
-            "articles": len(arts), "placed": sum(a.stage >= PLACED for a in arts),
+            "articles": len(arts), "placed": sum(a.stage == PLACED for a in arts),
+            "quarantined": sum(a.stage == QUARANTINED for a in arts),
             "stories": sum(1 for s in index.stories.values() if s.article_ids),
             "sources": dict(Counter(a.source or "(unknown outlet)" for a in arts).most_common(30)),
             "languages": dict(Counter(a.language or "und" for a in arts).most_common()),

@@ -57,7 +57,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
     # nothing from outside) forbids; the schema itself is at /openapi.json
     app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories tracked across outlets, languages and months: read them, follow them, feed them.")
-    app.state.queries = Queries(store)
+    app.state.queries = Queries(store, stale_views=writer)  # its writer is preparing the changed stories' views
     app.state.token = state_token
     app.state.writer = None
     app.include_router(api.router)

@@ -29,9 +29,10 @@ from storyline.store.records import (
 )
 from storyline.store.schema import SCHEMA_VERSION, migrate
 
-__all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
+__all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED", "QUARANTINED"]
 
 INGESTED, ENRICHED, PLACED = 0, 1, 2
+QUARANTINED = 3  # past enrichment for good, never placed: the reason is in the article's problems
 
 
 def default_db_path() -> Path:
