@@ -26,6 +26,7 @@ import numpy as np
 from storyline.model import Article, Story, follow_redirects, to_dict
 from storyline.store import PLACED, QUARANTINED, Store
 from storyline.store import views as stored_views
+from storyline.store.vectors import DayVectors
 
 __all__ = ["Filters", "Queries", "NotFound", "story_title", "top_entities", "GROWTH_HOURS"]
 
@@ -35,6 +36,7 @@ DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell
 # What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
 VIEW_WORDS, VIEW_LANGUAGE = 120, "en"
 VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES, 10)  # the story page's timeline and the API's default
+SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
 
 
 class NotFound(LookupError):
@@ -208,6 +210,7 @@ class Queries:
         self._index: _Index | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._vectors = DayVectors()  # filled on the first ``similar``
 
     # --- plumbing -----------------------------------------------------------------------------
     def index(self) -> _Index:
@@ -540,31 +543,57 @@ class Queries:
         return self._cached(key, make)
 
     def similar(self, article_id: str, limit: int = 10, window_days: int = 90) -> list[dict[str, Any]]:
-        """Nearest stored articles by embedding within ±``window_days`` of the article's date (all, if undated)."""
+        """Nearest stored articles by embedding among those nearest in date (``similar_search``'s items)."""
+        return self.similar_search(article_id, limit, window_days)["items"]
+
+    def similar_search(self, article_id: str, limit: int = 10, window_days: int = 90,
+                       pool: int = SIMILAR_POOL) -> dict[str, Any]:
+        """The ``limit`` articles most similar (embedding cosine) to one, searched among the ``pool`` stored
+        articles nearest to its date within ±``window_days`` (an undated article: those of the latest days),
+        from the in-memory vectors by day (``store.vectors``). Bounded whatever the store's size; ``searched``
+        says exactly what was compared: how many articles, the days they span, and whether that was the
+        whole window."""
         article = self._find_article(article_id)
         if article.embedding is None:
             raise NotFound("enriched article", article.id, "it is not enriched yet; run: storyline track or storyline enrich")
+        pool = max(1, pool)
         with self._lock:
+            self._vectors.refresh(self.store.db)
             if article.published:
-                span = dt.timedelta(days=window_days)  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
-                lo = (article.published - min(span, article.published - dt.date.min)).isoformat()
-                hi = (article.published + min(span, dt.date.max - article.published)).isoformat()
-                pool = self.store.articles_between(lo, hi)
+                day = article.published.toordinal()
+                span = window_days  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
+                lo, hi = max(1, day - span), min(dt.date.max.toordinal(), day + span)
+                found = self._vectors.pool(day, lo, hi, pool + 1)
             else:
-                pool = [a for a in self.store.articles() if a.embedding is not None]
-        pool = [a for a in pool if a.id != article.id and a.embedding is not None
-                and a.embedding.shape == article.embedding.shape]
-        if not pool:
-            return []
-        scores = np.stack([a.embedding for a in pool]) @ article.embedding
-        order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))[: max(0, limit)]
+                lo = hi = None
+                found = self._vectors.pool(None, 0, 0, pool + 1)
+        valid = np.ones(len(found.ids), dtype=bool)  # the pool but the article itself, at most ``pool`` of them
+        if article.id in found.ids:
+            valid[found.ids.index(article.id)] = False
+        cut = bool(valid.sum() > pool)
+        if cut:
+            valid[np.flatnonzero(valid)[-1]] = False
+        days = found.days[valid]
+        iso = lambda d: dt.date.fromordinal(int(d)).isoformat()  # noqa: E731
+        searched = {"articles": int(valid.sum()), "pool": pool, "window": [iso(lo), iso(hi)] if lo else None,
+                    "first_date": iso(days.min()) if len(days) else None,
+                    "last_date": iso(days.max()) if len(days) else None,
+                    "whole_window": found.whole_window and not cut,
+                    "order": "nearest in date" if lo else "latest dates (the article is undated)"}
+        if not valid.any() or article.embedding.shape[0] != found.vectors.shape[1]:
+            return {"items": [], "searched": searched}
+        scores = found.vectors @ article.embedding.astype(np.float32)
+        scores[~valid] = -np.inf
+        take = min(max(0, limit), int(valid.sum()))
+        best = np.argpartition(-scores, take - 1)[:take] if 0 < take < len(scores) else np.flatnonzero(valid)[:take]
+        order = sorted(best.tolist(), key=lambda i: (-scores[i], found.ids[i]))
         index = self.index()
         out = []
         for i in order:
-            row = index.articles.get(pool[i].id)
+            row = index.articles.get(found.ids[i])
             if row:
                 out.append({**row.summary(), "similarity": round(float(scores[i]), 4)})
-        return out
+        return {"items": out, "searched": searched}
 
     # --- search and facets --------------------------------------------------------------------
     def _search_ids(self, text: str | None, limit: int = 1000) -> list[tuple[str, float]]:

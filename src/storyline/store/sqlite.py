@@ -406,13 +406,6 @@ class Store:
     def event_articles(self, event: Event) -> list[Article]:
         return sorted(self.get_articles(event.article_ids), key=_by_date)
 
-    def articles_between(self, first: str, last: str, limit: int = 100_000) -> list[Article]:
-        rows = self.db.execute(
-            "SELECT * FROM articles WHERE published BETWEEN ? AND ? AND embedding IS NOT NULL LIMIT ?",
-            (first, last, limit),
-        ).fetchall()
-        return [row_article(r) for r in rows]
-
     # --- light reads for the query layer (no JSON or vectors decoded) -----------------------
     def version(self) -> tuple[int, int]:
         """Changes when anything is committed: by another connection (data_version) or by this one."""
