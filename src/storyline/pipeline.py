@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from storyline.store import ENRICHED, INGESTED, PLACED, QUARANTINED, Store
 if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
 
-__all__ = ["EnrichBounds", "EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock",
+__all__ = ["EnrichBounds", "EnrichReport", "available_cores", "load_models", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock",
            "distinct_id", "enrich_articles", "exit_with_parent", "failed_stages", "prepare_batch", "quarantine_reason", "reconcile_entities",
            "track_documents"]
 
@@ -46,6 +47,19 @@ class IngestReport:
 
     def reasons(self) -> Counter[str]:
         return Counter(r.reason.split(" (")[0].split(":")[0] for r in self.rejected)
+
+
+MAX_WORKERS = 8  # helper processes at most by default: each adds what it writes to the shared models' pages
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, so a container's or ``taskset``'s limit counts),
+    at most ``MAX_WORKERS``: the default number of enrichment helpers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +87,8 @@ class PipelineConfig:
     batch_size: int = 256
     enrich_batch_size: int = 64
     embedder: str = "use"
-    workers: int = 2  # >1: that many helper processes prepare batches ahead while this one reconciles names
+    # >1: that many helper processes prepare batches ahead while this one reconciles names; by default one a core
+    workers: int = dataclasses.field(default_factory=lambda: available_cores())
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
@@ -310,6 +325,26 @@ class _Journal:
 _WORKER_EMBEDDER = None
 _WORKER_RECOGNISER = None
 _WORKER_SECONDS: float | None = None
+_SHARED_MODELS: tuple | None = None  # (embedder, recogniser) loaded by the parent before it forks its helpers
+
+_WARM_UP = ("Talks resumed in Paris on 16 January 2020, the French minister said. The talks will go on.",
+            "the minister said on monday that the talks would resume in paris next week and that the two sides "
+            "had agreed to meet again before the end of the month the talks were described as useful")
+
+
+def load_models(embedder, recogniser) -> None:
+    """Load every model enrichment may use, in this process, before helpers are forked from it: they then
+    share the models' memory (copy-on-write) instead of each loading its own. Runs two short texts (one
+    punctuated, one lowercased without punctuation) through the per-article stages, and loads the entity
+    model of every language that has one."""
+    from storyline.enrich.entities import MODELS
+    from storyline.normalize.clean import clean
+
+    now = dt.datetime.now(dt.timezone.utc)
+    articles = [clean(Document(text=t, origin=f"warm-up:{i}", language="en"), now=now) for i, t in enumerate(_WARM_UP)]
+    prepare_batch(articles, embedder, recogniser)
+    for language in MODELS:
+        recogniser.model(language)
 
 
 def exit_with_parent(parent: int, interval: float = 0.5) -> None:
@@ -333,8 +368,11 @@ def _worker_init(embedder_name: str, parent: int, seconds: float | None = None) 
     from storyline.enrich.entities import EntityExtractor
 
     exit_with_parent(parent)
-    _WORKER_EMBEDDER = get_embedder(embedder_name)
-    _WORKER_RECOGNISER = EntityExtractor()  # recognition reads no registry: an empty one is the same
+    if _SHARED_MODELS is not None:  # forked after the parent loaded them: the same pages, not a copy
+        _WORKER_EMBEDDER, _WORKER_RECOGNISER = _SHARED_MODELS
+    else:
+        _WORKER_EMBEDDER = get_embedder(embedder_name)
+        _WORKER_RECOGNISER = EntityExtractor()  # recognition reads no registry: an empty one is the same
     _WORKER_SECONDS = seconds
 
 
@@ -515,15 +553,34 @@ class Pipeline:
 
     def _enrich_overlapped(self, batches: list[list[str]], progress: Progress | None, journal: _Journal) -> int:
         import multiprocessing
+
+        global _SHARED_MODELS
+        # fork after the models are loaded: the helpers share their memory (copy-on-write) instead of each
+        # loading a copy, and start at once; it also works from any caller's script (spawn would re-import an
+        # unguarded __main__). gc.freeze keeps the collector from touching, and so copying, the shared objects.
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        if forking:
+            from storyline.enrich.entities import EntityExtractor
+
+            recogniser = EntityExtractor()  # recognition reads no registry: one apart from the ordered one
+            with cpu_clock(self.cpu, "load models"):
+                load_models(self.embedder, recogniser)
+            _SHARED_MODELS = (self.embedder, recogniser)
+            gc.freeze()
+        try:
+            return self._enrich_in_pool(batches, progress, journal, context, self.config.workers)
+        finally:
+            if forking:
+                _SHARED_MODELS = None
+                gc.unfreeze()
+
+    def _enrich_in_pool(self, batches: list[list[str]], progress: Progress | None, journal: _Journal,
+                        context, workers: int) -> int:
         from collections import deque
         from concurrent.futures import ProcessPoolExecutor
 
         done = 0
-        # fork: works from any caller's script (spawn would re-import an unguarded __main__); the helpers
-        # only run the per-article stages, whose models the parent has not loaded in this mode
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        workers = self.config.workers
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                  initargs=(self.config.embedder, os.getpid(), self.config.bounds.stage_seconds)) as pool:
             ahead: deque = deque()
