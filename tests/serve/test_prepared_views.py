@@ -98,3 +98,47 @@ def test_posted_articles_are_enriched_in_another_process_and_their_story_view_pr
         version = store.db.execute("SELECT version FROM cluster_views WHERE kind = 'story' AND id = ?",
                                    (entry.id,)).fetchone()[0]
         assert version == ask.view_version(index, entry.article_ids)
+
+
+def test_a_post_opening_with_a_long_run_of_symbols_blocks_nothing(examples_db_copy):
+    """20 KB of "!" (44.7 s of NER in the web process before) and 20,000 emoji: reads answer at once, the
+    worker enriches and places both, and the next article is placed after them."""
+    app = create_app(examples_db_copy, token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    story = "Officials in Haiti said the river flooded the lower town of Jacmel on Monday."
+    with TestClient(app) as client:
+        body = {"articles": [{"text": "!" * 20_000 + " " + story, "published": "2010-01-20"},
+                             {"text": "😀" * 20_000 + " " + story + " Rescuers arrived.", "published": "2010-01-20"}]}
+        answer = client.post("/api/articles", json=body, headers=auth)
+        assert answer.status_code == 202, answer.text
+        for _ in range(5):
+            assert client.get("/").status_code == 200 and client.get("/api/stories").status_code == 200
+        after = client.post("/api/articles", json={"articles": [{"text": story + " Aid arrived.", "published": "2010-01-21"}]},
+                            headers=auth)
+        assert app.state.writer.wait_idle(300), app.state.writer.last_error
+        ids = [r["id"] for r in answer.json()["results"] + after.json()["results"]]
+        placed = [client.get(f"/api/articles/{i}").json() for i in ids]
+        assert all(a["story_id"] for a in placed), [a["problems"] for a in placed]
+        assert {"Haiti", "Jacmel"} <= {e["canonical"] for e in placed[0]["entities"]}
+
+
+def test_a_worker_that_dies_is_started_again_and_nothing_is_lost(examples_db_copy):
+    import signal
+    import time
+
+    app = create_app(examples_db_copy, token=TOKEN)
+    with TestClient(app) as client:
+        writer = app.state.writer
+        assert writer.wait_idle(300)
+        first = writer.worker_pid
+        os.kill(first, signal.SIGKILL)
+        for _ in range(600):  # bounded: the supervisor notices within a second
+            if writer.restarts:
+                break
+            time.sleep(0.1)
+        assert writer.restarts == 1 and writer.worker_pid != first and "ended" in writer.last_error
+        answer = client.post("/api/articles", json={"articles": [{"text": "Ferry services to the island of Gozo "
+                             "resumed on Tuesday after the storm, the operator said.", "published": "2020-02-04"}]},
+                             headers={"Authorization": f"Bearer {TOKEN}"})
+        assert writer.wait_idle(300), writer.last_error
+        assert client.get(f"/api/articles/{answer.json()['results'][0]['id']}").json()["story_id"]
