@@ -708,13 +708,13 @@ class Pipeline:
         return changed
 
     # --- tell: prepared views ------------------------------------------------------------------
-    def tell(self) -> int:
+    def tell(self, progress: Progress | None = None) -> int:
         """Prepare the views (timeline, summary, actors, sources, what's new) of every story whose membership
         changed, so that no read computes them (``Queries.prepare_views``). Returns how many were prepared."""
         from storyline.queries import Queries
 
         with cpu_clock(self.cpu, "tell"):
-            return Queries(self.store).prepare_views()
+            return Queries(self.store).prepare_views(progress=progress)
 
     # --- everything -------------------------------------------------------------------------
     def track(self, paths: Sequence[str]) -> IngestReport:

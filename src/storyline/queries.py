@@ -36,6 +36,7 @@ DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell
 # What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
 VIEW_WORDS, VIEW_LANGUAGE = 120, "en"
 VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES, 10)  # the story page's timeline and the API's default
+VIEW_NEW = 5  # what's-new sentences per article an article page shows
 SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
 
 
@@ -335,7 +336,7 @@ class Queries:
         view = self._view(index, "story", entry.id, entry.article_ids) if (words, language, query) == (
             VIEW_WORDS, VIEW_LANGUAGE, None) and dates in VIEW_DATES else None
         if view is not None:
-            data = {k: v for k, v in view.items() if k != "timelines"}
+            data = {k: v for k, v in view.items() if k not in ("timelines", "article_new")}
             data["timeline"] = view["timelines"][str(dates)]
         else:
             key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
@@ -364,12 +365,15 @@ class Queries:
     def _story_view(self, index: _Index, key: str) -> dict[str, Any]:
         """What a story page and the API's story answer hold, for every timeline length they ask for."""
         from storyline.tell import build_timeline
+        from storyline.tell.novelty import whats_new_each
 
         entry = index.stories[key]
         data = self._story_data(entry, VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE, None)
         ordered = sorted(self._articles(entry.article_ids), key=lambda a: (a.published or dt.date.max, a.id))
         data["timelines"] = {str(d): data["timeline"] if d == DEFAULT_DATES else
                              [to_dict(e) for e in build_timeline(ordered, max_dates=d)] for d in VIEW_DATES}
+        each = whats_new_each(ordered, max_sentences=VIEW_NEW)  # the article pages' what's new
+        data["article_new"] = {k: [to_dict(x) for x in v] for k, v in each.items()}
         return data
 
     def _view_kinds(self) -> dict[str, tuple[Callable[[_Index], dict[str, list[str]]], Callable[[_Index, str], dict]]]:
@@ -392,9 +396,10 @@ class Queries:
 
         return self._cached(("view", kind, key, version), load)
 
-    def prepare_views(self, kinds: tuple[str, ...] | None = None) -> int:
+    def prepare_views(self, kinds: tuple[str, ...] | None = None, progress: Callable[[int], None] | None = None) -> int:
         """Compute and store the view of every cluster whose membership changed since its view was prepared,
-        and forget those of clusters that are gone. The writer runs it after placement; returns how many."""
+        and forget those of clusters that are gone. The writer runs it after placement; returns how many.
+        ``progress`` is called after each view stored (the server's worker reports it as a heartbeat)."""
         index = self.index()
         made = 0
         for kind, (members, make) in self._view_kinds().items():
@@ -413,6 +418,8 @@ class Queries:
                     stored_views.ensure(self.store.db)
                     stored_views.put_views(self.store.db, kind, [(key, version, data)])
                 made += 1
+                if progress:
+                    progress(1)
             if gone:
                 with self._lock, self.store.transaction():
                     stored_views.drop_views(self.store.db, kind, gone)
@@ -533,6 +540,9 @@ class Queries:
         if not row or not row.story_id or row.story_id not in index.stories:
             raise NotFound("placed article", article.id, "it is not placed in a story yet; run: storyline enrich")
         entry = index.stories[row.story_id]
+        view = self._view(index, "story", entry.id, entry.article_ids) if limit <= VIEW_NEW else None
+        if view is not None:  # computed for the whole story in one pass (scores may differ slightly from one-off)
+            return view["article_new"].get(article.id, [])[:limit]
         key = ("new", article.id, tuple(entry.article_ids), limit)
 
         def make() -> list[dict[str, Any]]:

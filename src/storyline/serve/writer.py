@@ -70,7 +70,7 @@ def _work(db: str, config: PipelineConfig, conn: Any, parent: int) -> None:
                 beat = lambda n: conn.send(("beat", n))  # noqa: E731
                 pipeline.enrich(progress=beat)
                 pipeline.place(progress=beat)
-                pipeline.tell()
+                pipeline.tell(progress=beat)
                 conn.send(("round", dict(pipeline.enrich_report.quarantined)))
         except Exception as exc:  # noqa: BLE001 - reported, retried on the next wake; the server goes on
             log.exception("background enrichment failed")
