@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import threading
 from collections import Counter, OrderedDict
 from typing import Any, Callable
@@ -211,7 +212,9 @@ class Queries:
         self._index: _Index | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
-        self._vectors = DayVectors()  # filled on the first ``similar``
+        self._vectors = DayVectors()  # filled on the first ``similar`` (or by ``warm``)
+        self._vectors_lock = threading.Lock()
+        self._vector_db: sqlite3.Connection | None = None
 
     # --- plumbing -----------------------------------------------------------------------------
     def index(self) -> _Index:
@@ -567,8 +570,8 @@ class Queries:
         if article.embedding is None:
             raise NotFound("enriched article", article.id, "it is not enriched yet; run: storyline track or storyline enrich")
         pool = max(1, pool)
-        with self._lock:
-            self._vectors.refresh(self.store.db)
+        with self._vectors_lock:
+            self._refresh_vectors()
             if article.published:
                 day = article.published.toordinal()
                 span = window_days  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
@@ -604,6 +607,24 @@ class Queries:
             if row:
                 out.append({**row.summary(), "similarity": round(float(scores[i]), 4)})
         return {"items": out, "searched": searched}
+
+    def _refresh_vectors(self) -> None:
+        """Bring the vectors by day up to date, on a connection of their own (a first load of a large store
+        takes a while and must not hold the lock every other read waits on). Under ``_vectors_lock``."""
+        if self.store.read_only or str(self.store.path) == ":memory:":
+            with self._lock:
+                self._vectors.refresh(self.store.db)
+            return
+        if self._vector_db is None:
+            self._vector_db = sqlite3.connect(str(self.store.path), check_same_thread=False, timeout=30)
+            self._vector_db.execute("PRAGMA query_only=ON")
+        self._vectors.refresh(self._vector_db)
+
+    def warm(self) -> None:
+        """Build the index and load the vectors now (a server starting), not in its first requests."""
+        self.index()
+        with self._vectors_lock:
+            self._refresh_vectors()
 
     # --- search and facets --------------------------------------------------------------------
     def _search_ids(self, text: str | None, limit: int = 1000) -> list[tuple[str, float]]:
