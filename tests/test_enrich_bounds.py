@@ -148,3 +148,12 @@ def test_an_article_over_the_time_bound_of_a_stage_is_quarantined(pipeline_store
     assert reason.startswith("restore took") and "stage_seconds" in reason
     assert store.db.execute("SELECT stage FROM articles").fetchone()[0] == QUARANTINED
     store.db.execute("DELETE FROM articles")
+
+
+def test_the_language_of_a_text_opening_with_a_long_run_of_symbols_is_read_past_it():
+    from storyline.normalize.clean import detect_language
+
+    assert detect_language("!" * 20_000 + " " + STORY)[0] == "en"
+    assert detect_language("😀" * 5_000 + " Les secours sont arrivés lundi dans la ville basse de Jacmel, "
+                           "a déclaré le ministre.")[0] == "fr"
+    assert detect_language("!?" * 300) == (None, 0.0)

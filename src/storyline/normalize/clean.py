@@ -141,6 +141,7 @@ def find_date_marker(text: str) -> tuple[dt.date, str, int, int] | None:
 
 _IDENTIFIER = None
 _LANGUAGE_SAMPLE = 400  # characters; langid's accuracy is flat beyond a few hundred
+_LETTER = re.compile(r"[^\W\d_]")
 _THREE_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){2}", re.S)
 
 
@@ -152,8 +153,11 @@ def detect_language(text: str) -> tuple[str | None, float]:
     """
     global _IDENTIFIER
     sample = text[:_LANGUAGE_SAMPLE]
-    if not _THREE_LETTERS.search(sample):
-        return None, 0.0
+    if not _THREE_LETTERS.search(sample):  # a text may open with a long run of symbols: sample from its first letter
+        first = _LETTER.search(text)
+        sample = _SYMBOL_RUN.sub(" ", text[first.start() : first.start() + _LANGUAGE_SAMPLE]) if first else ""
+        if not _THREE_LETTERS.search(sample):
+            return None, 0.0
     if _IDENTIFIER is None:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
