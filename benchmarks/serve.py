@@ -1,21 +1,27 @@
-"""Serving under load: front page, story pages and the stories API on loopback, with POSTs in the background.
+"""Serving under load: 8 clients on the front page, story pages (first visits included), search, the API and
+similar articles, with a real article POSTed every second.
 
-    python benchmarks/serve.py [--articles 10000] [--seconds 30] [--clients 8] [--db out/bench-serve.db]
+    python benchmarks/serve.py [--articles 10000] [--seconds 60] [--clients 8] [--db out/bench-serve-N.db]
 
-Builds (once, cached at --db) a store of N articles through the real pipeline: the 102 shipped example
-articles re-issued by ten outlets at shifted dates with a distinct closing sentence each, so the store has
-many stories, sources and near-duplicates. Then starts ``storyline serve`` on 127.0.0.1 in a subprocess,
-and for --seconds runs --clients concurrent readers (bounded; loopback only) while one writer POSTs an
-article every --post-every seconds. Prints requests/s, p50/p99 latency and errors, per kind and overall.
+Builds (once, cached at --db) a store of N distinct real articles through the real pipeline (``track``'s
+steps: ingest, enrich, place, tell): the corpus of ``benchmarks/track.py`` (DUC 2007, MultiLing 2011
+English and Timeline17 from ``../shared/eval``, then retold re-dated variants, and DUC 2004's 500 as the
+last), so the store has many real stories, sources and near-duplicates. The POSTed articles are further
+retold variants, new to the store. Then starts ``storyline serve`` on 127.0.0.1 in a subprocess and for
+--seconds runs --clients concurrent readers (bounded; loopback only), each picking a kind of request at
+random: the front page, a story page or its API answer (any story, so most are first visits), an article
+page or its API answer, similar articles, search (page and API) for a word of a stored title, the stories
+listing; while one writer POSTs an article every --post-every seconds. Prints requests/s, p50/p99 latency
+and errors per kind and overall, with the machine's load average: take figures on a quiet machine only.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -27,38 +33,34 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTLETS = ["Wire One", "Daily Ledger", "Harbour Post", "Capital Times", "Evening Star", "Morning Herald",
-           "Coastal News", "Metro Daily", "Northern Echo", "Southern Cross"]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from track import corpus  # noqa: E402 - benchmarks/track.py: the same corpus as the speed profile
 
 
-def build(db: Path, n: int) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
-    from storyline.ingest import read_sources
+def articles(n: int, posts: int) -> tuple[list[dict], list[dict]]:
+    """(the N stored rows, ``posts`` further distinct rows to POST) from ``track.corpus``."""
+    rest, probe = corpus(n + posts)
+    stored = rest[: n - len(probe)] + probe
+    return stored, rest[n - len(probe):]
+
+
+def build(db: Path, rows: list[dict]) -> None:
     from storyline.model import Document
-    from storyline.pipeline import Pipeline, PipelineConfig
+    from storyline.pipeline import Pipeline
     from storyline.store import Store
 
-    base = [d for d in read_sources([str(ROOT / "examples")]) if isinstance(d, Document)]
-    docs = []
-    for i in range(n):
-        src = base[i % len(base)]
-        round_ = i // len(base)
-        published = None
-        if src.published:
-            try:
-                published = (dt.date.fromisoformat(src.published[:10]) + dt.timedelta(days=45 * round_)).isoformat()
-            except ValueError:
-                published = src.published
-        docs.append(Document(text=f"{src.text}\n\nReport {i} filed by {OUTLETS[round_ % len(OUTLETS)]} staff.",
-                             origin=f"bench:{i}", title=src.title, source=OUTLETS[round_ % len(OUTLETS)],
-                             url=f"https://news.example/{i}", published=published))
-    started = time.process_time()
+    docs = [Document(text=r["text"], origin=f"bench:{r['id']}", title=r.get("title"), source=r.get("source"),
+                     published=r.get("published"), source_id=r["id"]) for r in rows]
+    started = time.perf_counter()
     with Store(db) as store:
-        pipeline = Pipeline(store, PipelineConfig())
+        pipeline = Pipeline(store)
         pipeline.ingest_documents(docs)
         pipeline.enrich()
         pipeline.place()
-    print(f"built {db}: {n} articles in {time.process_time() - started:.0f} CPU-s (main process)", flush=True)
+        pipeline.tell()
+    print(f"built {db}: {len(rows)} articles in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def free_port() -> int:
@@ -68,22 +70,25 @@ def free_port() -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=10_000)
-    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--post-every", type=float, default=1.0)
-    ap.add_argument("--db", type=Path, default=ROOT / "out" / "bench-serve.db")
+    ap.add_argument("--db", type=Path, default=None)
     args = ap.parse_args()
     args.clients = max(1, min(args.clients, 32))  # bounded
-    args.seconds = max(1.0, min(args.seconds, 300.0))
-    args.db.parent.mkdir(parents=True, exist_ok=True)
-    if not args.db.exists():
-        build(args.db, args.articles)
+    args.seconds = max(1.0, min(args.seconds, 600.0))
+    db = args.db or ROOT / "out" / f"bench-serve-{args.articles}.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    stored, to_post = articles(args.articles, int(args.seconds / max(args.post_every, 0.1)) + 10)
+    if not db.exists():
+        build(db, stored)
+    words = sorted({w for r in stored if r.get("title") for w in re.findall(r"[A-Za-z]{5,}", r["title"])})
 
     port, token = free_port(), "bench-token"
-    env = {**os.environ, "STORYLINE_TOKEN": token}
-    server = subprocess.Popen([sys.executable, "-m", "storyline", "serve", "--db", str(args.db), "--host", "127.0.0.1",
+    env = {**os.environ, "STORYLINE_TOKEN": token, "PYTHONPATH": str(ROOT / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "storyline", "serve", "--db", str(db), "--host", "127.0.0.1",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -93,19 +98,27 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        stories = httpx.get(base + "/api/stories", params={"sort": "articles", "limit": 200}, timeout=60).json()["items"]
-        ids = [s["id"] for s in stories]
         facets = httpx.get(base + "/api/facets", timeout=60).json()
-        print(f"store: {facets['articles']} articles, {facets['stories']} stories; warming story caches", flush=True)
-        with httpx.Client(base_url=base, timeout=60) as warm:  # the first view of a story computes its timeline
-            for sid in ids[:50]:
-                warm.get(f"/stories/{sid}")
+        story_ids = [s["id"] for s in httpx.get(base + "/api/stories", params={"sort": "articles", "limit": 200},
+                                                timeout=60).json()["items"]]
+        story_ids += [s["id"] for s in httpx.get(base + "/api/stories", params={"sort": "latest", "limit": 200},
+                                                 timeout=60).json()["items"]]
+        article_ids = [a["id"] for a in httpx.get(base + "/api/articles", params={"limit": 200, "offset": 0},
+                                                  timeout=60).json()["items"]]
+        print(f"store: {facets['articles']} articles, {facets['stories']} stories; load average "
+              f"{open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} cores; no warm-up", flush=True)
         kinds = {
             "front": lambda rnd: "/",
-            "story": lambda rnd: f"/stories/{rnd.choice(ids[:50])}",
+            "story_page": lambda rnd: f"/stories/{rnd.choice(story_ids)}",
+            "story_api": lambda rnd: f"/api/stories/{rnd.choice(story_ids)}",
             "stories_api": lambda rnd: f"/api/stories?sort={rnd.choice(['latest', 'articles', 'growing'])}&limit=20",
+            "article_page": lambda rnd: f"/articles/{rnd.choice(article_ids)}",
+            "article_api": lambda rnd: f"/api/articles/{rnd.choice(article_ids)}",
+            "similar_api": lambda rnd: f"/api/articles/{rnd.choice(article_ids)}/similar",
+            "search_page": lambda rnd: f"/search?q={rnd.choice(words)}",
+            "search_api": lambda rnd: f"/api/search?q={rnd.choice(words)}",
         }
-        latencies = {k: [] for k in kinds}
+        latencies: dict[str, list[float]] = {k: [] for k in kinds}
         errors = {k: 0 for k in kinds}
         posts = {"ok": 0, "errors": 0}
         stop = time.monotonic() + args.seconds
@@ -113,7 +126,7 @@ def main() -> None:
 
         def reader(seed: int) -> None:
             rnd = random.Random(seed)
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with httpx.Client(base_url=base, timeout=60) as client:
                 while time.monotonic() < stop:
                     kind = rnd.choice(list(kinds))
                     t0 = time.perf_counter()
@@ -127,14 +140,12 @@ def main() -> None:
                         errors[kind] += not ok
 
         def writer() -> None:
-            n = 0
+            queue = list(to_post)
             with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
-                while time.monotonic() < stop:
-                    n += 1
-                    body = {"articles": [{"text": f"Bench update {n}: officials in the port city said on Friday that "
-                                                  f"repairs to quay {n} would take several weeks, and shipping resumed.",
-                                          "title": f"Bench update {n}", "source": "Bench Wire",
-                                          "published": "2020-01-17"}]}
+                while time.monotonic() < stop and queue:
+                    row = queue.pop(0)
+                    body = {"articles": [{"text": row["text"], "title": row.get("title"), "source": row.get("source"),
+                                          "published": row.get("published")}]}
                     try:
                         ok = client.post("/api/articles", json=body).status_code == 202
                     except httpx.HTTPError:
@@ -153,7 +164,8 @@ def main() -> None:
                   "requests_per_s": round(len(every) / args.seconds, 1),
                   "p50_ms": round(1000 * statistics.median(every), 1),
                   "p99_ms": round(1000 * statistics.quantiles(every, n=100)[98], 1),
-                  "errors": sum(errors.values()), "posts": posts}
+                  "errors": sum(errors.values()), "posts": posts,
+                  "load_average_after": open("/proc/loadavg").read().split()[0]}
         for kind, values in latencies.items():
             if len(values) > 2:
                 result[kind] = {"requests": len(values), "p50_ms": round(1000 * statistics.median(values), 1),

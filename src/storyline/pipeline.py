@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
+import json
 import os
 import threading
 import time
@@ -20,14 +22,15 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 from storyline.ingest import IngestOptions, read_sources
 from storyline.model import Article, DateProvenance, Document, Rejection
 from storyline.normalize.clean import EmptyArticle, clean
-from storyline.store import ENRICHED, INGESTED, PLACED, Store
+from storyline.store import ENRICHED, INGESTED, PLACED, QUARANTINED, Store
 
 if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
     from storyline.stories.threads import ThreadConfig
 
-__all__ = ["EnrichReport", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock", "distinct_id",
-           "enrich_articles", "failed_stages", "prepare_batch", "reconcile_entities", "track_documents"]
+__all__ = ["EnrichBounds", "EnrichReport", "available_cores", "load_models", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock",
+           "distinct_id", "enrich_articles", "exit_with_parent", "failed_stages", "prepare_batch", "quarantine_reason", "reconcile_entities",
+           "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -48,16 +51,51 @@ class IngestReport:
         return Counter(r.reason.split(" (")[0].split(":")[0] for r in self.rejected)
 
 
+MAX_WORKERS = 8  # helper processes at most by default: each adds what it writes to the shared models' pages
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, so a container's or ``taskset``'s limit counts),
+    at most ``MAX_WORKERS``: the default number of enrichment helpers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+@dataclasses.dataclass(frozen=True)
+class EnrichBounds:
+    """What one article may cost enrichment before it is quarantined (stored, never placed, its reason on it).
+
+    Every stage is linear in the text once symbol runs are cut (``normalize.clean.model_text``), so the size
+    bound bounds each stage's time; ``stage_seconds`` catches what is slow anyway (checked after each
+    per-article stage: it cannot interrupt one); ``tries`` bounds what never finishes: a batch whose process
+    died (killed, out of memory, stopped by the server's watchdog) that many times is retried one article
+    at a time, and an article alone that many times is quarantined, so it cannot block a restart.
+    """
+
+    max_chars: int = 2_000_000  # characters of text (news articles: under ~100,000; each stage caps its own work)
+    stage_seconds: float = 60.0  # CPU seconds one article may spend in restore, dates or places
+    tries: int = 2
+
+    def __post_init__(self) -> None:
+        if self.max_chars < 1 or self.stage_seconds <= 0 or self.tries < 1:
+            raise ValueError(f"enrichment bounds must be positive, got {self}")
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     batch_size: int = 256
     enrich_batch_size: int = 64
     embedder: str = "use"
-    workers: int = 2  # >1: that many helper processes prepare batches ahead while this one reconciles names
+    # >1: that many helper processes prepare batches ahead while this one reconciles names; by default one a core
+    workers: int = dataclasses.field(default_factory=lambda: available_cores())
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
     threads: "ThreadConfig | None" = None  # None: the shipped defaults (stories.threads)
+    bounds: EnrichBounds = dataclasses.field(default_factory=EnrichBounds)
 
 
 ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
@@ -87,6 +125,32 @@ def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> Non
         article.problems.append(f"{stage}: failed ({type(exc).__name__}: {exc})")
 
 
+QUARANTINE = "quarantined: "
+
+
+def quarantine_reason(article: Article) -> str | None:
+    """Why enrichment quarantined the article (``EnrichBounds``), or None."""
+    return next((p[len(QUARANTINE):] for p in article.problems if p.startswith(QUARANTINE)), None)
+
+
+def _quarantine(article: Article, reason: str) -> None:
+    if quarantine_reason(article) is None:
+        article.problems.append(QUARANTINE + reason)
+
+
+def _per_article(stage: str, batch: list[Article], step: Callable[[Article], None], times: Counter[str] | None,
+                 seconds: float | None) -> None:
+    """``step`` on each article (guarded); one that spent over ``seconds`` CPU seconds in it is quarantined."""
+    with cpu_clock(times, stage):
+        for article in batch:
+            start = time.process_time()
+            _guard(stage, article, step)
+            spent = time.process_time() - start
+            if seconds is not None and spent > seconds:
+                _quarantine(article, f"{stage} took {spent:.1f} CPU seconds, over the bound of {seconds:g} "
+                                     "(PipelineConfig.bounds.stage_seconds)")
+
+
 def failed_stages(article: Article) -> set[str]:
     """The enrichment stages that failed on this article (as recorded in its problems)."""
     return {p.split(":", 1)[0] for p in article.problems if p.split(":", 1)[0] in ENRICH_STAGES
@@ -103,11 +167,15 @@ class EnrichReport:
 
     done: int = 0
     failures: Counter[str] = dataclasses.field(default_factory=Counter)
+    quarantined: dict[str, str] = dataclasses.field(default_factory=dict)  # article id -> reason
 
     def count(self, batch: list[Article]) -> None:
         self.done += len(batch)
         for article in batch:
             self.failures.update(failed_stages(article))
+            reason = quarantine_reason(article)
+            if reason is not None:
+                self.quarantined[article.id] = reason
 
     @property
     def broken_stages(self) -> list[str]:
@@ -122,11 +190,13 @@ def _guard_batch(stage: str, batch: list[Article], step: Callable[[list[Article]
             _guard(stage, article, lambda a: step([a]))
 
 
-def prepare_batch(batch: list[Article], embedder, recogniser=None, times: Counter[str] | None = None) -> list:
+def prepare_batch(batch: list[Article], embedder, recogniser=None, times: Counter[str] | None = None,
+                  seconds: float | None = None) -> list:
     """The per-article part of enrichment: restore, dates, places, embedding, fingerprint and the model's
     entity recognition (any process). Returns what ``recogniser`` (an ``EntityExtractor``) found, for its
     ordered ``reconcile``; None for an article whose recognition failed (recorded on it), or for every
-    article when no recogniser is given. ``times`` collects CPU seconds per stage (``cpu_clock``).
+    article when no recogniser is given. ``times`` collects CPU seconds per stage (``cpu_clock``); an article
+    over ``seconds`` in restore, dates or places is quarantined (``EnrichBounds.stage_seconds``).
     """
     from storyline.enrich.dates import enrich_dates
     from storyline.enrich.embed import embed_articles
@@ -134,15 +204,9 @@ def prepare_batch(batch: list[Article], embedder, recogniser=None, times: Counte
     from storyline.enrich.places import tag_places
     from storyline.normalize.restore import restore
 
-    with cpu_clock(times, "restore"):
-        for article in batch:
-            _guard("restore", article, restore)
-    with cpu_clock(times, "dates"):
-        for article in batch:
-            _guard("dates", article, enrich_dates)
-    with cpu_clock(times, "places"):
-        for article in batch:
-            _guard("places", article, tag_places)
+    _per_article("restore", batch, restore, times, seconds)
+    _per_article("dates", batch, enrich_dates, times, seconds)
+    _per_article("places", batch, tag_places, times, seconds)
     with cpu_clock(times, "embedding"):
         _guard_batch("embedding", batch, lambda b: embed_articles(b, embedder))
     with cpu_clock(times, "fingerprint"):
@@ -201,20 +265,92 @@ def reconcile_entities(batch: list[Article], recognised: list, extractor, times:
         _guard_batch("entities", batch, step)
 
 
-def enrich_articles(batch: list[Article], embedder, extractor, times: Counter[str] | None = None) -> None:
+def enrich_articles(batch: list[Article], embedder, extractor, times: Counter[str] | None = None,
+                    seconds: float | None = None) -> None:
     """All of enrichment for one batch: the per-article part and the model's recognition, then canonical
     names through ``extractor``'s registry.
 
     Shared by ``Pipeline.enrich_batch`` and the Spark job (``storyline.scale``), which runs it per partition.
     """
-    reconcile_entities(batch, prepare_batch(batch, embedder, extractor, times), extractor, times)
+    reconcile_entities(batch, prepare_batch(batch, embedder, extractor, times, seconds), extractor, times)
+
+
+def oversized(batch: list[Article], bounds: EnrichBounds) -> list[Article]:
+    """Quarantine (before any stage reads them) the articles whose text is over ``bounds.max_chars``;
+    returns the others."""
+    kept = []
+    for article in batch:
+        if len(article.text) > bounds.max_chars:
+            _quarantine(article, f"its text has {len(article.text):,} characters, over the enrichment bound of "
+                                 f"{bounds.max_chars:,} (PipelineConfig.bounds.max_chars); it is stored, not enriched")
+        else:
+            kept.append(article)
+    return kept
+
+
+class _Journal:
+    """Which batch enrichment is working on, in the store, so a batch whose process died is known on restart.
+
+    ``batch`` is the batch begun and not saved, ``tries`` how many times it was begun, ``alone`` the ids to
+    enrich one at a time (a batch that died ``EnrichBounds.tries`` times). A first retry takes the same batch
+    whole, so one crash resumes to the same store as one run.
+    """
+
+    KEY = "enrich.journal"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        raw = store.get_state(self.KEY)
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = {}
+        self.batch: list[str] = list(data.get("batch", []))
+        self.tries: int = int(data.get("tries", 0))
+        self.alone: set[str] = set(data.get("alone", []))
+
+    def _write(self) -> None:
+        self.store.set_state(self.KEY, json.dumps({"batch": self.batch, "tries": self.tries,
+                                                   "alone": sorted(self.alone)}))
+
+    def begin(self, ids: list[str]) -> None:
+        self.tries = self.tries + 1 if ids == self.batch else 1
+        self.batch = list(ids)
+        self._write()
+
+    def done(self, ids: list[str]) -> None:
+        """Inside the transaction that saves the batch."""
+        self.batch, self.tries = [], 0
+        self.alone.difference_update(ids)
+        self._write()
 
 
 _WORKER_EMBEDDER = None
 _WORKER_RECOGNISER = None
+_WORKER_SECONDS: float | None = None
+_SHARED_MODELS: tuple | None = None  # (embedder, recogniser) loaded by the parent before it forks its helpers
+
+_WARM_UP = ("Talks resumed in Paris on 16 January 2020, the French minister said. The talks will go on.",
+            "the minister said on monday that the talks would resume in paris next week and that the two sides "
+            "had agreed to meet again before the end of the month the talks were described as useful")
 
 
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+def load_models(embedder, recogniser) -> None:
+    """Load every model enrichment may use, in this process, before helpers are forked from it: they then
+    share the models' memory (copy-on-write) instead of each loading its own. Runs two short texts (one
+    punctuated, one lowercased without punctuation) through the per-article stages, and loads the entity
+    model of every language that has one."""
+    from storyline.enrich.entities import MODELS
+    from storyline.normalize.clean import clean
+
+    now = dt.datetime.now(dt.timezone.utc)
+    articles = [clean(Document(text=t, origin=f"warm-up:{i}", language="en"), now=now) for i, t in enumerate(_WARM_UP)]
+    prepare_batch(articles, embedder, recogniser)
+    for language in MODELS:
+        recogniser.model(language)
+
+
+def exit_with_parent(parent: int, interval: float = 0.5) -> None:
     """End this helper process as soon as the process that started it is gone.
 
     A helper blocks on a pipe whose other end it holds itself, so a parent killed with SIGKILL (which
@@ -229,19 +365,23 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="storyline-parent-watch", daemon=True).start()
 
 
-def _worker_init(embedder_name: str, parent: int) -> None:
-    global _WORKER_EMBEDDER, _WORKER_RECOGNISER
+def _worker_init(embedder_name: str, parent: int, seconds: float | None = None) -> None:
+    global _WORKER_EMBEDDER, _WORKER_RECOGNISER, _WORKER_SECONDS
     from storyline.enrich.embed import get_embedder
     from storyline.enrich.entities import EntityExtractor
 
-    _exit_with_parent(parent)
-    _WORKER_EMBEDDER = get_embedder(embedder_name)
-    _WORKER_RECOGNISER = EntityExtractor()  # recognition reads no registry: an empty one is the same
+    exit_with_parent(parent)
+    if _SHARED_MODELS is not None:  # forked after the parent loaded them: the same pages, not a copy
+        _WORKER_EMBEDDER, _WORKER_RECOGNISER = _SHARED_MODELS
+    else:
+        _WORKER_EMBEDDER = get_embedder(embedder_name)
+        _WORKER_RECOGNISER = EntityExtractor()  # recognition reads no registry: an empty one is the same
+    _WORKER_SECONDS = seconds
 
 
 def _worker_prepare(batch: list[Article]) -> tuple[list[Article], list, Counter[str]]:
     times: Counter[str] = Counter()
-    recognised = prepare_batch(batch, _WORKER_EMBEDDER, _WORKER_RECOGNISER, times)
+    recognised = prepare_batch(batch, _WORKER_EMBEDDER, _WORKER_RECOGNISER, times, _WORKER_SECONDS)
     return batch, recognised, times
 
 
@@ -339,17 +479,60 @@ class Pipeline:
 
         A failing step records why on the article and the others still run: enrichment never fails ingest.
         """
-        enrich_articles(batch, self.embedder, self.entity_extractor, self.cpu)
+        enrich_articles(batch, self.embedder, self.entity_extractor, self.cpu, self.config.bounds.stage_seconds)
 
     def _reconcile(self, batch: list[Article], recognised: list) -> None:
         """Canonical names, in order, through the store-wide registry (the one step that must be ordered)."""
         reconcile_entities(batch, recognised, self.entity_extractor, self.cpu)
 
-    def _save_enriched(self, batch: list[Article]) -> None:
+    def _save_enriched(self, batch: list[Article], ids: list[str], journal: _Journal | None) -> None:
+        """Save a batch (a quarantined article as such: never placed) and mark ``ids`` done, in one transaction."""
         with self.store.transaction(), cpu_clock(self.cpu, "save"):
-            self.store.update_articles(batch, stage=ENRICHED)
+            self.store.update_articles([a for a in batch if quarantine_reason(a) is None], stage=ENRICHED)
+            self.store.update_articles([a for a in batch if quarantine_reason(a) is not None], stage=QUARANTINED)
             self.store.update_entity_rows(*self.entity_extractor.registry.take_changes())
+            if journal is not None:
+                journal.done(ids)
         self.enrich_report.count(batch)
+
+    def _plan(self, ids: list[str], journal: _Journal) -> list[list[str]]:
+        """Batches of the pending ``ids``; those of a batch that died ``tries`` times one at a time, and an
+        article that died alone that often quarantined at once (the journal says which)."""
+        bounds = self.config.bounds
+        if journal.batch and journal.tries >= bounds.tries:
+            if len(journal.batch) == 1:
+                pending = set(ids)
+                stuck = [a for a in self.store.get_articles(journal.batch) if a.id in pending]
+                for article in stuck:
+                    _quarantine(article, f"its enrichment never finished: the process ended {journal.tries} times "
+                                         "while enriching it alone (killed, out of memory or over the server's time bound)")
+                self._save_enriched(stuck, journal.batch, journal)
+            else:
+                journal.alone.update(journal.batch)
+        stuck_ids = set(self.enrich_report.quarantined)
+        batches: list[list[str]] = []
+        current: list[str] = []
+        for key in ids:
+            if key in stuck_ids:
+                continue
+            if key in journal.alone:
+                batches += [current, [key]] if current else [[key]]
+                current = []
+                continue
+            current.append(key)
+            if len(current) >= self.config.enrich_batch_size:
+                batches.append(current)
+                current = []
+        return batches + ([current] if current else [])
+
+    def _load_batch(self, ids: list[str], journal: _Journal) -> list[Article]:
+        """The batch's articles, the oversized ones quarantined (and saved) already; the journal says it began."""
+        journal.begin(ids)
+        batch = self.store.get_articles(ids)
+        kept = oversized(batch, self.config.bounds)
+        if len(kept) < len(batch):
+            self._save_enriched([a for a in batch if quarantine_reason(a) is not None], [], None)
+        return kept
 
     def enrich(self, progress: Progress | None = None) -> int:
         """Enrich every article that has not been enriched yet (resumable, one transaction per batch).
@@ -363,44 +546,67 @@ class Pipeline:
         """
         self.enrich_report = EnrichReport()
         ids = self.store.pending_ids(ENRICHED)
-        size = self.config.enrich_batch_size
-        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        journal = _Journal(self.store)
+        batches = self._plan(ids, journal)
         if self.config.workers > 1 and len(ids) >= self.config.parallel_from:
-            return self._enrich_overlapped(batches, progress)
+            return self._enrich_overlapped(batches, progress, journal)
         for chunk in batches:
-            batch = self.store.get_articles(chunk)
+            batch = self._load_batch(chunk, journal)
             self.enrich_batch(batch)
-            self._save_enriched(batch)
+            self._save_enriched(batch, chunk, journal)
             if progress:
-                progress(len(batch))
+                progress(len(chunk))
         return len(ids)
 
-    def _enrich_overlapped(self, batches: list[list[str]], progress: Progress | None) -> int:
+    def _enrich_overlapped(self, batches: list[list[str]], progress: Progress | None, journal: _Journal) -> int:
         import multiprocessing
+
+        global _SHARED_MODELS
+        # fork after the models are loaded: the helpers share their memory (copy-on-write) instead of each
+        # loading a copy, and start at once; it also works from any caller's script (spawn would re-import an
+        # unguarded __main__). gc.freeze keeps the collector from touching, and so copying, the shared objects.
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        if forking:
+            from storyline.enrich.entities import EntityExtractor
+
+            recogniser = EntityExtractor()  # recognition reads no registry: one apart from the ordered one
+            with cpu_clock(self.cpu, "load models"):
+                load_models(self.embedder, recogniser)
+            _SHARED_MODELS = (self.embedder, recogniser)
+            gc.freeze()
+        try:
+            return self._enrich_in_pool(batches, progress, journal, context, self.config.workers)
+        finally:
+            if forking:
+                _SHARED_MODELS = None
+                gc.unfreeze()
+
+    def _enrich_in_pool(self, batches: list[list[str]], progress: Progress | None, journal: _Journal,
+                        context, workers: int) -> int:
         from collections import deque
         from concurrent.futures import ProcessPoolExecutor
 
         done = 0
-        # fork: works from any caller's script (spawn would re-import an unguarded __main__); the helpers
-        # only run the per-article stages, whose models the parent has not loaded in this mode
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        workers = self.config.workers
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
-                                 initargs=(self.config.embedder, os.getpid())) as pool:
+                                 initargs=(self.config.embedder, os.getpid(), self.config.bounds.stage_seconds)) as pool:
             ahead: deque = deque()
             queued = 0
             for index in range(len(batches)):
                 while queued < len(batches) and queued <= index + workers:  # keep every helper busy
-                    ahead.append(pool.submit(_worker_prepare, self.store.get_articles(batches[queued])))
+                    chunk = self.store.get_articles(batches[queued])
+                    ahead.append((pool.submit(_worker_prepare, oversized(chunk, self.config.bounds)), chunk))
                     queued += 1
-                batch, recognised, times = ahead.popleft().result()
+                future, chunk = ahead.popleft()
+                journal.begin(batches[index])
+                batch, recognised, times = future.result()
                 self.cpu.update(times)
                 self._reconcile(batch, recognised)
-                self._save_enriched(batch)
-                done += len(batch)
+                returned = {a.id: a for a in batch}  # the helpers' copies; the oversized ones stayed here
+                self._save_enriched([returned.get(a.id, a) for a in chunk], batches[index], journal)
+                done += len(chunk)
                 if progress:
-                    progress(len(batch))
+                    progress(len(chunk))
         return done
 
     # --- stories ----------------------------------------------------------------------------
@@ -524,11 +730,21 @@ class Pipeline:
                         changed.append(member)
         return changed
 
+    # --- tell: prepared views ------------------------------------------------------------------
+    def tell(self, progress: Progress | None = None) -> int:
+        """Prepare the views (timeline, summary, actors, sources, what's new) of every story whose membership
+        changed, so that no read computes them (``Queries.prepare_views``). Returns how many were prepared."""
+        from storyline.queries import Queries
+
+        with cpu_clock(self.cpu, "tell"):
+            return Queries(self.store).prepare_views(progress=progress)
+
     # --- everything -------------------------------------------------------------------------
     def track(self, paths: Sequence[str]) -> IngestReport:
         report = self.ingest(paths)
         self.enrich()
         self.place()
+        self.tell()
         return report
 
 

@@ -4,16 +4,20 @@ All four ways in call ``Queries`` and none of them reads the store itself, so a 
 ``storyline story --json`` can never disagree. Answers are plain JSON-ready dicts and lists.
 
 Listings and filters run over a light in-memory index (one row per article, event and story, no text or
-vectors) rebuilt only when the store changed (``Store.version``); what is expensive to tell (timeline,
-summary, what's new) is cached per story and per set of member articles, so a story that gained an article
-is recomputed and every other one is served from the cache.
+vectors) rebuilt only when the store changed (``Store.version``). What is expensive to tell (timeline,
+summary, actors, sources, what's new) is prepared by the writer when a cluster's membership changes
+(``prepare_views``, stored by ``store.views`` keyed by kind and id with the membership's version) and only
+read here; a store without prepared views, or a question with other parameters, is computed on read and
+cached per story and per set of member articles.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
+import sqlite3
 import threading
 from collections import Counter, OrderedDict
 from typing import Any, Callable
@@ -22,7 +26,9 @@ import numpy as np
 from unidecode import unidecode
 
 from storyline.model import Article, Story, follow_redirects, to_dict
-from storyline.store import PLACED, Store
+from storyline.store import PLACED, QUARANTINED, Store
+from storyline.store import views as stored_views
+from storyline.store.vectors import DayVectors
 
 __all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "readable_anchors", "top_entities",
            "GROWTH_HOURS"]
@@ -30,6 +36,11 @@ __all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "rea
 GROWTH_HOURS = 24  # "fastest-growing": original articles that arrived within a day of the newest arrival
 MAX_PAGE = 200  # largest page any listing returns
 DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: the knee of the day scores)
+# What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
+VIEW_WORDS, VIEW_LANGUAGE = 120, "en"
+VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES, 10)  # the story page's timeline and the API's default
+VIEW_NEW = 5  # what's-new sentences per article an article page shows
+SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
 
 
 class NotFound(LookupError):
@@ -307,13 +318,19 @@ class Queries:
     previous one, so a burst of writes never stalls every reader at once.
     """
 
-    def __init__(self, store: Store, cache_size: int = 256) -> None:
+    def __init__(self, store: Store, cache_size: int = 256, stale_views: bool = False) -> None:
+        """``stale_views``: answer from a prepared view even when its cluster changed since (the server, whose
+        writer is preparing the new one); otherwise a changed cluster is computed on read."""
         self.store = store
+        self.stale_views = stale_views
         self._lock = threading.RLock()
         self._building = threading.Lock()
         self._index: _Index | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._vectors = DayVectors()  # filled on the first ``similar`` (or by ``warm``)
+        self._vectors_lock = threading.Lock()
+        self._vector_db: sqlite3.Connection | None = None
 
     # --- plumbing -----------------------------------------------------------------------------
     def index(self) -> _Index:
@@ -346,7 +363,7 @@ class Queries:
 
     @staticmethod
     def _version(index: _Index) -> dict[str, Any]:
-        placed = sum(1 for a in index.articles.values() if a.stage >= PLACED)
+        placed = sum(1 for a in index.articles.values() if a.stage == PLACED)
         return {"articles": len(index.articles), "placed": placed, "stories": len(index.stories),
                 "token": f"{len(index.articles)}-{placed}-{len(index.stories)}"}
 
@@ -429,23 +446,102 @@ class Queries:
               language: str = "en", query: str | None = None) -> dict[str, Any]:
         """One story, everything a page shows: row, events, articles, timeline, cited summary, actors,
         sources (who reported first, coverage per day and week), what each article added."""
-        from storyline.tell import story_data
-
         index, entry = self._find_story(story_id)
-        key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
-
-        def make() -> dict[str, Any]:
-            story = self._story_record(entry)
-            articles = self._articles(entry.article_ids)
-            data = story_data(articles, story, title=story_title(story, articles), max_words=words,
-                              reader_language=language, max_dates=dates, query=query,
-                              outlets=sorted({a.source for a in index.articles.values() if a.source}))
-            data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
-            return data
-
-        data = dict(self._cached(key, make))
+        view = self._view(index, "story", entry.id, entry.article_ids) if (words, language, query) == (
+            VIEW_WORDS, VIEW_LANGUAGE, None) and dates in VIEW_DATES else None
+        if view is not None:
+            data = {k: v for k, v in view.items() if k not in ("timelines", "article_new")}
+            data["timeline"] = view["timelines"][str(dates)]
+        else:
+            key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
+            data = dict(self._cached(key, lambda: self._story_data(entry, words, dates, language, query)))
+        data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
         data["redirected_from"] = story_id if entry.id != story_id and not entry.id.startswith(story_id) else None
         return data
+
+    def _story_data(self, entry: _StoryEntry, words: int, dates: int | None, language: str,
+                    query: str | None) -> dict[str, Any]:
+        from storyline.tell import story_data
+
+        story = self._story_record(entry)
+        articles = self._articles(entry.article_ids)
+        outlets = sorted({a.source for a in self.index().articles.values() if a.source})  # outlets are not actors
+        return story_data(articles, story, title=story_title(story, articles), max_words=words,
+                          reader_language=language, max_dates=dates, query=query, outlets=outlets)
+
+    # --- prepared views (the writer prepares, readers read) -----------------------------------
+    @staticmethod
+    def view_version(index: _Index, article_ids: list[str]) -> str:
+        """The membership a view is computed from: its articles in order, with their dates and duplicate marks."""
+        rows = (index.articles[i] for i in article_ids)
+        text = "\n".join(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)
+        return hashlib.sha1(text.encode()).hexdigest()
+
+    def _story_view(self, index: _Index, key: str) -> dict[str, Any]:
+        """What a story page and the API's story answer hold, for every timeline length they ask for."""
+        from storyline.tell import build_timeline
+        from storyline.tell.novelty import whats_new_each
+
+        entry = index.stories[key]
+        data = self._story_data(entry, VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE, None)
+        ordered = sorted(self._articles(entry.article_ids), key=lambda a: (a.published or dt.date.max, a.id))
+        data["timelines"] = {str(d): data["timeline"] if d == DEFAULT_DATES else
+                             [to_dict(e) for e in build_timeline(ordered, max_dates=d)] for d in VIEW_DATES}
+        each = whats_new_each(ordered, max_sentences=VIEW_NEW)  # the article pages' what's new
+        data["article_new"] = {k: [to_dict(x) for x in v] for k, v in each.items()}
+        return data
+
+    def _view_kinds(self) -> dict[str, tuple[Callable[[_Index], dict[str, list[str]]], Callable[[_Index, str], dict]]]:
+        """Each kind of cluster with prepared views: (its live clusters' member ids, how to make one's view).
+        A thread's view is its page's default answer."""
+        return {"story": (lambda index: {k: s.article_ids for k, s in index.stories.items() if s.article_ids},
+                          self._story_view),
+                "thread": (lambda index: {k: t.article_ids(index) for k, t in index.threads.items() if t.story_ids},
+                           lambda index, key: self._thread_data(index, index.threads[key], VIEW_WORDS, DEFAULT_DATES,
+                                                                VIEW_LANGUAGE))}  # fmt: skip
+
+    def _view(self, index: _Index, kind: str, key: str, article_ids: list[str]) -> dict[str, Any] | None:
+        """The prepared view of a cluster: when current (or ``stale_views``), else None (compute on read)."""
+        with self._lock:
+            version = stored_views.view_versions_of(self.store.db, kind, [key]).get(key)
+        if version is None or (version != self.view_version(index, article_ids) and not self.stale_views):
+            return None
+
+        def load() -> dict[str, Any] | None:
+            with self._lock:
+                found = stored_views.get_view(self.store.db, kind, key)
+            return found[1] if found else None
+
+        return self._cached(("view", kind, key, version), load)
+
+    def prepare_views(self, kinds: tuple[str, ...] | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Compute and store the view of every cluster whose membership changed since its view was prepared,
+        and forget those of clusters that are gone. The writer runs it after placement; returns how many.
+        ``progress`` is called after each view stored (the server's worker reports it as a heartbeat)."""
+        index = self.index()
+        made = 0
+        for kind, (members, make) in self._view_kinds().items():
+            if kinds is not None and kind not in kinds:
+                continue
+            clusters = members(index)
+            with self._lock:
+                stored = stored_views.view_versions(self.store.db, kind)
+            gone = [k for k in stored if k not in clusters]
+            for key in sorted(clusters):
+                version = self.view_version(index, clusters[key])
+                if stored.get(key) == version:
+                    continue
+                data = make(index, key)
+                with self._lock, self.store.transaction():
+                    stored_views.ensure(self.store.db)
+                    stored_views.put_views(self.store.db, kind, [(key, version, data)])
+                made += 1
+                if progress:
+                    progress(1)
+            if gone:
+                with self._lock, self.store.transaction():
+                    stored_views.drop_views(self.store.db, kind, gone)
+        return made
 
     def story_row(self, story_id: str) -> dict[str, Any]:
         index, entry = self._find_story(story_id)
@@ -458,7 +554,10 @@ class Queries:
     def timeline(self, story_id: str, dates: int | None = DEFAULT_DATES, sentences: int = 1) -> list[dict[str, Any]]:
         from storyline.tell import build_timeline
 
-        _, entry = self._find_story(story_id)
+        index, entry = self._find_story(story_id)
+        view = self._view(index, "story", entry.id, entry.article_ids) if sentences == 1 and dates in VIEW_DATES else None
+        if view is not None:
+            return view["timelines"][str(dates)]
         key = ("timeline", entry.id, tuple(entry.article_ids), dates, sentences)
         return self._cached(key, lambda: [to_dict(e) for e in build_timeline(
             self._articles(entry.article_ids), max_dates=dates, sentences_per_date=sentences)])
@@ -467,7 +566,11 @@ class Queries:
                 language: str = "en") -> list[dict[str, Any]]:
         from storyline.tell import summarize
 
-        _, entry = self._find_story(story_id)
+        index, entry = self._find_story(story_id)
+        view = self._view(index, "story", entry.id, entry.article_ids) if (words, query, language) == (
+            VIEW_WORDS, None, VIEW_LANGUAGE) else None
+        if view is not None:
+            return view["summary"]
         key = ("summary", entry.id, tuple(entry.article_ids), words, query, language)
         return self._cached(key, lambda: [to_dict(s) for s in summarize(
             self._articles(entry.article_ids), max_words=words, query=query, reader_language=language)])
@@ -542,19 +645,25 @@ class Queries:
         languages. A merged thread's id answers with the thread it became part of."""
         index, entry = self._find_thread(thread_id)
         article_ids = entry.article_ids(index)
-        key = ("thread", entry.id, tuple(entry.story_ids), tuple(article_ids), words, dates, language)
-
-        def make() -> dict[str, Any]:
-            row = entry.row(index)
-            told = _tell_thread(self._articles(article_ids), words=words, dates=dates, language=language)
-            return {"id": entry.id, "title": row["display_title"], "first_date": row["first_date"],
-                    "last_date": row["last_date"], "reader_language": language, "row": row,
-                    "stories": [s.row(index) for s in entry.stories(index)],
-                    "articles": [index.articles[i].summary() for i in article_ids], **told}
-
-        data = dict(self._cached(key, make))
+        view = self._view(index, "thread", entry.id, article_ids) if (words, dates, language) == (
+            VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE) else None
+        if view is not None:  # what the writer prepared when the thread's membership last changed
+            data = dict(view)
+        else:
+            key = ("thread", entry.id, tuple(entry.story_ids), tuple(article_ids), words, dates, language)
+            data = dict(self._cached(key, lambda: self._thread_data(index, entry, words, dates, language)))
         data["redirected_from"] = thread_id if entry.id != thread_id and not entry.id.startswith(thread_id) else None
         return data
+
+    def _thread_data(self, index: _Index, entry: _ThreadEntry, words: int, dates: int | None,
+                     language: str) -> dict[str, Any]:
+        article_ids = entry.article_ids(index)
+        row = entry.row(index)
+        told = _tell_thread(self._articles(article_ids), words=words, dates=dates, language=language)
+        return {"id": entry.id, "title": row["display_title"], "first_date": row["first_date"],
+                "last_date": row["last_date"], "reader_language": language, "row": row,
+                "stories": [s.row(index) for s in entry.stories(index)],
+                "articles": [index.articles[i].summary() for i in article_ids], **told}
 
     def thread_reports(self, story_ids: list[str]) -> list[dict[str, Any]]:
         """The threads holding any of ``story_ids``, largest first, each with all its stories' rows
@@ -637,6 +746,9 @@ class Queries:
         if not row or not row.story_id or row.story_id not in index.stories:
             raise NotFound("placed article", article.id, "it is not placed in a story yet; run: storyline enrich")
         entry = index.stories[row.story_id]
+        view = self._view(index, "story", entry.id, entry.article_ids) if limit <= VIEW_NEW else None
+        if view is not None:  # computed for the whole story in one pass (scores may differ slightly from one-off)
+            return view["article_new"].get(article.id, [])[:limit]
         key = ("new", article.id, tuple(entry.article_ids), limit)
 
         def make() -> list[dict[str, Any]]:
@@ -647,31 +759,75 @@ class Queries:
         return self._cached(key, make)
 
     def similar(self, article_id: str, limit: int = 10, window_days: int = 90) -> list[dict[str, Any]]:
-        """Nearest stored articles by embedding within ±``window_days`` of the article's date (all, if undated)."""
+        """Nearest stored articles by embedding among those nearest in date (``similar_search``'s items)."""
+        return self.similar_search(article_id, limit, window_days)["items"]
+
+    def similar_search(self, article_id: str, limit: int = 10, window_days: int = 90,
+                       pool: int = SIMILAR_POOL) -> dict[str, Any]:
+        """The ``limit`` articles most similar (embedding cosine) to one, searched among the ``pool`` stored
+        articles nearest to its date within ±``window_days`` (an undated article: those of the latest days),
+        from the in-memory vectors by day (``store.vectors``). Bounded whatever the store's size; ``searched``
+        says exactly what was compared: how many articles, the days they span, and whether that was the
+        whole window."""
         article = self._find_article(article_id)
         if article.embedding is None:
             raise NotFound("enriched article", article.id, "it is not enriched yet; run: storyline track or storyline enrich")
-        with self._lock:
+        pool = max(1, pool)
+        with self._vectors_lock:
+            self._refresh_vectors()
             if article.published:
-                span = dt.timedelta(days=window_days)  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
-                lo = (article.published - min(span, article.published - dt.date.min)).isoformat()
-                hi = (article.published + min(span, dt.date.max - article.published)).isoformat()
-                pool = self.store.articles_between(lo, hi)
+                day = article.published.toordinal()
+                span = window_days  # clipped at the calendar's ends (0001-01-01, 9999-12-31)
+                lo, hi = max(1, day - span), min(dt.date.max.toordinal(), day + span)
+                found = self._vectors.pool(day, lo, hi, pool + 1)
             else:
-                pool = [a for a in self.store.articles() if a.embedding is not None]
-        pool = [a for a in pool if a.id != article.id and a.embedding is not None
-                and a.embedding.shape == article.embedding.shape]
-        if not pool:
-            return []
-        scores = np.stack([a.embedding for a in pool]) @ article.embedding
-        order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))[: max(0, limit)]
+                lo = hi = None
+                found = self._vectors.pool(None, 0, 0, pool + 1)
+        valid = np.ones(len(found.ids), dtype=bool)  # the pool but the article itself, at most ``pool`` of them
+        if article.id in found.ids:
+            valid[found.ids.index(article.id)] = False
+        cut = bool(valid.sum() > pool)
+        if cut:
+            valid[np.flatnonzero(valid)[-1]] = False
+        days = found.days[valid]
+        iso = lambda d: dt.date.fromordinal(int(d)).isoformat()  # noqa: E731
+        searched = {"articles": int(valid.sum()), "pool": pool, "window": [iso(lo), iso(hi)] if lo else None,
+                    "first_date": iso(days.min()) if len(days) else None,
+                    "last_date": iso(days.max()) if len(days) else None,
+                    "whole_window": found.whole_window and not cut,
+                    "order": "nearest in date" if lo else "latest dates (the article is undated)"}
+        if not valid.any() or article.embedding.shape[0] != found.vectors.shape[1]:
+            return {"items": [], "searched": searched}
+        scores = found.vectors @ article.embedding.astype(np.float32)
+        scores[~valid] = -np.inf
+        take = min(max(0, limit), int(valid.sum()))
+        best = np.argpartition(-scores, take - 1)[:take] if 0 < take < len(scores) else np.flatnonzero(valid)[:take]
+        order = sorted(best.tolist(), key=lambda i: (-scores[i], found.ids[i]))
         index = self.index()
         out = []
         for i in order:
-            row = index.articles.get(pool[i].id)
+            row = index.articles.get(found.ids[i])
             if row:
                 out.append({**row.summary(), "similarity": round(float(scores[i]), 4)})
-        return out
+        return {"items": out, "searched": searched}
+
+    def _refresh_vectors(self) -> None:
+        """Bring the vectors by day up to date, on a connection of their own (a first load of a large store
+        takes a while and must not hold the lock every other read waits on). Under ``_vectors_lock``."""
+        if self.store.read_only or str(self.store.path) == ":memory:":
+            with self._lock:
+                self._vectors.refresh(self.store.db)
+            return
+        if self._vector_db is None:
+            self._vector_db = sqlite3.connect(str(self.store.path), check_same_thread=False, timeout=30)
+            self._vector_db.execute("PRAGMA query_only=ON")
+        self._vectors.refresh(self._vector_db)
+
+    def warm(self) -> None:
+        """Build the index and load the vectors now (a server starting), not in its first requests."""
+        self.index()
+        with self._vectors_lock:
+            self._refresh_vectors()
 
     # --- search and facets --------------------------------------------------------------------
     def _search_ids(self, text: str | None, limit: int = 1000) -> list[tuple[str, float]]:
@@ -703,7 +859,8 @@ class Queries:
         arts = list(index.articles.values())
         dates = sorted(a.published for a in arts if a.published)
         return {
-            "articles": len(arts), "placed": sum(a.stage >= PLACED for a in arts),
+            "articles": len(arts), "placed": sum(a.stage == PLACED for a in arts),
+            "quarantined": sum(a.stage == QUARANTINED for a in arts),
             "stories": sum(1 for s in index.stories.values() if s.article_ids),
             "sources": dict(Counter(a.source or "(unknown outlet)" for a in arts).most_common(30)),
             "languages": dict(Counter(a.language or "und" for a in arts).most_common()),

@@ -57,6 +57,7 @@ class Storyline:
         report = self.pipeline.ingest_documents(docs)
         self.pipeline.enrich()
         self.pipeline.place()
+        self.pipeline.tell()
         return report
 
     # --- reading ------------------------------------------------------------------------------

@@ -205,10 +205,15 @@ def _enrich_and_place(pipeline: Pipeline) -> int:
     with progress_bar() as bar:
         task = bar.add_task("place", total=store.count(1) - store.count(2), rate="")
         pipeline.place(progress=lambda n: bar.advance(task, n))
+    pipeline.tell()
     result = pipeline.enrich_report
     for stage, n in sorted(result.failures.items()):
         errors.print(f"[yellow]enrichment: {stage} failed on {n} of {result.done} articles[/yellow] "
                      f"(see their problems with: storyline show ID)", soft_wrap=True)
+    if result.quarantined:
+        errors.print(f"[yellow]enrichment: {len(result.quarantined)} articles quarantined (stored, not placed): "
+                     f"{escape(', '.join(f'{k} ({v})' for k, v in list(result.quarantined.items())[:3]))}"
+                     f"{' …' if len(result.quarantined) > 3 else ''}[/yellow] (see: storyline show ID)", soft_wrap=True)
     if result.broken_stages:
         errors.print(f"[red]enrichment: {', '.join(result.broken_stages)} failed on every article; "
                      "check the installation of its model[/red]", soft_wrap=True)

@@ -9,8 +9,8 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from storyline.cli.common import (DbOption, JsonOption, answer, app, console, emit, fail, open_store, print_table,
-                                  queries)
+from storyline.cli.common import (DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store,
+                                  print_table, queries)
 from storyline.queries import Filters, Queries
 
 __all__ = ["print_stories"]
@@ -88,11 +88,15 @@ def event(event_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpti
 
 @app.command()
 def similar(article_id: str, db: Optional[Path] = DbOption, limit: int = typer.Option(10, "--limit", min=1), as_json: bool = JsonOption) -> None:
-    """Articles most similar to one (embedding cosine, within ±90 days of its date)."""
+    """Articles most similar to one (embedding cosine), among the articles nearest to its date within ±90 days."""
     with open_store(db) as store:
-        rows = answer(store, lambda: queries(store).similar(article_id, limit))
+        found = answer(store, lambda: queries(store).similar_search(article_id, limit))
+    rows, searched = found["items"], found["searched"]
     if as_json:
         emit(rows)
         return
     for r in rows:
         console.print(f"{r['similarity']:.3f}  {r['published'] or '—':10}  {r['id']}  {escape((r['title'] or '')[:80])}")
+    span = f"dated {searched['first_date']} to {searched['last_date']}" if searched["first_date"] else "none dated"
+    whole = "the whole ±90-day window" if searched["whole_window"] else f"{searched['order']}, at most {searched['pool']:,}"
+    errors.print(f"searched {searched['articles']:,} articles, {span} ({whole})")

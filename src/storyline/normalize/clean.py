@@ -16,7 +16,9 @@ import unicodedata
 from storyline.model import Article, DateProvenance, Document
 from storyline.normalize.detokenize import detokenize, is_tokenized
 
-__all__ = ["EmptyArticle", "clean", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date", "detect_language", "guess_language", "DETECTED_LANGUAGES", "MIN_LANGUAGE_CONFIDENCE", "language_code", "text_key"]
+__all__ = ["EmptyArticle", "clean", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date",
+           "detect_language", "guess_language", "DETECTED_LANGUAGES", "MIN_LANGUAGE_CONFIDENCE", "language_code", "text_key",
+           "model_text", "MAX_SYMBOL_RUN"]
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
 _MONTHS = (
@@ -67,6 +69,23 @@ def clean_text(text: str) -> str:
     text = _NEWLINES.sub("\n", safe_text(text))
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
     return _BLANKS.sub("\n\n", _SPACES.sub(" ", text))
+
+
+# A run of punctuation or symbols (emoji included) longer than this is cut for the models: spaCy's tokenizer
+# splits such a run one character at a time, re-reading the rest each time, so its cost grows with the square
+# of the run (20 KB of "!" took 44.7 s of NER in the server; 30,000 took 106 s in `track`).
+MAX_SYMBOL_RUN = 16
+_SYMBOL_RUN = re.compile(rf"(?:[^\w\s]|_){{{MAX_SYMBOL_RUN + 1},}}")
+
+
+def model_text(text: str) -> str:
+    """The text as the models read it: each run of punctuation or symbols past ``MAX_SYMBOL_RUN`` characters
+    becomes spaces, so no model's cost grows faster than the text (linear time, one regex pass).
+
+    Same length as ``text``, so every offset found in it is an offset in ``text``; runs of at most
+    ``MAX_SYMBOL_RUN`` ("...", "?!", an emoji family, a "-----" rule) are left as they are.
+    """
+    return _SYMBOL_RUN.sub(lambda m: m.group()[:MAX_SYMBOL_RUN] + " " * (len(m.group()) - MAX_SYMBOL_RUN), text)
 
 
 _ISO_WEEK = re.compile(r"(\d{4})-?W(\d{2})-?([1-7])\b")
@@ -124,6 +143,7 @@ def find_date_marker(text: str) -> tuple[dt.date, str, int, int] | None:
 
 _IDENTIFIER = None
 _LANGUAGE_SAMPLE = 400  # characters; langid's accuracy is flat beyond a few hundred
+_LETTER = re.compile(r"[^\W\d_]")
 _THREE_LETTERS = re.compile(r"[^\W\d_](?:.*?[^\W\d_]){2}", re.S)
 # Below this probability (among ``DETECTED_LANGUAGES``) the guess is not taken: the language stays unknown
 # and a note says so. Chosen on the dev sets (MultiLing 7 languages, Spanish ML-Crisis, DUC 2004, Timeline17,
@@ -148,6 +168,9 @@ def guess_language(text: str) -> tuple[str | None, float, str | None]:
     """(code or None, probability, why the code is None): ``detect_language`` with its reason."""
     global _IDENTIFIER
     sample = text[: _LANGUAGE_SAMPLE * 2]
+    if not _THREE_LETTERS.search(sample[:_LANGUAGE_SAMPLE]):  # a text may open with a long run of symbols: sample from its first letter
+        first = _LETTER.search(text)
+        sample = _SYMBOL_RUN.sub(" ", text[first.start() : first.start() + _LANGUAGE_SAMPLE * 2]) if first else ""
     sample = (detokenize(sample) if is_tokenized(sample) else sample)[:_LANGUAGE_SAMPLE]
     if not _THREE_LETTERS.search(sample):
         return None, 0.0, None

@@ -1,8 +1,9 @@
 """Restore what degraded copies lost: sentence boundaries and letter case.
 
-``restore(article)`` fills ``restored_text`` (same length as ``text``; only letter case changes, and
-Penn Treebank bracket and quote tokens become the characters they stand for within their own span, so
-every offset into ``text`` stays valid: ``detokenize.py``), ``sentences`` and ``restoration``. Punctuated text goes
+``restore(article)`` fills ``restored_text`` (same length as ``text``; only letter case changes, Penn
+Treebank bracket and quote tokens become the characters they stand for within their own span
+(``detokenize.py``), and runs of symbols past ``clean.MAX_SYMBOL_RUN`` become spaces, so every offset into
+``text`` stays valid), ``sentences`` and ``restoration``. Punctuated text goes
 through spaCy's sentencizer; text without punctuation through Storyline's boundary model
 (``boundaries.py``); lowercased or all-capitals English text through truecase (``casing.py``).
 Nothing here raises on odd input: what could not be done is written to ``article.problems``.
@@ -27,6 +28,7 @@ from storyline.normalize.boundaries import (
 )
 from storyline.normalize.casing import truecase_into
 from storyline.normalize.detokenize import detokenize_in_place
+from storyline.normalize.clean import model_text
 from storyline.normalize.segment import (
     SEGMENTER_NAME,
     segment_punctuated_batch,
@@ -202,8 +204,8 @@ def _finish(
         restored = "".join(chars)
         if len(restored) != len(text):  # guard the invariant whatever the casing did
             restored = text
-    article.restored_text = restored
-    article.sentences = [Sentence(a, b, restored[a:b]) for a, b in sents]
+    shown = article.restored_text = model_text(restored)  # no symbol run the models' cost would square
+    article.sentences = [Sentence(a, b, shown[a:b]) for a, b in sents]
     article.restoration = Restoration(
         lowercased=prof.lowercased or prof.all_caps,
         unpunctuated=prof.unpunctuated,
@@ -290,7 +292,7 @@ def restore(article: Article) -> None:
 
 def _fallback(article: Article, error: Exception) -> None:
     """Leave the article usable when restoration itself broke: original text, paragraphs."""
-    text = article.text or ""
+    text = model_text(article.text or "")
     article.restored_text = text
     article.sentences = [Sentence(a, b, text[a:b]) for a, b in split_paragraphs(text)]
     article.restoration = Restoration(segmenter="paragraphs")

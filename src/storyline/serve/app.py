@@ -6,7 +6,9 @@ TestClient. Reads never wait for the writer (SQLite WAL); the write endpoint is 
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -21,8 +23,18 @@ from storyline.store import Store
 
 __all__ = ["create_app", "MAX_BODY"]
 
+log = logging.getLogger("storyline.serve")
+
 MAX_BODY = 5 * 1024 * 1024  # bytes of one request body (100 articles of ~50 KB)
 STATIC = Path(__file__).parent / "static"
+
+
+def _warm(queries: Queries) -> None:
+    """Build the read index and load the vectors in the background as the server starts."""
+    try:
+        queries.warm()
+    except Exception as exc:  # noqa: BLE001 - the first request that needs them builds them and reports
+        log.debug("warming the read layer failed: %s", exc)
 
 
 def create_app(db: str | Path | None = None, *, token: str | None = None, writer: bool = True,
@@ -41,6 +53,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
             from storyline.serve.writer import Writer
 
             app.state.writer = Writer(store.path, on_change=app.state.queries.index)
+        threading.Thread(target=_warm, args=(app.state.queries,), name="storyline-warm", daemon=True).start()
         if watcher is not None and app.state.writer is not None:
             watcher.attach(app.state.writer.get_state, app.state.writer.set_state)
             watcher.start(app.state.writer.submit)
@@ -57,7 +70,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
     # nothing from outside) forbids; the schema itself is at /openapi.json
     app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories tracked across outlets, languages and months: read them, follow them, feed them.")
-    app.state.queries = Queries(store)
+    app.state.queries = Queries(store, stale_views=writer)  # its writer is preparing the changed stories' views
     app.state.token = state_token
     app.state.writer = None
     app.include_router(api.router)

@@ -31,9 +31,10 @@ from storyline.store.records import (
 )
 from storyline.store.schema import SCHEMA_VERSION, migrate
 
-__all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
+__all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED", "QUARANTINED"]
 
 INGESTED, ENRICHED, PLACED = 0, 1, 2
+QUARANTINED = 3  # past enrichment for good, never placed: the reason is in the article's problems
 
 
 def default_db_path() -> Path:
@@ -441,13 +442,6 @@ class Store:
 
     def event_articles(self, event: Event) -> list[Article]:
         return sorted(self.get_articles(event.article_ids), key=_by_date)
-
-    def articles_between(self, first: str, last: str, limit: int = 100_000) -> list[Article]:
-        rows = self.db.execute(
-            "SELECT * FROM articles WHERE published BETWEEN ? AND ? AND embedding IS NOT NULL LIMIT ?",
-            (first, last, limit),
-        ).fetchall()
-        return [row_article(r) for r in rows]
 
     # --- light reads for the query layer (no JSON or vectors decoded) -----------------------
     def version(self) -> tuple[int, int]:
