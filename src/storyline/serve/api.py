@@ -16,7 +16,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from storyline.model import Document, Rejection
 from storyline.queries import MAX_PAGE, Filters, Queries
@@ -55,14 +55,20 @@ def printable(value: Any) -> str:
     return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# pydantic's words where they do not say what to send instead
+MESSAGES = {"string_unicode": "is not Unicode text (it holds a lone surrogate such as \\ud800): send valid UTF-8 text",
+            "string_type": "must be a JSON string (NaN, Infinity and numbers are not text)"}
+
+
 def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
     """The ``Error`` body of a 422: one sentence naming each field at fault, and the fields. The values
     sent are never echoed (NaN, Infinity or a lone surrogate cannot even be written back as JSON)."""
     errors = []
     for e in exc.errors():
         loc = [part if isinstance(part, int) else printable(part) for part in e.get("loc", ())]
-        msg = "must be a date YYYY-MM-DD" if e.get("type") == "string_pattern_mismatch" and loc[-1:] in (["since"], ["until"]) \
-            else e.get("msg", "invalid")
+        msg = MESSAGES.get(e.get("type", ""), e.get("msg", "invalid"))
+        if e.get("type") == "string_pattern_mismatch" and loc[-1:] in (["since"], ["until"]):
+            msg = "must be a date YYYY-MM-DD"
         errors.append({"loc": loc, "msg": printable(msg), "type": printable(e.get("type", "invalid"))})
     where = lambda loc: ".".join(str(p) for p in loc[1:] or loc)  # noqa: E731 - "articles.0.text"
     detail = "; ".join(f"{where(e['loc'])}: {e['msg']}" for e in errors[:5]) or "invalid request"
@@ -200,17 +206,6 @@ class ArticleIn(BaseModel):
     language: str | None = Field(None, max_length=50)
     author: str | None = Field(None, max_length=500)
     id: str | None = Field(None, max_length=500, description="The source's own id, if any.")
-
-    @field_validator("*")
-    @classmethod
-    def _unicode(cls, value: Any) -> Any:
-        """JSON may carry a lone surrogate (\\ud800) that no UTF-8 store can hold: refuse it by name."""
-        if isinstance(value, str):
-            bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
-            if bad is not None:
-                raise ValueError(f"contains a lone surrogate U+{ord(bad):04X} at character {value.index(bad)}, which "
-                                 "is not Unicode text; send the text as valid UTF-8")
-        return value
 
 
 class SubmitIn(BaseModel):

@@ -1,0 +1,146 @@
+"""The server's contract at its edges: one error shape, HTML errors on pages, HEAD, the icon, no server paths,
+hostile POST bodies (lone surrogates, NaN, Infinity, chunked oversized bodies) and a store that fills up."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from storyline.serve import create_app
+from storyline.serve.security import SECURITY_HEADERS, public_origin
+from tests.serve.conftest import TOKEN
+
+AUTH = {"Authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+GOOD = ("The harbour of Valparaiso was damaged by an earthquake on Tuesday, officials said. Rescue teams from "
+        "Santiago arrived on Wednesday morning.")
+
+
+def _is_error(response, status: int) -> dict:
+    assert response.status_code == status, (response.status_code, response.text[:300])
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"], body
+    return body
+
+
+def test_every_declared_error_has_the_error_shape_and_the_bearer_scheme(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http", "scheme": "bearer", "description": schema["components"]["securitySchemes"]["HTTPBearer"]["description"]}
+    for path in ("/api/articles", "/articles"):
+        post = schema["paths"][path]["post"]
+        assert {"202", "400", "401", "403", "413", "422", "503", "507"} <= set(post["responses"]), path
+        assert post["security"] == [{"HTTPBearer": []}]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("4"):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/Error"), (method, path, status, ref)
+    assert "404" in schema["paths"]["/api/stories/{story_id}"]["get"]["responses"]
+
+
+def test_errors_share_one_shape(client):
+    _is_error(client.get("/api/stories/st-nope"), 404)
+    bad_day = _is_error(client.get("/api/stories", params={"since": "2010-13-45"}), 422)  # the pattern passes, the date does not
+    assert "since" in bad_day["detail"]
+    bad_limit = _is_error(client.get("/api/stories", params={"limit": 999}), 422)
+    assert bad_limit["errors"][0]["loc"] == ["query", "limit"] and "limit" in bad_limit["detail"]
+    _is_error(client.post("/api/articles", json={"articles": []}), 403)
+
+
+def test_pages_answer_errors_as_html_and_head_and_icon_work(client):
+    bad = client.get("/", params={"since": "bad"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    assert "<h1>" in bad.text and "YYYY-MM-DD" in bad.text and '"detail"' not in bad.text
+    assert client.get("/stories/st-nope").headers["content-type"].startswith("text/html")
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 1000
+    assert client.head("/api/stories").status_code == 200
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00" and icon.headers["content-type"] == "image/x-icon"
+
+
+def test_no_server_path_leaves_the_server(client, examples_db):
+    with sqlite3.connect(examples_db) as db:
+        stored = {row[0] for row in db.execute("SELECT origin FROM articles")}
+    absolute = [o for o in stored if o.startswith("/")]
+    assert absolute, "the fixture ingests examples/ by absolute path"
+    directory = absolute[0].rsplit("/", 2)[0]
+    seen = client.get("/api/articles", params={"limit": 200}).json()["items"]
+    assert seen and all("/" not in a["origin"] for a in seen)
+    top = client.get("/api/stories", params={"sort": "articles", "limit": 1}).json()["items"][0]
+    story = client.get(f"/api/stories/{top['id']}").json()
+    for text in (json.dumps(story), client.get(f"/api/articles/{story['articles'][0]['id']}").text,
+                 client.get(f"/articles/{story['articles'][0]['id']}").text, client.get(f"/stories/{top['id']}").text,
+                 client.get("/api/search", params={"q": "earthquake"}).text):
+        assert directory not in text
+
+
+def test_public_origin_keeps_the_file_name_and_its_locator():
+    assert public_origin("/srv/news/2010/wikinews_en.jsonl:12") == "wikinews_en.jsonl:12"
+    assert public_origin("C:\\data\\feeds\\a.csv#3") == "a.csv#3"
+    assert public_origin("/srv/news/batch.json[4]") == "batch.json[4]"
+    assert public_origin("https://example.org/a/b") == "https://example.org/a/b"
+    assert public_origin("api:wire-17") == "api:wire-17"
+
+
+@pytest.mark.parametrize("field", ["text", "title", "id"])
+def test_a_lone_surrogate_is_refused_by_name(write_client, field):
+    item = {"text": GOOD, field: (GOOD if field == "text" else "wire") + "\\ud800"}
+    raw = json.dumps({"articles": [item]}).replace("\\\\ud800", "\\ud800")
+    body = _is_error(write_client.post("/api/articles", content=raw, headers=AUTH), 422)
+    assert f"articles.0.{field}" in body["detail"] and "surrogate" in body["detail"]
+    assert write_client.get("/api/articles", params={"limit": 0}).json()["total"] == 102
+
+
+def test_a_lone_surrogate_in_a_field_name_is_refused(write_client):
+    raw = '{"articles": [{"text": "%s", "x\\udc80": 1}]}' % GOOD
+    body = _is_error(write_client.post("/api/articles", content=raw, headers=AUTH), 422)
+    assert body["detail"].startswith("articles.0:") and "surrogate" in body["detail"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_by_name(write_client, value):
+    for raw in (f'{{"articles": [{{"text": {value}}}]}}', f'{{"articles": [{{"text": "{GOOD}", "title": {value}}}]}}',
+                f'{{"articles": [{{"text": "{GOOD}", "weight": {value}}}]}}'):
+        body = _is_error(write_client.post("/api/articles", content=raw, headers=AUTH), 422)
+        assert "articles.0." in body["detail"], body
+
+
+def test_a_chunked_oversized_body_gets_413_with_the_security_headers(write_client):
+    def chunks():
+        yield b'{"articles": [{"text": "'
+        for _ in range(6):
+            yield b"x" * (1024 * 1024)
+        yield b'"}]}'
+
+    response = write_client.post("/api/articles", content=chunks(), headers=AUTH)
+    _is_error(response, 413)
+    for key, value in SECURITY_HEADERS.items():
+        assert response.headers[key] == value, key
+    small = write_client.post("/api/articles", content=iter([json.dumps({"articles": [{"text": GOOD}]}).encode()]),
+                              headers=AUTH)
+    assert small.status_code == 202 and small.json()["results"][0]["status"] == "new"
+
+
+def test_a_store_that_fills_up_says_exactly_which_articles_it_kept(examples_db_copy):
+    """The store refuses every article past the 105th, as a full disk would (SQLITE_FULL's message)."""
+    from fastapi.testclient import TestClient
+
+    with sqlite3.connect(examples_db_copy) as db:
+        db.execute("CREATE TRIGGER quota BEFORE INSERT ON articles WHEN (SELECT count(*) FROM articles) >= 105 "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    items = [{"text": f"{GOOD} Report number {i} came from the harbour master's office.", "id": f"q{i}"} for i in range(6)]
+    items.insert(2, {"text": items[0]["text"], "id": "q0-again"})  # a duplicate stores nothing, and is not refused
+    with TestClient(create_app(examples_db_copy, token=TOKEN)) as c:
+        response = c.post("/api/articles", json={"articles": items}, headers=AUTH)
+        body = _is_error(response, 507)
+        statuses = [r["status"] for r in body["results"]]
+        assert statuses == ["new", "new", "duplicate", "new", "not_stored", "not_stored", "not_stored"], statuses
+        assert "4 of 7 items are stored" in body["detail"]
+        assert body["queued"] == 3
+        stored = {a["id"] for a in c.get("/api/articles", params={"limit": 200}).json()["items"]}
+        kept = {r["id"] for r in body["results"] if r["status"] == "new"}
+        assert kept <= stored and len(stored) == 105
