@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import logging
+import re
 import sqlite3
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from storyline.model import Document, Rejection
 from storyline.queries import MAX_PAGE, Filters, Queries
@@ -47,9 +48,6 @@ def _error(description: str) -> dict[str, Any]:
 READ_ERRORS: dict[int | str, dict[str, Any]] = {422: _error("A parameter is malformed or out of range.")}
 ONE_ERRORS = {**READ_ERRORS, 404: _error("No such record; the detail says how to list them.")}
 
-router = APIRouter(responses=READ_ERRORS)
-
-
 def printable(value: Any) -> str:
     """Text that JSON and UTF-8 can carry whatever a client sent (lone surrogates are escaped)."""
     return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -63,11 +61,16 @@ MESSAGES = {"string_unicode": "is not Unicode text (it holds a lone surrogate su
 def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
     """The ``Error`` body of a 422: one sentence naming each field at fault, and the fields. The values
     sent are never echoed (NaN, Infinity or a lone surrogate cannot even be written back as JSON)."""
-    errors = []
+    errors, seen = [], set()
     for e in exc.errors():
         loc = [part if isinstance(part, int) else printable(part) for part in e.get("loc", ())]
+        if loc[:1] in (["query"], ["path"], ["header"], ["cookie"]):
+            loc = loc[:2]  # a parameter is one value: drop the union member pydantic tried ("date", "literal['']")
+        if tuple(loc) in seen:
+            continue
+        seen.add(tuple(loc))
         msg = MESSAGES.get(e.get("type", ""), e.get("msg", "invalid"))
-        if e.get("type") == "string_pattern_mismatch" and loc[-1:] in (["since"], ["until"]):
+        if loc[:1] == ["query"] and loc[1:] in (["since"], ["until"]):
             msg = "must be a date YYYY-MM-DD"
         errors.append({"loc": loc, "msg": printable(msg), "type": printable(e.get("type", "invalid"))})
     where = lambda loc: ".".join(str(p) for p in loc[1:] or loc)  # noqa: E731 - "articles.0.text"
@@ -75,6 +78,7 @@ def validation_error_body(exc: RequestValidationError) -> dict[str, Any]:
     if len(errors) > 5:
         detail += f"; and {len(errors) - 5} more"
     return {"detail": detail, "errors": errors}
+
 
 MAX_ITEMS = 100  # articles per POST
 MAX_TEXT = 1_000_000  # characters of one article's text
@@ -84,27 +88,38 @@ def queries(request: Request) -> Queries:
     return request.app.state.queries
 
 
-DAY = r"^(\d{4}-\d{2}-\d{2})?$"  # empty allowed: a web form sends since= when the field is left blank
+def _iso_day(value: Any) -> Any:
+    """Only YYYY-MM-DD is a day here (pydantic alone would read "0" as 1970-01-01, a Unix time)."""
+    if isinstance(value, str) and value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    return value
 
 
-def _day(name: str, value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
+# a day, or empty: a web form sends since= when the field is left blank
+Day = dt.date | Literal[""] | None
+
+
+def single_values(request: Request) -> None:
+    """A parameter given twice is refused (which one was meant?), not silently read as its last value."""
+    names = [k for k, _ in request.query_params.multi_items()]
+    twice = sorted({k for k in names if names.count(k) > 1})
+    if twice:
+        raise RequestValidationError([{"loc": ("query", name), "msg": "given more than once; give it once",
+                                       "type": "repeated"} for name in twice])
+
+
+router = APIRouter(responses=READ_ERRORS, dependencies=[Depends(single_values)])
 
 
 def filters(
-    since: str | None = Query(None, pattern=DAY, description="Active on or after this day (YYYY-MM-DD)."),
-    until: str | None = Query(None, pattern=DAY, description="Active on or before this day (YYYY-MM-DD)."),
+    since: Annotated[Day, BeforeValidator(_iso_day), Query(description="Active on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[Day, BeforeValidator(_iso_day), Query(description="Active on or before this day (YYYY-MM-DD).")] = None,
     entity: str | None = Query(None, max_length=200, description="Part of an entity's name."),
     source: str | None = Query(None, max_length=200, description="Outlet name."),
     language: str | None = Query(None, max_length=20, description="ISO language code, e.g. en."),
     q: str | None = Query(None, max_length=500, description="Full-text query."),
 ) -> Filters:
-    return Filters(since=_day("since", since), until=_day("until", until), entity=entity or None, source=source or None,
+    return Filters(since=since or None, until=until or None, entity=entity or None, source=source or None,
                    language=language or None, text=q or None)
 
 

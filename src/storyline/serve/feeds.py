@@ -18,12 +18,12 @@ from fastapi.responses import Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from storyline.queries import Filters, Queries
-from storyline.serve.api import ONE_ERRORS, READ_ERRORS, filters, queries
+from storyline.serve.api import ONE_ERRORS, READ_ERRORS, filters, queries, single_values
 from storyline.serve.security import xml_text
 
 __all__ = ["router", "render_feed"]
 
-router = APIRouter(tags=["feeds"], responses=READ_ERRORS)
+router = APIRouter(tags=["feeds"], responses=READ_ERRORS, dependencies=[Depends(single_values)])
 ATOM = "application/atom+xml; charset=utf-8"
 EPOCH = "1970-01-01T00:00:00Z"
 # every value printed into a feed passes through xml_text: one control character makes a feed unreadable
