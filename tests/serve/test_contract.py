@@ -76,6 +76,8 @@ def test_no_server_path_leaves_the_server(client, examples_db):
                  client.get(f"/articles/{story['articles'][0]['id']}").text, client.get(f"/stories/{top['id']}").text,
                  client.get("/api/search", params={"q": "earthquake"}).text):
         assert directory not in text
+    shown = client.get(f"/api/articles/{story['articles'][0]['id']}").json()["origin"]
+    assert shown and f"<dt>Received from</dt><dd>{shown}</dd>" in client.get(f"/articles/{story['articles'][0]['id']}").text
 
 
 def test_public_origin_keeps_the_file_name_and_its_locator():
