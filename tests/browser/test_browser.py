@@ -139,3 +139,32 @@ def test_new_article_appears_on_an_open_story_page_without_reload(server, browse
     WebDriverWait(browser, 30, poll_frequency=0.5).until(  # and said so to screen readers, politely
         lambda d: d.find_element(By.ID, "live-status").get_attribute("textContent").startswith("Story updated"))
     _shot(browser, "story-live-update")
+
+
+def test_search_feed_followed_from_a_filtered_page_keeps_the_source(server, browser, tmp_path):
+    """Front page: words and a source chosen in the filters; its "follow this search" link gives a feed of
+    that source only (checked against the API), which Chromium shows as a feed document."""
+    import xml.etree.ElementTree as ET
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, _ = server
+    _size(browser, DESKTOP)
+    browser.get(base + "/")
+    browser.find_element(By.CSS_SELECTOR, '#filters input[name="q"]').send_keys("peace")
+    Select(browser.find_element(By.CSS_SELECTOR, '#filters select[name="source"]')).select_by_value("Wikinews")
+    browser.find_element(By.ID, "apply-filters").click()
+    _navigated(browser, "source=Wikinews")
+    follow = browser.find_element(By.CSS_SELECTOR, ".latest a.feed").get_attribute("href")
+    assert "/feeds/search.atom?" in follow and "source=Wikinews" in follow and "q=peace" in follow
+    browser.get(follow)
+    feed = ET.fromstring(httpx.get(follow).content)
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = feed.findall(f"{atom}entry")
+    assert entries and "source Wikinews" in feed.findtext(f"{atom}title")
+    for entry in entries:
+        event = httpx.get(f"{base}/api/events/{entry.findtext(f'{atom}id').rsplit(':', 1)[1]}").json()
+        assert any(a["source"] == "Wikinews" for a in event["article_list"])
+    assert "source Wikinews" in browser.page_source  # Chromium shows the feed, not a download
+    assert browser.save_screenshot(str(tmp_path / "search-feed-by-source.png"))
