@@ -146,3 +146,24 @@ def test_a_store_that_fills_up_says_exactly_which_articles_it_kept(examples_db_c
         stored = {a["id"] for a in c.get("/api/articles", params={"limit": 200}).json()["items"]}
         kept = {r["id"] for r in body["results"] if r["status"] == "new"}
         assert kept <= stored and len(stored) == 105
+
+
+def test_a_wrong_method_is_told_every_method_the_path_serves(client):
+    for method, path, allow in (("OPTIONS", "/api/articles", "GET, HEAD, POST"), ("GET", "/articles", "POST"),
+                                ("DELETE", "/", "GET, HEAD")):
+        response = client.request(method, path)
+        assert response.status_code == 405 and response.headers["allow"] == allow, (method, path)
+
+
+def test_numbers_are_not_dates_or_instants(client):
+    for params in ({"since": "0"}, {"until": "20100101"}, {"new_since": "0.5"}, {"new_since": "2010-01-01"},
+                   {"entity": ["a", "b"]}):
+        body = _is_error(client.get("/api/stories", params=params), 422)
+        assert body["errors"][0]["loc"] == ["query", next(iter(params))], body
+    assert client.get("/api/stories", params={"new_since": "2010-01-01T00:00:00Z", "since": ""}).status_code == 200
+
+
+def test_an_item_answer_carries_only_what_applies(write_client):
+    items = [{"text": GOOD}, {"text": "   "}]
+    results = write_client.post("/api/articles", json={"articles": items}, headers=AUTH).json()["results"]
+    assert results[0].keys() == {"index", "status", "id"} and results[1].keys() == {"index", "status", "reason"}

@@ -95,6 +95,13 @@ def _iso_day(value: Any) -> Any:
     return value
 
 
+def _iso_instant(value: Any) -> Any:
+    """Only an ISO 8601 date-time is an instant here (not a number read as Unix time)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2024-03-04T12:00:00Z")
+    return value
+
+
 # a day, or empty: a web form sends since= when the field is left blank
 Day = dt.date | Literal[""] | None
 
@@ -141,9 +148,10 @@ class StoryPage(Page):
 
 @router.get("/api/stories", response_model=StoryPage, tags=["read"])
 def list_stories(f: Filters = Depends(filters), sort: Literal["articles", "latest", "growing"] = "latest",
-                 limit: int = Limit, offset: int = Offset, new_since: dt.datetime | None = Query(
-                     None, description="Count growth from this instant (the reader's last visit); default: the "
-                     "last 24 hours of arrivals. A story's opening delivery (a bulk import) is never growth."),
+                 limit: int = Limit, offset: int = Offset,
+                 new_since: Annotated[dt.datetime | None, BeforeValidator(_iso_instant), Query(
+                     description="Count growth from this instant (the reader's last visit); default: the last 24 "
+                     "hours of arrivals. A story's opening delivery (a bulk import) is never growth.")] = None,
                  ask: Queries = Depends(queries)) -> dict[str, Any]:
     """Stories matching every filter given: largest, latest active or fastest-growing (by arrival) first."""
     return public(ask.stories(f, sort=sort, limit=limit, offset=offset,
@@ -232,8 +240,8 @@ class ItemOut(BaseModel):
     index: int
     status: Literal["new", "duplicate", "rejected", "not_stored"] = Field(
         ..., description="not_stored: the store failed (see the response's detail) and this item was not kept.")
-    id: str | None
-    reason: str | None
+    id: str | None = Field(None, description="The stored article's id (new or duplicate); absent otherwise.")
+    reason: str | None = Field(None, description="Why the item was rejected or not stored; absent otherwise.")
 
 
 class SubmitOut(BaseModel):
@@ -286,9 +294,9 @@ def _full(exc: BaseException) -> bool:
 
 
 @router.post("/api/articles", response_model=SubmitOut, status_code=202, tags=["write"], responses=WRITE_ERRORS,
-             dependencies=[Depends(require_token)], operation_id="submit_articles")
+             dependencies=[Depends(require_token)], operation_id="submit_articles", response_model_exclude_none=True)
 @router.post("/articles", response_model=SubmitOut, status_code=202, tags=["write"], responses=WRITE_ERRORS,
-             dependencies=[Depends(require_token)], operation_id="submit_articles_short")
+             dependencies=[Depends(require_token)], operation_id="submit_articles_short", response_model_exclude_none=True)
 def submit(body: SubmitIn, request: Request) -> Any:
     """Ingest articles through the same path as files (clean, deduplicate, store); each answered new,
     duplicate or rejected with the reason. Enrichment and placement follow in the background.
@@ -311,7 +319,7 @@ def submit(body: SubmitIn, request: Request) -> Any:
                 log.error("POST item %d not stored: %s: %s", i, type(exc).__name__, exc)
         if failure is not None:
             answer = {"status": "not_stored", "id": None, "reason": f"the store failed: {printable(failure)}"}
-        results.append({"index": i, **answer})
+        results.append({"index": i, **{k: v for k, v in answer.items() if v is not None}})
     queued = sum(r["status"] == "new" for r in results)
     if failure is None:
         return {"results": results, "queued": queued}

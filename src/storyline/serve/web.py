@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -50,6 +50,25 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/feeds/", "/openapi")) or request.method not in ("GET", "HEAD")
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route serves at this path (a 405's Allow header; the router names only the first
+    route's), with HEAD wherever GET is (``HeadAsGet``)."""
+    from starlette.routing import Match
+
+    def routes(items: list) -> Iterator[Any]:
+        for route in items:
+            inner = getattr(route, "original_router", None)  # FastAPI keeps an included router whole
+            yield from routes(inner.routes) if inner is not None else (route,)
+
+    methods: set[str] = set()
+    for route in routes(request.app.router.routes):
+        if route.matches({**request.scope, "method": "\x00"})[0] is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """One error shape everywhere: ``{"detail": ...}`` (plus ``errors`` for a 422) from the API and feeds,
     an HTML page from the pages; never a traceback, never an echo of what cannot be encoded."""
@@ -63,9 +82,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = printable(exc.detail)
-        if _wants_json(request):
-            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
-        return error_page(request, exc.status_code, detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["allow"] = _allowed(request) or headers.get("Allow", "")
+            headers.pop("Allow", None)
+        response = JSONResponse({"detail": detail}, status_code=exc.status_code) if _wants_json(request) \
+            else error_page(request, exc.status_code, detail)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
