@@ -99,3 +99,33 @@ def test_live_updates_are_announced_politely(server, browser):
         browser.get(base + path)
         status = browser.find_element(By.ID, "live-status")
         assert status.get_attribute("aria-live") == "polite" and status.get_attribute("role") == "status"
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of a computed colour ("rgb(r, g, b)")."""
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_chart_marks_and_language_tags_stand_out(server, browser):
+    """What axe does not measure: the chart's bars and dots against the chart (WCAG 1.4.11, 3:1), and the
+    language tags' text against their fill (1.4.3, 4.5:1)."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+    browser.set_window_size(*DESKTOP)
+    browser.get(base + PAGES["story"](lambda p: httpx.get(base + p, timeout=60).json()))
+    style = lambda element, prop: browser.execute_script(  # noqa: E731
+        "return getComputedStyle(arguments[0])[arguments[1]]", element, prop)
+    chart = browser.find_element(By.CSS_SELECTOR, "figure.chart svg")
+    ground = style(chart, "backgroundColor")
+    for mark in ("rect.bar", "circle.dot"):
+        assert _contrast(style(browser.find_element(By.CSS_SELECTOR, mark), "fill"), ground) >= 3, mark
+    tag = browser.find_element(By.CSS_SELECTOR, ".tag.lang")
+    assert _contrast(style(tag, "color"), style(tag, "backgroundColor")) >= 4.5
