@@ -167,3 +167,11 @@ def test_an_item_answer_carries_only_what_applies(write_client):
     items = [{"text": GOOD}, {"text": "   "}]
     results = write_client.post("/api/articles", json={"articles": items}, headers=AUTH).json()["results"]
     assert results[0].keys() == {"index", "status", "id"} and results[1].keys() == {"index", "status", "reason"}
+
+
+def test_a_server_without_a_writer_says_so_in_the_error_shape(examples_db):
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(examples_db, token=TOKEN, writer=False)) as c:
+        body = _is_error(c.post("/api/articles", json={"articles": [{"text": GOOD}]}, headers=AUTH), 503)
+        assert "writer" in body["detail"]

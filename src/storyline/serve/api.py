@@ -12,6 +12,7 @@ import errno
 import logging
 import re
 import sqlite3
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -47,6 +48,7 @@ def _error(description: str) -> dict[str, Any]:
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {422: _error("A parameter is malformed or out of range.")}
 ONE_ERRORS = {**READ_ERRORS, 404: _error("No such record; the detail says how to list them.")}
+
 
 def printable(value: Any) -> str:
     """Text that JSON and UTF-8 can carry whatever a client sent (lone surrogates are escaped)."""
@@ -108,8 +110,8 @@ Day = dt.date | Literal[""] | None
 
 def single_values(request: Request) -> None:
     """A parameter given twice is refused (which one was meant?), not silently read as its last value."""
-    names = [k for k, _ in request.query_params.multi_items()]
-    twice = sorted({k for k in names if names.count(k) > 1})
+    counts = Counter(k for k, _ in request.query_params.multi_items())
+    twice = sorted(k for k, n in counts.items() if n > 1)
     if twice:
         raise RequestValidationError([{"loc": ("query", name), "msg": "given more than once; give it once",
                                        "type": "repeated"} for name in twice])
@@ -249,10 +251,12 @@ class SubmitOut(BaseModel):
     queued: int = Field(..., description="New articles now being enriched and placed in the background.")
 
 
-class SubmitError(SubmitOut):
-    """The store failed part-way: ``results`` says exactly which items were stored (new or duplicate)."""
+class SubmitError(Error):
+    """The store failed part-way: ``results`` says exactly which items were stored (new or duplicate);
+    without a writer, only ``detail``."""
 
-    detail: str
+    results: list[ItemOut] | None = None
+    queued: int | None = None
 
 
 def _document(index: int, item: ArticleIn) -> Document | Rejection:
