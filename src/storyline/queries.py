@@ -13,6 +13,7 @@ cached per story and per set of member articles.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -31,9 +32,14 @@ from storyline.store import views as stored_views
 from storyline.store.vectors import DayVectors
 
 __all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "readable_anchors", "top_entities",
-           "GROWTH_HOURS"]
+           "GROWTH_HOURS", "DELIVERY_SECONDS"]
 
-GROWTH_HOURS = 24  # "fastest-growing": original articles that arrived within a day of the newest arrival
+# "new" and "fastest-growing": original articles that arrived after the reader's last visit, or by default
+# within GROWTH_HOURS of the newest arrival, and later than the delivery that opened their story (arrivals
+# within DELIVERY_SECONDS of the story's first; a bulk import stamps all it stores at one instant), so an
+# import makes stories, not growth
+GROWTH_HOURS = 24
+DELIVERY_SECONDS = 60
 MAX_PAGE = 200  # largest page any listing returns
 DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: the knee of the day scores)
 # What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
@@ -122,7 +128,8 @@ class _StoryEntry:
     article_ids: list[str] = dataclasses.field(default_factory=list)  # by date, then id
     event_ids: list[str] = dataclasses.field(default_factory=list)
     originals: int = 0
-    growth: int = 0
+    arrivals: list[str] = dataclasses.field(default_factory=list)  # originals' ingested_at, sorted
+    born: str = ""  # the first arrival of any member
     sources: Counter = dataclasses.field(default_factory=Counter)
     languages: Counter = dataclasses.field(default_factory=Counter)
     last_arrival: str = ""
@@ -137,7 +144,14 @@ class _StoryEntry:
             index.memo[key] = headline([index.articles[i] for i in self.article_ids]) or self.title or self.id
         return index.memo[key]
 
-    def row(self, index: "_Index") -> dict[str, Any]:
+    def growth(self, new_since: str | None) -> int:
+        """Originals that arrived after ``new_since`` and after the delivery that opened the story."""
+        if not new_since or not self.born:
+            return 0
+        after = max(new_since, (dt.datetime.fromisoformat(self.born) + dt.timedelta(seconds=DELIVERY_SECONDS)).isoformat())
+        return len(self.arrivals) - bisect.bisect_right(self.arrivals, after)
+
+    def row(self, index: "_Index", new_since: str | None = None) -> dict[str, Any]:
         thread = index.threads.get(self.thread_id or "")
         return {
             "id": self.id, "title": self.title, "display_title": self.display_title(index),
@@ -147,7 +161,7 @@ class _StoryEntry:
             "entities": top_entities(self.entity_counts, names=index.names),
             "sources": [k for k, _ in self.sources.most_common(8)],
             "languages": [k for k, _ in self.languages.most_common()],
-            "growth": self.growth, "last_arrival": self.last_arrival,
+            "growth": self.growth(new_since or index.window_start), "last_arrival": self.last_arrival,
             "thread": {"id": thread.id, "title": thread.display_title(index)} if thread else None,
         }
 
@@ -220,7 +234,7 @@ class _ThreadEntry:
             "near_duplicates": sum(len(s.article_ids) for s in stories) - originals,
             "places": places, "actors": actors, "entities": top_entities(dict(entities)),
             "sources": [k for k, _ in sources.most_common(8)], "languages": [k for k, _ in languages.most_common()],
-            "growth": sum(s.growth for s in stories), "last_arrival": max((s.last_arrival for s in stories), default=""),
+            "growth": sum(s.growth(index.window_start) for s in stories), "last_arrival": max((s.last_arrival for s in stories), default=""),
             "story_ids": list(self.story_ids),
         }
 
@@ -254,7 +268,9 @@ class _Index:
                                             thread_id=r["thread_id"] if "thread_id" in r.keys() else None)
         self.event_articles: dict[str, list[str]] = {}
         arrivals = [a.ingested_at for a in self.articles.values()]
-        recent = (dt.datetime.fromisoformat(max(arrivals)) - dt.timedelta(hours=GROWTH_HOURS)).isoformat() if arrivals else None
+        self.newest_arrival = max(arrivals, default=None)
+        self.window_start = (dt.datetime.fromisoformat(self.newest_arrival) - dt.timedelta(hours=GROWTH_HOURS)).isoformat() \
+            if self.newest_arrival else None
         for art in self.articles.values():
             if art.stage < PLACED or not art.event_id:
                 continue
@@ -269,10 +285,12 @@ class _Index:
             story.sources[art.source or "(unknown outlet)"] += 1
             story.languages[art.language or "und"] += 1
             story.last_arrival = max(story.last_arrival, art.ingested_at)
+            story.born = min(story.born or art.ingested_at, art.ingested_at)
             if not art.duplicate_of:
                 story.originals += 1
-                story.growth += bool(recent and art.ingested_at >= recent)
+                story.arrivals.append(art.ingested_at)
         for story in self.stories.values():
+            story.arrivals.sort()
             story.article_ids.sort(key=lambda i: (self.articles[i].published is None, self.articles[i].published or "", i))
             story.event_ids = sorted({self.articles[i].event_id for i in story.article_ids},
                                      key=lambda e: (self.events[e]["first_date"] or "9999", e))
@@ -424,22 +442,27 @@ class Queries:
         return True
 
     def stories(self, filters: Filters | None = None, sort: str = "articles", limit: int | None = 50,
-                offset: int = 0) -> dict[str, Any]:
-        """Stories matching ``filters``, sorted by ``articles`` (largest), ``latest`` or ``growing``; a page."""
+                offset: int = 0, new_since: str | None = None) -> dict[str, Any]:
+        """Stories matching ``filters``, sorted by ``articles`` (largest), ``latest`` or ``growing``; a page.
+
+        ``growth`` (what ``growing`` sorts by) counts originals that arrived after ``new_since`` (an ISO
+        instant: the reader's last visit), by default within ``GROWTH_HOURS`` of the newest arrival."""
         f = filters or Filters()
         index = self.index()
+        since = _instant(new_since) or index.window_start
         hits = {i for i, _ in self._search_ids(f.text)} if f.text else None
         chosen = [s for s in index.stories.values() if s.article_ids and self._story_matches(index, s, f, hits)]
         keys: dict[str, Callable[[_StoryEntry], tuple]] = {
             "articles": lambda s: (-s.originals, s.first_date or "", s.id),
             "latest": lambda s: (_neg(s.last_date or ""), _neg(s.last_arrival), -s.originals, s.id),
-            "growing": lambda s: (-s.growth, -s.originals, s.id),
+            "growing": lambda s: (-s.growth(since), _neg(s.last_arrival), -s.originals, s.id),
         }
         if sort not in keys:
             raise ValueError(f"sort must be one of {', '.join(keys)}, got {sort!r}")
         chosen.sort(key=keys[sort])
         page = _page(chosen, limit, offset)
-        page["items"] = [s.row(index) for s in page["items"]]
+        page["items"] = [s.row(index, since) for s in page["items"]]
+        page["new_since"], page["newest_arrival"] = since, index.newest_arrival
         return page
 
     def story(self, story_id: str, *, words: int = 120, dates: int | None = DEFAULT_DATES,
@@ -868,12 +891,18 @@ class Queries:
         }
 
     # --- feeds --------------------------------------------------------------------------------
-    def story_updates(self, story_ids: list[str], limit: int = 50) -> list[dict[str, Any]]:
-        """What the stories gained, newest first: one entry per event with its articles' what's-new sentences."""
+    def story_updates(self, story_ids: list[str], limit: int = 50, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """What the stories gained, newest first: one entry per event with its articles' what's-new sentences;
+        with ``filters``, only events with an article of that date span, source and language."""
         entries = []
+        index = self.index()
+        f = dataclasses.replace(filters, text=None, entity=None) if filters else None
         for story_id in story_ids:
             data = self.story(story_id)
             for event in data["events"]:
+                if f and not any(_article_matches(index.articles[a], f, None, None)
+                                 for a in event["article_ids"] if a in index.articles):
+                    continue
                 new = [s for a in event["article_ids"] for s in data["whats_new"].get(a, [])]
                 if not new and event["article_ids"] and event["article_ids"][0] == data["articles"][0]["id"]:
                     new = data["summary"][:3]  # the story's opening event: what the story is about
@@ -885,8 +914,20 @@ class Queries:
     def entity_story_ids(self, entity: str) -> list[str]:
         return [s["id"] for s in self.stories(Filters(entity=entity), sort="latest", limit=20)["items"]]
 
-    def search_story_ids(self, text: str) -> list[str]:
-        return [s["id"] for s in self.stories(Filters(text=text), sort="latest", limit=20)["items"]]
+    def search_story_ids(self, text: str, filters: Filters | None = None) -> list[str]:
+        f = dataclasses.replace(filters or Filters(), text=text)
+        return [s["id"] for s in self.stories(f, sort="latest", limit=20)["items"]]
+
+
+def _instant(value: str | None) -> str | None:
+    """``value`` as the ISO instant arrivals are compared with (UTC when no zone is given), or None."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if value else None
+        if moment is None:
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
+    except (ValueError, OverflowError):  # not an instant, or one whose UTC falls off the calendar
+        return None
 
 
 def _tell_thread(articles: list[Article], *, words: int, dates: int | None, language: str) -> dict[str, Any]:

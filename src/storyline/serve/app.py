@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from storyline.queries import NotFound, Queries
-from storyline.serve.security import SECURITY_HEADERS, BodyLimit
+from storyline.queries import Queries
+from storyline.serve.security import SECURITY_HEADERS, BodyLimit, HeadAsGet
 from storyline.store import Store
 
 __all__ = ["create_app", "MAX_BODY"]
@@ -79,11 +78,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Any:
-        if request.url.path.startswith(("/api/", "/feeds/")):
-            return JSONResponse({"detail": str(exc)}, status_code=404)
-        return web.error_page(request, 404, str(exc))
+    web.install_error_handlers(app)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
@@ -93,4 +88,5 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
         return response
 
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(HeadAsGet)
     return app

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from storyline.queries import Filters, Queries
-from storyline.serve.api import Limit, Offset, filters, queries
+from storyline.serve.api import ONE_ERRORS, READ_ERRORS, Limit, Offset, filters, queries, single_values
 from storyline.serve.feeds import ATOM, render_feed
 from storyline.serve.web import TEMPLATES, query_string, timeline_chart
 
 __all__ = ["router", "ThreadRow", "ThreadPage", "ThreadOut"]
 
-router = APIRouter()
+router = APIRouter(responses=READ_ERRORS, dependencies=[Depends(single_values)])
 
 
 class ThreadRow(BaseModel):
@@ -84,7 +84,7 @@ def list_threads(f: Filters = Depends(filters), sort: Sort = "latest", limit: in
     return ask.threads(f, sort=sort, limit=limit, offset=offset)
 
 
-@router.get("/api/threads/{thread_id}", response_model=ThreadOut, tags=["read"])
+@router.get("/api/threads/{thread_id}", response_model=ThreadOut, tags=["read"], responses=ONE_ERRORS)
 def get_thread(thread_id: str, words: int = Query(120, ge=10, le=1000), dates: int = Query(0, ge=0, le=200),
                language: str = Query("en", max_length=20), ask: Queries = Depends(queries)) -> dict[str, Any]:
     """One thread: its stories over time, its long timeline (``dates=0``: as many dates as its span and coverage
@@ -116,7 +116,7 @@ def thread_page(thread_id: str, ask: Queries = Depends(queries)) -> HTMLResponse
 
 
 # --- feed -----------------------------------------------------------------------------------------
-@router.get("/feeds/threads/{thread_id}.atom", response_class=Response, tags=["feeds"])
+@router.get("/feeds/threads/{thread_id}.atom", response_class=Response, tags=["feeds"], responses=ONE_ERRORS)
 def thread_feed(thread_id: str, request: Request, ask: Queries = Depends(queries)) -> Response:
     """What the thread's stories gained: their events, newest first, with the sentences each added."""
     row = ask.thread_row(thread_id)

@@ -37,18 +37,29 @@
       });
   }
 
+  function announce(text) {
+    /* the swapped-in page is not read out whole: one polite sentence in the status region says what changed */
+    var status = document.getElementById("live-status");
+    if (status) status.textContent = text;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var live = document.getElementById("live");
     if (live && live.dataset.liveStory) {
       var id = encodeURIComponent(live.dataset.liveStory);
       poll("/api/version?story=" + id, null, function () {
-        return swap(live, "/stories/" + id + "?fragment=true", null);
+        return swap(live, "/stories/" + id + "?fragment=true", null).then(function () {
+          var count = document.getElementById("article-count");
+          announce("Story updated: " + (count ? count.textContent + " articles" : "new articles") + ".");
+        });
       });
     }
     var front = document.getElementById("front");
     if (front) {
       poll("/api/version", null, function () {
-        return swap(front, window.location.pathname + window.location.search, "#front");
+        return swap(front, window.location.pathname + window.location.search, "#front").then(function () {
+          announce("New articles arrived: the lists are updated.");
+        });
       });
     }
   });
