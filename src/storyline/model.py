@@ -47,6 +47,9 @@ class DateProvenance(StrEnum):
     INFERRED = "inferred"  # inferred from the text (explicit years, spans); see ``date_evidence``
     STORY = "story"  # taken from the dated story the article joined
     UNDATED = "undated"  # nothing says when it was published (yet)
+    # a date the source gave that cannot be true (after its ingest time, or before DATE_FLOOR): kept in
+    # ``date_evidence`` but not used; the article is placed as undated (by its text's evidence if it has any)
+    UNTRUSTED = "untrusted"
 
 
 class Granularity(StrEnum):

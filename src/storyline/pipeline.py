@@ -37,6 +37,7 @@ class IngestReport:
     duplicate: int = 0
     rejected: list[Rejection] = dataclasses.field(default_factory=list)
     stored: dict[str, str] = dataclasses.field(default_factory=dict)  # origin -> id of the stored article (new or earlier)
+    notes: list[Rejection] = dataclasses.field(default_factory=list)  # stored, but a field was ignored (a date that is none)
 
     @property
     def seen(self) -> int:
@@ -305,6 +306,7 @@ class Pipeline:
             known_ids.add(article.id)
             known_hashes[article.content_hash] = article.id
             report.stored[article.origin] = article.id
+            report.notes.extend(Rejection(article.origin, p) for p in article.problems if p.startswith("published:"))
             new.append(article)
         if new:
             self.store.add_articles(new, stage=INGESTED)
@@ -481,7 +483,7 @@ class Pipeline:
         """
         from storyline.enrich.dates import resolve_partial
 
-        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED)
+        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
         in_batch = {a.id: a for a in batch}
         changed: list[Article] = []
         for story_id in sorted({a.story_id for a in batch if a.story_id}):

@@ -15,7 +15,7 @@ import unicodedata
 
 from storyline.model import Article, DateProvenance, Document
 
-__all__ = ["EmptyArticle", "clean", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
+__all__ = ["DATE_FLOOR", "FUTURE_SKEW", "EmptyArticle", "clean", "date_doubt", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
 _MONTHS = (
@@ -66,6 +66,21 @@ def clean_text(text: str) -> str:
     text = _NEWLINES.sub("\n", safe_text(text))
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
     return _BLANKS.sub("\n\n", _SPACES.sub(" ", text))
+
+
+DATE_FLOOR = dt.date(1800, 1, 1)  # no news article is older; a 0001-01-01 is a placeholder, not a date
+FUTURE_SKEW = dt.timedelta(days=2)  # time zones and clocks put a real date at most this far past its ingest
+
+
+def date_doubt(date: dt.date, now: dt.datetime) -> str | None:
+    """Why a publication date cannot be true (after ``now``, the ingest time, beyond ``FUTURE_SKEW``, or
+    before ``DATE_FLOOR``), else None. Such a date must not place an article or move "now" for others."""
+    if date < DATE_FLOOR:
+        return f"before {DATE_FLOOR.isoformat()}"
+    latest = (now + FUTURE_SKEW).date()
+    if date > latest:
+        return f"after the ingest time {now.date().isoformat()} (more than {FUTURE_SKEW.days} days ahead)"
+    return None
 
 
 _ISO_WEEK = re.compile(r"(\d{4})-?W(\d{2})-?([1-7])\b")
@@ -207,6 +222,38 @@ def record_scope(document: Document) -> str:
     return _field(document.source) or safe_text(document.scope or document.origin)
 
 
+def _publication_date(document: Document, marker: tuple[dt.date, str] | None, now: dt.datetime,
+                      ) -> tuple[dt.date | None, DateProvenance, str | None, list[str]]:
+    """(date, provenance, evidence, notes): the metadata date, else the text marker's, each only when it
+    can be true. A metadata value that is no date, or a date that cannot be true, is never used silently:
+    a note says what was ignored (the ingest report shows it and it stays among the article's problems).
+    An untrusted date leaves the article undated (provenance ``untrusted``, the raw value as evidence),
+    so enrichment infers its date from the text, as for any undated article."""
+    notes: list[str] = []
+    raw = _field(document.published)
+    candidates: list[tuple[dt.date, DateProvenance, str | None]] = []
+    meta_date = parse_date(document.published)
+    if meta_date is not None:
+        candidates.append((meta_date, document.published_provenance, raw))
+    elif raw:
+        shown = raw if len(raw) <= 80 else raw[:77] + "..."
+        notes.append(f"published: {shown!r} is not a date; the article is stored undated "
+                     "(its date is inferred from its text when the text allows)")
+    if marker is not None:
+        candidates.append((marker[0], DateProvenance.TEXT_MARKER, marker[1]))
+    untrusted: str | None = None
+    for date, provenance, evidence in candidates:
+        doubt = date_doubt(date, now)
+        if doubt is None:
+            return date, provenance, evidence, notes
+        notes.append(f"published: {date.isoformat()} ({provenance.value}: {evidence!r}) is {doubt}: not trusted")
+        untrusted = untrusted or evidence
+    if untrusted is not None:
+        notes[-1] += "; the article is placed as undated (its date is inferred from its text when the text allows)"
+        return None, DateProvenance.UNTRUSTED, untrusted, notes
+    return None, DateProvenance.UNDATED, None, notes
+
+
 def clean(document: Document, now: dt.datetime | None = None) -> Article:
     """Build the Article for a Document. Metadata dates win over text markers; markers are removed either way."""
     original = clean_text(document.text)
@@ -224,12 +271,9 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
     offset += len(text) - len(text.lstrip())
     text = stripped
 
-    published, provenance, evidence = None, DateProvenance.UNDATED, None
-    meta_date = parse_date(document.published)
-    if meta_date is not None:
-        published, provenance, evidence = meta_date, document.published_provenance, _field(document.published)
-    elif marker_date is not None:
-        published, provenance, evidence = marker_date, DateProvenance.TEXT_MARKER, evidence_marker
+    now = now or dt.datetime.now(dt.timezone.utc)
+    published, provenance, evidence, notes = _publication_date(
+        document, (marker_date, evidence_marker) if marker_date is not None else None, now)
 
     if not text:
         raise EmptyArticle("no text left once cleaned (the record holds only a date stamp, control characters or blanks)")
@@ -244,7 +288,7 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
         original_text=original,
         origin=safe_text(document.origin),
         content_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
-        ingested_at=now or dt.datetime.now(dt.timezone.utc),
+        ingested_at=now,
         title=title,
         source=_field(document.source),
         url=_field(document.url),
@@ -257,4 +301,5 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
         date_evidence=evidence,
         text_offset=offset,
         extra=dict(document.extra),
+        problems=notes,
     )

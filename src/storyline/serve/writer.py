@@ -56,7 +56,8 @@ class Writer:
                     answers.append({"status": "rejected", "id": None, "reason": report.rejected[0].reason})
                 else:
                     answers.append({"status": "new" if report.new else "duplicate",
-                                    "id": report.stored.get(item.origin), "reason": None})
+                                    "id": report.stored.get(item.origin),
+                                    "reason": "; ".join(n.reason for n in report.notes) or None})
         if any(a["status"] == "new" for a in answers):
             self._wake.set()  # before clearing idle: the thread only sets idle when no wake is pending
             self._idle.clear()

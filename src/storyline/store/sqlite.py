@@ -201,11 +201,11 @@ class Store:
             q = ",".join("?" * len(part))
             latest = self.db.execute(
                 f"SELECT MAX(published) FROM articles WHERE id IN ({q}) "
-                "AND published_provenance NOT IN ('undated', 'inferred')", part
+                "AND published_provenance NOT IN ('undated', 'inferred', 'untrusted')", part
             ).fetchone()[0]
             anchor = max(filter(None, (anchor, latest)), default=None)
             weak.extend(row_article(r) for r in self.db.execute(
-                f"SELECT * FROM articles WHERE id IN ({q}) AND published_provenance IN ('undated', 'inferred')", part))
+                f"SELECT * FROM articles WHERE id IN ({q}) AND published_provenance IN ('undated', 'inferred', 'untrusted')", part))
         return anchor, weak
 
     def pending_ids(self, below: int) -> list[str]:
