@@ -47,6 +47,14 @@ class IngestReport:
         return Counter(r.reason.split(" (")[0].split(":")[0] for r in self.rejected)
 
 
+def _seconds_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0 <= value < float("inf") else default
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     batch_size: int = 256
@@ -56,6 +64,8 @@ class PipelineConfig:
     parallel_from: int = 256  # fewer pending articles than this are not worth starting a process for
     ingest: IngestOptions = dataclasses.field(default_factory=IngestOptions)
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
+    # seconds enrich/place wait for another writer of the store (Store.writer); $STORYLINE_LOCK_WAIT overrides
+    lock_wait: float = dataclasses.field(default_factory=lambda: _seconds_from_env("STORYLINE_LOCK_WAIT", 300.0))
 
 
 ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
@@ -346,7 +356,21 @@ class Pipeline:
             self.store.update_entity_rows(*self.entity_extractor.registry.take_changes())
         self.enrich_report.count(batch)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the store's writer lock; when another process wrote since, forget what this Pipeline keeps
+        in memory about the store (name registry, open events and stories, near-duplicates) and reload it."""
+        with self.store.writer(self.config.lock_wait) as stale:
+            if stale:
+                self._entities = self._placer = self._duplicates = None
+            yield
+
     def enrich(self, progress: Progress | None = None) -> int:
+        """Enrich every article not enriched yet, holding the store's writer lock (see ``_enrich``)."""
+        with self._writing():
+            return self._enrich(progress)
+
+    def _enrich(self, progress: Progress | None = None) -> int:
         """Enrich every article that has not been enriched yet (resumable, one transaction per batch).
 
         Returns how many; ``self.enrich_report`` counts, per stage, the articles it failed on.
@@ -440,6 +464,10 @@ class Pipeline:
 
     def place(self, progress: Progress | None = None) -> int:
         """Place every enriched article into an event and a story, oldest publication date first."""
+        with self._writing():
+            return self._place(progress)
+
+    def _place(self, progress: Progress | None) -> int:
         done = 0
         while True:
             batch = self.store.ready_to_place(self.config.batch_size)

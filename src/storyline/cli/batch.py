@@ -65,13 +65,11 @@ def batch_import(
 
     if not output.is_dir():
         fail(f"{output} is not a folder (give the OUTPUT of `storyline batch run`)", 2)
-    store = open_store(db)
-    try:
-        result = import_output(output, store)
-    except FileNotFoundError as exc:
-        fail(str(exc), 1)
-    finally:
-        store.close()
+    with open_store(db) as store:
+        try:
+            result = import_output(output, store)
+        except FileNotFoundError as exc:
+            fail(str(exc), 1)
     if as_json:
         print(json.dumps(result))
     else:

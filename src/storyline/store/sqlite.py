@@ -27,6 +27,7 @@ from storyline.store.records import (
     row_story,
     story_row,
 )
+from storyline.store.lock import DEFAULT_WAIT, WriterLock
 from storyline.store.schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
@@ -56,6 +57,7 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
         self._depth = 0
+        self._writer = None if str(self.path) == ":memory:" else WriterLock(self.path)
         if self.read_only:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
@@ -84,6 +86,8 @@ class Store:
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.db.close()
 
     def __enter__(self) -> "Store":
@@ -113,6 +117,21 @@ class Store:
             self.db.execute("COMMIT")
         finally:
             self._depth = 0
+
+    @contextlib.contextmanager
+    def writer(self, wait: float = DEFAULT_WAIT) -> Iterator[bool]:
+        """Hold the store's writer lock (``store.lock``): one enrichment or placement run at a time across
+        processes. Yields True when another writer wrote since this Store last held it, so what a caller
+        keeps in memory about the store must be reloaded. Raises ``StoreBusy`` naming the holder after
+        ``wait`` seconds. Re-entrant; a ``:memory:`` store has no other writer."""
+        if self._writer is None:
+            yield False
+            return
+        stale = self._writer.acquire(wait)
+        try:
+            yield stale
+        finally:
+            self._writer.release()
 
     # --- articles --------------------------------------------------------------------------
     def known(self, ids: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], dict[str, str]]:
