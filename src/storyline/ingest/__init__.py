@@ -25,7 +25,7 @@ from storyline.ingest.formats import READERS, read_jsonl_line, record_to_documen
 from storyline.ingest.lines import Overlong, bounded_lines, sample_stream
 from storyline.model import Document, Rejection
 
-__all__ = ["IngestOptions", "read_sources", "read_file_bytes", "read_record", "walk_key", "is_skipped", "FieldMap",
+__all__ = ["IngestOptions", "read_sources", "read_file_bytes", "read_record", "walk_files", "walk_key", "is_skipped", "FieldMap",
            "parse_field_options", "EXTENSIONS"]
 
 EXTENSIONS: dict[str, str] = {
@@ -87,7 +87,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _walk(path: Path) -> Iterator[Path | Rejection]:
+def walk_files(path: Path) -> Iterator[Path | Rejection]:
     """The files under ``path`` in sorted order; links that lead out of it and folders are said, not followed."""
     if not path.is_dir():
         yield path
@@ -229,7 +229,7 @@ def read_path(path: Path, options: IngestOptions) -> Iterator[Document | Rejecti
     if not path.exists() and not path.is_symlink():
         yield Rejection(display_path(path), "no such file or folder")
         return
-    for file in _walk(path):
+    for file in walk_files(path):
         if isinstance(file, Rejection):
             yield file
             continue
