@@ -172,6 +172,10 @@ def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpt
 @app.command()
 def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
+    from storyline.store.sqlite import MAX_QUERY_CHARS
+
+    if len(query) > MAX_QUERY_CHARS:  # the HTTP API's limit too
+        fail(f"the query is {len(query):,} characters; at most {MAX_QUERY_CHARS} are searched (as by the HTTP API)", 2)
     with open_store(db) as store:
         rows = queries(store).search(query, limit=limit)["items"]
     if as_json:

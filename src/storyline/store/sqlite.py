@@ -33,10 +33,28 @@ from storyline.store.schema import SCHEMA_VERSION, migrate
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED"]
 
 INGESTED, ENRICHED, PLACED = 0, 1, 2
+MAX_SEARCH_TERMS = 64  # distinct words of one full-text query (the HTTP API also caps a query at 500 characters)
+MAX_QUERY_CHARS = 500
 
 
 def default_db_path() -> Path:
     return Path(os.environ.get("STORYLINE_DB", "storyline.db"))
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the store: the file, and its folder (SQLite's WAL and shared-memory
+    files live beside it; in a read-only folder even reading failed trying to create them)."""
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK | os.X_OK)
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only connection's URI. In a folder nobody here may write, with no shared-memory file beside
+    the store, no writer can be at work (a WAL writer needs those files), so the file is opened as
+    immutable: SQLite then reads it without creating them."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not os.access(path.resolve().parent, os.W_OK) and not Path(f"{path}-shm").exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def _by_date(article: Article) -> tuple:
@@ -48,10 +66,10 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not os.access(self.path, os.W_OK)
+        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not _writable(self.path)
         if self.read_only:  # reading a store one may not write is fine; writing says so (see cli.open_store)
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+            self.db = sqlite3.connect(_read_only_uri(self.path), uri=True, isolation_level=None,
+                                      check_same_thread=False, timeout=30)
         else:
             self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
@@ -459,7 +477,9 @@ class Store:
 
     def search_ids(self, query: str, limit: int = 1000) -> list[tuple[str, float]]:
         """(article id, bm25 score) of full-text hits, best first, without loading the articles."""
-        terms = re.findall(r"\w+", query, re.UNICODE)
+        # repeats add nothing to an AND of terms but cost FTS5 a pass each (8,000 took minutes): once each,
+        # and at most MAX_SEARCH_TERMS of them
+        terms = list(dict.fromkeys(re.findall(r"\w+", query, re.UNICODE)))[:MAX_SEARCH_TERMS]
         if not terms:
             return []
         fts_query = " ".join(f'"{t}"' for t in terms)
