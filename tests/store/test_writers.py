@@ -143,3 +143,33 @@ def test_a_writer_that_kept_state_while_another_wrote_gives_the_one_writer_resul
             writer.enrich()
             writer.place()
     assert _live_partition(two) == _live_partition(one)
+
+
+def test_the_servers_writer_and_a_cli_track_on_one_store_leave_every_article_in_a_live_event(tmp_path):
+    """The server's background writer goes through ``Pipeline.enrich``/``place`` too, so it takes the same lock."""
+    from storyline.ingest import IngestOptions, read_sources
+    from storyline.serve.writer import Writer
+
+    db = tmp_path / "s.db"
+    Store(db).close()
+    track = subprocess.Popen([sys.executable, "-m", "storyline", "track", str(EXAMPLES / "wikinews"), "--db", str(db),
+                              "--report", "", "--limit", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, env=_env())
+    writer = Writer(db)
+    try:
+        for document in read_sources([str(EXAMPLES / "seeds")], IngestOptions()):
+            writer.submit([document])
+        _, track_errors = track.communicate(timeout=600)
+        assert track.returncode == 0, track_errors
+        writer.submit([])  # nothing new; wait for the rounds already due
+        assert writer.wait_idle(600)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # a round that waited for the lock runs again on its next wake
+            with Store(db) as store:
+                if store.count(PLACED) == store.count():
+                    break
+            time.sleep(1)
+    finally:
+        writer.close()
+    assert writer.last_error is None
+    _live_partition(db)
