@@ -124,3 +124,14 @@ def test_untrusted_dates_change_nothing_else_and_never_head_the_latest_stories(e
             ask.timeline(story_id, 5)
             ask.summary(story_id)
         ask.report()
+
+
+def test_an_archive_retold_into_the_future_is_judged_against_the_ingest_time_it_gives(tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYLINE_INGEST_TIME", "2100-01-01T00:00:00+00:00")
+    with Store(tmp_path / "s.db") as store:
+        report = Pipeline(store).ingest_documents([Document(text=TEXT, origin="x", published="2099-01-01")])
+        stored = store.get_article(report.stored["x"])
+    assert stored.published == dt.date(2099, 1, 1) and stored.published_provenance is DateProvenance.METADATA
+    monkeypatch.setenv("STORYLINE_INGEST_TIME", "tomorrow")
+    with Store(tmp_path / "t.db") as store, pytest.raises(ValueError, match="STORYLINE_INGEST_TIME"):
+        Pipeline(store).ingest_documents([Document(text=TEXT, origin="x", published="2099-01-01")])

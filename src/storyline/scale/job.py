@@ -411,7 +411,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     from pyspark.sql import types as T
 
     config = config or BatchConfig()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    if now is None:
+        from storyline.pipeline import ingest_time
+
+        now = ingest_time()
     output = output.rstrip("/")
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
