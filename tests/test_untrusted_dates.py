@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,24 @@ def test_an_archive_retold_into_the_future_is_judged_against_the_ingest_time_it_
     monkeypatch.setenv("STORYLINE_INGEST_TIME", "tomorrow")
     with Store(tmp_path / "t.db") as store, pytest.raises(ValueError, match="STORYLINE_INGEST_TIME"):
         Pipeline(store).ingest_documents([Document(text=TEXT, origin="x", published="2099-01-01")])
+
+
+def test_a_store_that_holds_impossible_dates_from_before_is_enriched_placed_and_reported(tmp_path):
+    """``ingested_49002da_bad_dates.db``: ``storyline ingest`` at 49002da (before dates were judged) of a record
+    dated 0001-01-01, one dated 2099-01-01 and one of 2020. Before: enrich crashed (OverflowError)."""
+    db = tmp_path / "old.db"
+    shutil.copyfile(Path(__file__).parent / "store" / "fixtures" / "ingested_49002da_bad_dates.db", db)
+    with Store(db) as store:
+        pipeline = Pipeline(store, PipelineConfig(workers=1))
+        pipeline.enrich()
+        pipeline.place()
+        by_source = {a.source_id: a for a in store.articles()}
+        for key, raw in (("y1", "0001-01-01"), ("f1", "2099-01-01")):
+            assert by_source[key].published is None and by_source[key].published_provenance is DateProvenance.UNTRUSTED
+            assert by_source[key].date_evidence == raw and by_source[key].story_id
+        assert by_source["ok"].published == dt.date(2020, 3, 10)
+        ask = Queries(store)
+        assert ask.stories(sort="latest")["items"][0]["last_date"] == "2020-03-10"
+        for row in ask.stories()["items"]:
+            ask.story(row["id"])
+        ask.report()

@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 
-from storyline.model import Article, DateProvenance, Document
+from storyline.model import DATE_FLOOR, FUTURE_SKEW, Article, DateProvenance, Document, date_doubt
 
 __all__ = ["DATE_FLOOR", "FUTURE_SKEW", "EmptyArticle", "clean", "date_doubt", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date", "detect_language", "language_code", "text_key"]
 
@@ -66,21 +66,6 @@ def clean_text(text: str) -> str:
     text = _NEWLINES.sub("\n", safe_text(text))
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
     return _BLANKS.sub("\n\n", _SPACES.sub(" ", text))
-
-
-DATE_FLOOR = dt.date(1800, 1, 1)  # no news article is older; a 0001-01-01 is a placeholder, not a date
-FUTURE_SKEW = dt.timedelta(days=2)  # time zones and clocks put a real date at most this far past its ingest
-
-
-def date_doubt(date: dt.date, now: dt.datetime) -> str | None:
-    """Why a publication date cannot be true (after ``now``, the ingest time, beyond ``FUTURE_SKEW``, or
-    before ``DATE_FLOOR``), else None. Such a date must not place an article or move "now" for others."""
-    if date < DATE_FLOOR:
-        return f"before {DATE_FLOOR.isoformat()}"
-    latest = (now + FUTURE_SKEW).date()
-    if date > latest:
-        return f"after the ingest time {now.date().isoformat()} (more than {FUTURE_SKEW.days} days ahead)"
-    return None
 
 
 _ISO_WEEK = re.compile(r"(\d{4})-?W(\d{2})-?([1-7])\b")

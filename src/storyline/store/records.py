@@ -21,6 +21,7 @@ from storyline.model import (
     Restoration,
     Sentence,
     Story,
+    distrust_date,
     to_dict,
 )
 
@@ -118,6 +119,7 @@ def row_article(row: sqlite3.Row) -> Article:
         source_id=row["source_id"],
     )
     _fill_enrichment(article, row["enrichment"])
+    distrust_date(article)  # a date stored before dates were judged must not crash or place anything
     return article
 
 
