@@ -79,6 +79,8 @@ def test_a_store_in_a_read_only_folder_reads_and_refuses_writes_with_a_line(file
         assert searched.returncode == 0 and searched.stdout.strip(), searched.stderr[-2000:]
         written = run("ingest", str(article))
         assert written.returncode == 2 and "read-only" in written.stderr and "Traceback" not in written.stderr
+        enriched = run("enrich")  # a writer's lock cannot be made beside it either: said the same way
+        assert enriched.returncode == 2 and "read-only" in enriched.stderr and "Traceback" not in enriched.stderr
         assert sorted(p.name for p in folder.iterdir()) == ["s.db"]
     finally:
         os.chmod(folder, 0o755)

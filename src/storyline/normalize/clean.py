@@ -222,7 +222,7 @@ def _publication_date(document: Document, marker: tuple[dt.date, str] | None, no
         candidates.append((meta_date, document.published_provenance, raw))
     elif raw:
         shown = raw if len(raw) <= 80 else raw[:77] + "..."
-        notes.append(f"published: {shown!r} is not a date; the article is stored undated "
+        notes.append(f"published: {shown!r} is not a date (with day, month and year); the article is stored undated "
                      "(its date is inferred from its text when the text allows)")
     if marker is not None:
         candidates.append((marker[0], DateProvenance.TEXT_MARKER, marker[1]))

@@ -49,7 +49,13 @@ class WriterLock:
         if self._depth:
             self._depth += 1
             return False
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # said as the store's own read-only error is (cli.common.open_store)
+            import sqlite3
+
+            raise sqlite3.OperationalError(f"cannot open the writer lock {self.path}: {exc.strerror or exc} "
+                                           "(the store or its folder is read-only)") from None
         deadline = time.monotonic() + max(0.0, wait)
         try:
             while True:
