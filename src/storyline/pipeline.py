@@ -288,6 +288,7 @@ class Pipeline:
         self._embedder = None
         self._placer = None
         self._duplicates = None
+        self._generation: str | None = None  # the writer-lock token of this Pipeline's last write (Store.writer)
         self.enrich_report = EnrichReport()
         self.cpu: Counter[str] = Counter()  # CPU seconds per stage over this Pipeline's life, any process
 
@@ -374,10 +375,13 @@ class Pipeline:
     def _writing(self) -> Iterator[None]:
         """Hold the store's writer lock; when another process wrote since, forget what this Pipeline keeps
         in memory about the store (name registry, open events and stories, near-duplicates) and reload it."""
-        with self.store.writer(self.config.lock_wait) as stale:
-            if stale:
+        with self.store.writer(self.config.lock_wait) as (found, mine):
+            if found is None or found != self._generation:
                 self._entities = self._placer = self._duplicates = None
-            yield
+            try:
+                yield
+            finally:
+                self._generation = mine
 
     def enrich(self, progress: Progress | None = None) -> int:
         """Enrich every article not enriched yet, holding the store's writer lock (see ``_enrich``)."""

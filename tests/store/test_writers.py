@@ -64,17 +64,17 @@ def test_a_second_writer_waits_a_bounded_time_then_names_the_holder(tmp_path):
     assert time.monotonic() - started < 600  # bounded: it never waits forever
 
 
-def test_a_writer_reloads_what_it_keeps_when_another_wrote_in_between(tmp_path):
+def test_a_writer_can_tell_when_another_wrote_in_between(tmp_path):
     db = tmp_path / "s.db"
     with Store(db) as first, Store(db) as second:
-        with first.writer() as stale:
-            assert stale  # its first hold: nothing kept yet
-        with first.writer() as stale:
-            assert not stale  # nobody else wrote
-        with second.writer():
+        with first.writer() as (found, mine):
+            assert found is None  # a new lock
+        with first.writer() as (found, again):
+            assert found == mine  # nobody else wrote
+        with second.writer() as (_, theirs):
             pass
-        with first.writer() as stale, first.writer() as nested:
-            assert stale and not nested  # re-entrant within one holder
+        with first.writer() as (found, mine), first.writer() as nested:
+            assert found == theirs and nested == (mine, mine)  # re-entrant within one holder
 
 
 def _live_partition(db: Path) -> tuple[set, set]:
@@ -120,7 +120,8 @@ def _placed_some(db: Path) -> bool:
         return False
 
 
-def test_a_writer_that_kept_state_while_another_wrote_gives_the_one_writer_result(tmp_path):
+@pytest.mark.parametrize("one_store", [False, True])
+def test_a_writer_that_kept_state_while_another_wrote_gives_the_one_writer_result(tmp_path, one_store):
     """Deterministic interleaving in one process: writer A places, writer B (its own Store, as another process
     would) enriches and places more, then A goes on. Without reloading, A placed from its stale open events
     and overwrote B's, leaving B's articles in no live event."""
@@ -136,8 +137,8 @@ def test_a_writer_that_kept_state_while_another_wrote_gives_the_one_writer_resul
             single.ingest_documents(part)
             single.enrich()
             single.place()
-    with Store(two) as store_a, Store(two) as store_b:
-        a, b = Pipeline(store_a, config), Pipeline(store_b, config)
+    with Store(two) as store_a, Store(two) as store_b:  # two Stores, as two processes; or two Pipelines on one
+        a, b = Pipeline(store_a, config), Pipeline(store_a if one_store else store_b, config)
         for writer, part in zip((a, b, a), thirds):
             writer.ingest_documents(part)
             writer.enrich()

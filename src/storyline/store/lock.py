@@ -6,8 +6,9 @@ processes enriching or placing one store at once each wrote from their own stale
 no live event. So every enrichment or placement run (``Pipeline.enrich``/``place``, ``batch import``)
 holds this lock; a second writer waits a bounded time, then fails with a message naming the holder.
 
-The lock file also records a generation token, renewed by each holder: a writer that finds another
-token than the one it left knows another process wrote in between, and reloads what it keeps in memory.
+The lock file also records a generation token, renewed by each hold: a writer that finds another token
+than the one its last hold left knows another writer (another process, or another Pipeline on this
+Store) wrote in between, and reloads what it keeps in memory.
 ``flock`` is released by the kernel when a holder dies, even by ``kill -9``; ingest needs no lock (it
 checks and inserts in one transaction and keeps nothing in memory).
 """
@@ -39,16 +40,18 @@ class WriterLock:
         self.path = Path(f"{db_path}.lock")
         self._fd: int | None = None
         self._depth = 0
-        self._generation: str | None = None  # the token this holder left; None before its first hold
+        self.generation: str | None = None  # the token of this holder's current or last hold
 
-    def acquire(self, wait: float = DEFAULT_WAIT) -> bool:
-        """Take the lock (waiting at most ``wait`` seconds); True when another writer held it since this
-        one last did (or this one never did), i.e. what this writer keeps in memory may be stale."""
+    def acquire(self, wait: float = DEFAULT_WAIT) -> str | None:
+        """Take the lock (waiting at most ``wait`` seconds). Returns the generation token the last holder left
+        (None for a new lock); this holder's own is ``generation`` from now on. A caller that remembers the
+        token of its own last hold knows, when the two differ, that another writer wrote in between.
+        Re-entrant: a nested hold returns the current token."""
         import fcntl
 
         if self._depth:
             self._depth += 1
-            return False
+            return self.generation
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:  # said as the store's own read-only error is (cli.common.open_store)
@@ -66,16 +69,15 @@ class WriterLock:
                     if time.monotonic() >= deadline:
                         raise StoreBusy(self._busy_message(fd, wait)) from None
                     time.sleep(0.05)
-            previous = _read(fd).get("generation")
-            stale = previous is None or previous != self._generation
-            self._generation = uuid.uuid4().hex
+            found = _read(fd).get("generation")
+            self.generation = uuid.uuid4().hex
             _write(fd, {"pid": os.getpid(), "command": _command(), "since": dt.datetime.now().isoformat(timespec="seconds"),
-                        "generation": self._generation})
+                        "generation": self.generation})
         except BaseException:
             os.close(fd)  # closing the descriptor releases a lock taken on it
             raise
         self._fd, self._depth = fd, 1
-        return stale
+        return found if isinstance(found, str) else None
 
     def release(self) -> None:
         if not self._depth:

@@ -137,17 +137,19 @@ class Store:
             self._depth = 0
 
     @contextlib.contextmanager
-    def writer(self, wait: float = DEFAULT_WAIT) -> Iterator[bool]:
+    def writer(self, wait: float = DEFAULT_WAIT) -> Iterator[tuple[str | None, str | None]]:
         """Hold the store's writer lock (``store.lock``): one enrichment or placement run at a time across
-        processes. Yields True when another writer wrote since this Store last held it, so what a caller
-        keeps in memory about the store must be reloaded. Raises ``StoreBusy`` naming the holder after
-        ``wait`` seconds. Re-entrant; a ``:memory:`` store has no other writer."""
+        processes. Yields (found, mine): the generation token the last hold left and this hold's own. A
+        caller that keeps state about the store between holds compares ``found`` with the ``mine`` of its
+        own last hold: when they differ, another writer wrote in between and the state must be reloaded.
+        Raises ``StoreBusy`` naming the holder after ``wait`` seconds. Re-entrant; a ``:memory:`` store
+        has no other writer (it yields ("memory", "memory"))."""
         if self._writer is None:
-            yield False
+            yield "memory", "memory"
             return
-        stale = self._writer.acquire(wait)
+        found = self._writer.acquire(wait)
         try:
-            yield stale
+            yield found, self._writer.generation
         finally:
             self._writer.release()
 
