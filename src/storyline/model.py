@@ -35,6 +35,10 @@ __all__ = [
     "TimelineEntry",
     "to_dict",
     "follow_redirects",
+    "DATE_FLOOR",
+    "FUTURE_SKEW",
+    "date_doubt",
+    "distrust_date",
 ]
 
 
@@ -48,6 +52,35 @@ class DateProvenance(StrEnum):
     INFERRED = "inferred"  # inferred from the text (explicit years, spans); see ``date_evidence``
     STORY = "story"  # taken from the dated story the article joined
     UNDATED = "undated"  # nothing says when it was published (yet)
+    # a date the source gave that cannot be true (after its ingest time, or before DATE_FLOOR): kept in
+    # ``date_evidence`` but not used; the article is placed as undated (by its text's evidence if it has any)
+    UNTRUSTED = "untrusted"
+
+
+DATE_FLOOR = dt.date(1800, 1, 1)  # no news article is older; a 0001-01-01 is a placeholder, not a date
+FUTURE_SKEW = dt.timedelta(days=2)  # time zones and clocks put a real date at most this far past its ingest
+
+
+def date_doubt(date: dt.date, now: dt.datetime) -> str | None:
+    """Why a publication date cannot be true (after ``now``, the ingest time, beyond ``FUTURE_SKEW``, or
+    before ``DATE_FLOOR``), else None. Such a date must not place an article or move "now" for others."""
+    if date < DATE_FLOOR:
+        return f"before {DATE_FLOOR.isoformat()}"
+    latest = (now + FUTURE_SKEW).date()
+    if date > latest:
+        return f"after the ingest time {now.date().isoformat()} (more than {FUTURE_SKEW.days} days ahead)"
+    return None
+
+
+def distrust_date(article: "Article") -> bool:
+    """Apply ``date_doubt`` to an article read back from a store written before dates were judged (a
+    0001-01-01 stored as published crashed enrichment): such a date becomes evidence, provenance
+    ``untrusted``, the article undated. True when it changed the article."""
+    if article.published is None or date_doubt(article.published, article.ingested_at) is None:
+        return False
+    article.date_evidence = article.date_evidence or article.published.isoformat()
+    article.published, article.published_provenance = None, DateProvenance.UNTRUSTED
+    return True
 
 
 class Granularity(StrEnum):

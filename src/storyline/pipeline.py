@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from storyline.stories.linking import PlacementConfig
     from storyline.stories.threads import ThreadConfig
 
-__all__ = ["EnrichBounds", "EnrichReport", "available_cores", "load_models", "IngestReport", "Pipeline", "PipelineConfig", "clean_item", "cpu_clock",
-           "distinct_id", "enrich_articles", "exit_with_parent", "failed_stages", "prepare_batch", "quarantine_reason", "reconcile_entities",
-           "track_documents"]
+__all__ = ["EnrichBounds", "EnrichReport", "available_cores", "load_models", "IngestReport", "Pipeline", "PipelineConfig",
+           "clean_item", "cpu_clock", "distinct_id", "enrich_articles", "exit_with_parent", "failed_stages", "ingest_time",
+           "prepare_batch", "quarantine_reason", "reconcile_entities", "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -42,6 +42,7 @@ class IngestReport:
     duplicate: int = 0
     rejected: list[Rejection] = dataclasses.field(default_factory=list)
     stored: dict[str, str] = dataclasses.field(default_factory=dict)  # origin -> id of the stored article (new or earlier)
+    notes: list[Rejection] = dataclasses.field(default_factory=list)  # stored, but a field was ignored (a date that is none)
 
     @property
     def seen(self) -> int:
@@ -82,6 +83,26 @@ class EnrichBounds:
     def __post_init__(self) -> None:
         if self.max_chars < 1 or self.stage_seconds <= 0 or self.tries < 1:
             raise ValueError(f"enrichment bounds must be positive, got {self}")
+def ingest_time() -> dt.datetime:
+    """Now, as ingest records it and judges publication dates against (a date past it cannot be true):
+    ``$STORYLINE_INGEST_TIME`` (ISO 8601) when set, for replaying an archive retold into the future (the
+    benchmarks do), else the clock."""
+    raw = os.environ.get("STORYLINE_INGEST_TIME")
+    if raw:
+        try:
+            when = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"STORYLINE_INGEST_TIME={raw!r} is not an ISO date-time (e.g. 2100-01-01T00:00:00+00:00)") from None
+        return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0 <= value < float("inf") else default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +117,8 @@ class PipelineConfig:
     placement: "PlacementConfig | None" = None  # None: the shipped defaults (stories.linking)
     threads: "ThreadConfig | None" = None  # None: the shipped defaults (stories.threads)
     bounds: EnrichBounds = dataclasses.field(default_factory=EnrichBounds)
+    # seconds enrich/place wait for another writer of the store (Store.writer); $STORYLINE_LOCK_WAIT overrides
+    lock_wait: float = dataclasses.field(default_factory=lambda: _seconds_from_env("STORYLINE_LOCK_WAIT", 300.0))
 
 
 ENRICH_STAGES = ("restore", "dates", "places", "embedding", "fingerprint", "entities")
@@ -407,6 +430,7 @@ class Pipeline:
         self._placer = None
         self._threads = None
         self._duplicates = None
+        self._generation: str | None = None  # the writer-lock token of this Pipeline's last write (Store.writer)
         self.enrich_report = EnrichReport()
         self.cpu: Counter[str] = Counter()  # CPU seconds per stage over this Pipeline's life, any process
         # set to a list to keep each placement batch's changed story records as the thread linker got them:
@@ -420,7 +444,7 @@ class Pipeline:
     def ingest_documents(self, items: Iterable[Document | Rejection], progress: Progress | None = None) -> IngestReport:
         """Clean and store new articles; a re-ingested article (same id or same text) is a no-op."""
         report = IngestReport()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = ingest_time()
         clock = time.process_time()
         for batch in _batches(items, self.config.batch_size):
             fresh: list[Article] = []
@@ -452,6 +476,7 @@ class Pipeline:
             known_ids.add(article.id)
             known_hashes[article.content_hash] = article.id
             report.stored[article.origin] = article.id
+            report.notes.extend(Rejection(article.origin, p) for p in article.problems if p.startswith("published:"))
             new.append(article)
         if new:
             self.store.add_articles(new, stage=INGESTED)
@@ -534,7 +559,24 @@ class Pipeline:
             self._save_enriched([a for a in batch if quarantine_reason(a) is not None], [], None)
         return kept
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the store's writer lock; when another process wrote since, forget what this Pipeline keeps
+        in memory about the store (name registry, open events and stories, near-duplicates) and reload it."""
+        with self.store.writer(self.config.lock_wait) as (found, mine):
+            if found is None or found != self._generation:
+                self._entities = self._placer = self._duplicates = self._threads = None
+            try:
+                yield
+            finally:
+                self._generation = mine
+
     def enrich(self, progress: Progress | None = None) -> int:
+        """Enrich every article not enriched yet, holding the store's writer lock (see ``_enrich``)."""
+        with self._writing():
+            return self._enrich(progress)
+
+    def _enrich(self, progress: Progress | None = None) -> int:
         """Enrich every article that has not been enriched yet (resumable, one transaction per batch).
 
         Returns how many; ``self.enrich_report`` counts, per stage, the articles it failed on.
@@ -663,6 +705,10 @@ class Pipeline:
 
     def place(self, progress: Progress | None = None) -> int:
         """Place every enriched article into an event and a story, oldest publication date first."""
+        with self._writing():
+            return self._place(progress)
+
+    def _place(self, progress: Progress | None) -> int:
         done = 0
         while True:
             batch = self.store.ready_to_place(self.config.batch_size)
@@ -710,7 +756,7 @@ class Pipeline:
         """
         from storyline.enrich.dates import resolve_partial
 
-        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED)
+        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
         in_batch = {a.id: a for a in batch}
         changed: list[Article] = []
         for story_id in sorted({a.story_id for a in batch if a.story_id}):

@@ -37,6 +37,7 @@ class Site:
     def __init__(self) -> None:
         self.items = 2  # how many STORIES the feed lists
         self.hits: Counter[str] = Counter()
+        self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -82,11 +83,33 @@ class Site:
                     return self._send(302, Location="http://169.254.169.254/latest/meta-data/")
                 if self.path == "/big":
                     return self._send(200, b"x" * 100_000)
+                if self.path == "/drip":  # a byte every 0.2 s, each read on time, the whole never done
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.end_headers()
+                    for _ in range(3000):  # bounded: 10 minutes at most, ended sooner by the client leaving
+                        if site.stopping.wait(0.2):
+                            return
+                        try:
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
+                if self.path == "/badlink.xml":  # one item whose link holds a DEL, one good item
+                    items = (f"<item><title>Bad link</title><link>http://93.184.216.34/a\x7fb</link><guid>bad</guid>"
+                             f"<description>A short text about the Rhine port of Duisburg.</description></item>"
+                             f"<item><title>{STORIES[0][1]}</title><link>{site.base}/pages/0.html</link>"
+                             f"<guid>story-0</guid><pubDate>{STORIES[0][0]}</pubDate></item>")
+                    return self._send(200, (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Rhine</title>'
+                                            f"<link>{site.base}/</link><description>news</description>{items}"
+                                            "</channel></rss>").encode(), "application/rss+xml")
                 return self._send(404, b"not found")
 
         return Handler
 
     def close(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 

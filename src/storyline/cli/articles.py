@@ -70,6 +70,9 @@ def _print_report(report: IngestReport, seconds: float) -> None:
     for rejection in report.rejected:
         errors.print(f"[yellow]skipped[/yellow] {plain(one_line(rejection.origin))}: {plain(one_line(rejection.reason))}",
                      soft_wrap=True)
+    for note in report.notes:
+        errors.print(f"[yellow]note[/yellow] {plain(one_line(note.origin))}: {plain(one_line(note.reason))}",
+                     soft_wrap=True)
     table = Table(title="ingest", show_header=True)
     table.add_column("result")
     table.add_column("articles", justify="right")
@@ -112,6 +115,7 @@ def ingest(
     if as_json:
         emit([{"new": report.new, "duplicate": report.duplicate, "rejected": len(report.rejected),
                 "rejections": [{"origin": r.origin, "reason": r.reason} for r in report.rejected],
+                "notes": [{"origin": r.origin, "reason": r.reason} for r in report.notes],
                 "seconds": round(seconds, 3)}])
     _print_report(report, seconds)
     raise typer.Exit(_exit_code(report))
@@ -168,6 +172,10 @@ def show(article_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOpt
 @app.command()
 def search(query: str, db: Optional[Path] = DbOption, limit: int = typer.Option(20, "--limit", min=1), as_json: bool = JsonOption) -> None:
     """Full-text search over titles and texts (SQLite FTS5, bm25 ranking)."""
+    from storyline.store.sqlite import MAX_QUERY_CHARS
+
+    if len(query) > MAX_QUERY_CHARS:  # the HTTP API's limit too
+        fail(f"the query is {len(query):,} characters; at most {MAX_QUERY_CHARS} are searched (as by the HTTP API)", 2)
     with open_store(db) as store:
         rows = queries(store).search(query, limit=limit)["items"]
     if as_json:

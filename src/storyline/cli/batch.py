@@ -34,12 +34,21 @@ def batch_run(
         fail(problem, 2)
     if input_format not in (None, "files", "parquet"):
         fail(f"--input-format must be files or parquet, got {input_format!r}", 2)
-    from storyline.scale.job import BatchConfig, run_batch, session
+    from storyline.scale.job import BatchConfig, local_input, run_batch, session
 
-    spark = session(master, partitions)
+    local = local_input(input)
+    if local is not None and not local.exists():
+        fail(f"{input}: no such file or folder (give the files or folder to read)", 2)
+    try:
+        spark = session(master, partitions)
+    except Exception as exc:  # noqa: BLE001 - a bad master URL or a Spark that cannot start: say so, no traceback
+        fail(f"cannot start Spark with --master {master!r}: {_first_line(exc)} "
+             "(use local[N], spark://HOST:PORT, yarn, k8s://... )", 2)
     try:
         result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days, context_days=context_days,
                                                              max_passes=max_passes or BatchConfig.max_passes, input_format=input_format))
+    except FileNotFoundError as exc:
+        fail(str(exc), 1)
     finally:
         spark.stop()
     if as_json:
@@ -54,6 +63,11 @@ def batch_run(
         console.print(f"rejected records and why: {output}/rejects (Parquet)")
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
 @batch_app.command("import")
 def batch_import(
     output: Path = typer.Argument(..., help="The OUTPUT folder of a finished `storyline batch run`."),
@@ -65,13 +79,11 @@ def batch_import(
 
     if not output.is_dir():
         fail(f"{output} is not a folder (give the OUTPUT of `storyline batch run`)", 2)
-    store = open_store(db)
-    try:
-        result = import_output(output, store)
-    except FileNotFoundError as exc:
-        fail(str(exc), 1)
-    finally:
-        store.close()
+    with open_store(db) as store:
+        try:
+            result = import_output(output, store)
+        except FileNotFoundError as exc:
+            fail(str(exc), 1)
     if as_json:
         print(json.dumps(result))
     else:

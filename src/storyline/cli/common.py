@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from storyline.queries import NotFound, Queries
-from storyline.store import Store, default_db_path
+from storyline.store import Store, StoreBusy, default_db_path
 
 app = typer.Typer(
     add_completion=False,
@@ -49,6 +49,9 @@ def open_store(db: Optional[Path]) -> Iterator[Store]:
         raise typer.Exit(2)
     try:
         yield store
+    except StoreBusy as exc:
+        errors.print(f"[red]{plain(exc)}[/red]", soft_wrap=True)
+        raise typer.Exit(3)
     except sqlite3.Error as exc:
         errors.print(f"[red]store {plain(path)}: {plain(_explain(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2)

@@ -95,4 +95,11 @@ def eval_pairs(
     from storyline.stories.evaluate import evaluate_pairs
 
     _exists(file)
-    _show(evaluate_pairs(file, limit=limit), as_json)
+    try:
+        result = evaluate_pairs(file, limit=limit)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot read rated pairs from it ({type(exc).__name__}: {exc})", 2)
+    if result["pairs"] < 2:  # a correlation needs two pairs; 0 read means the file is not the task's CSV
+        fail(f"{file}: {result['pairs']} rated pairs read; expected a SemEval-2022 Task 8 CSV "
+             "(columns text1, text2, Overall, or the task's own)", 2)
+    _show(result, as_json)

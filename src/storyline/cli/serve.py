@@ -15,7 +15,7 @@ from storyline.store import default_db_path
 def serve(
     db: Optional[Path] = DbOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (only loopback unless you say otherwise)."),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
     watch: Optional[list[str]] = typer.Option(None, "--watch", help="Also poll this feed URL or OPML file (repeatable)."),
     every: str = typer.Option("10m", "--every", help="How often to poll watched feeds, e.g. 30s, 10m, 1h."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Let the fetcher reach loopback/private addresses."),

@@ -132,6 +132,9 @@ def eval_timelines(
         result = evaluate_timelines(str(directory), limit=limit, folds=folds, details=details)
     except ValueError as exc:
         fail(str(exc), 2)
+    if not result.get("timelines"):
+        fail(f"{directory}: no timelines found (expects Timeline17 topics: TOPIC/articles.json and "
+             "TOPIC/*.timeline.json)", 2)
     _show(result, as_json)
 
 
@@ -151,5 +154,10 @@ def eval_summaries(
     _exists(file)
     if fit_on is not None:
         _exists(fit_on)
-    _show(evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit,
-                             max_words=words, fit_on=str(fit_on) if fit_on else None, details=details), as_json)
+    try:
+        result = evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit,
+                                    max_words=words, fit_on=str(fit_on) if fit_on else None, details=details)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        fail(f"cannot read clusters from {file}{f' or {fit_on}' if fit_on else ''}: {type(exc).__name__}: {exc} "
+             "(expects JSONL, one cluster per line with its documents and human 'summaries')", 2)
+    _show(result, as_json)

@@ -41,6 +41,7 @@ from storyline.enrich.dates_find import (
 )
 from storyline.enrich.dates_infer import Inference, infer, precision_of_evidence
 from storyline.model import Article, DateMention, DateProvenance, Granularity
+from storyline.normalize.clean import date_doubt
 
 __all__ = ["MODEL", "enrich_dates", "find_dates", "infer_publication_date", "resolve_partial", "settle_named_events"]
 
@@ -335,7 +336,14 @@ def enrich_dates(article: Article) -> None:
                                     f"dates were read from the first {MAX_SCAN_CHARS} only")
         if article.published is None or article.published_provenance is DateProvenance.UNDATED:
             guess = _inference(article)
+            if guess is not None and date_doubt(guess.date, article.ingested_at) is not None:
+                article.problems.append(f"dates: the date inferred from the text ({guess.date.isoformat()}) is "
+                                        f"{date_doubt(guess.date, article.ingested_at)}; not used")
+                guess = None
             if guess is not None:
+                if article.published_provenance is DateProvenance.UNTRUSTED:  # keep what the source said
+                    guess = dataclasses.replace(guess, evidence=f"{guess.evidence}; the source's untrusted date "
+                                                                f"was {article.date_evidence!r}")
                 article.published = guess.date
                 article.published_provenance = DateProvenance.INFERRED
                 article.date_evidence = guess.evidence

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import socket
+import time
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +26,8 @@ __all__ = ["FetchError", "FetchResult", "SafeFetcher", "fetch_document", "MAX_BY
 
 MAX_BYTES = 5 * 1024 * 1024  # one page or feed
 TIMEOUT = 15.0  # seconds, connect and each read
+TOTAL_TIMEOUT = 60.0  # seconds for a whole response, redirects included: a page dripping bytes is cut off here
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # no URL carries these raw; httpx dies on them
 MAX_REDIRECTS = 5
 USER_AGENT = "Storyline/0.1 (+https://github.com/storyline; news story tracker)"
 METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
@@ -73,15 +77,21 @@ class SafeFetcher:
     """GET with every hop checked: http(s) only, public addresses only (unless ``allow_private``)."""
 
     def __init__(self, *, allow_private: bool = False, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
-                 resolver: Resolver | None = None, client: httpx.Client | None = None) -> None:
+                 resolver: Resolver | None = None, client: httpx.Client | None = None,
+                 total_timeout: float = TOTAL_TIMEOUT) -> None:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
+        self.total_timeout = total_timeout
         self.resolver = resolver or _resolve
         self.client = client or httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
                                              headers={"User-Agent": USER_AGENT})
 
     def check(self, url: str) -> None:
         """Raise FetchError unless ``url`` may be fetched (scheme, then every address its host resolves to)."""
+        bad = _CONTROL.search(url)
+        if bad:
+            raise FetchError(f"{url!r}: not a valid URL (a control character, "
+                             f"{bad.group()!r}, at position {bad.start()})")
         try:
             parts = urlsplit(url)
             host, port = parts.hostname, parts.port
@@ -116,6 +126,7 @@ class SafeFetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         current = url
+        deadline = time.monotonic() + self.total_timeout
         for _ in range(MAX_REDIRECTS + 1):
             self.check(current)
             try:
@@ -138,10 +149,13 @@ class SafeFetcher:
                         body.extend(chunk)
                         if len(body) > self.max_bytes:
                             raise FetchError(f"{current}: over the {self.max_bytes}-byte limit")
+                        if time.monotonic() > deadline:  # each read has its own timeout; the whole has this
+                            raise FetchError(f"{current}: not received within {self.total_timeout:g} s "
+                                             f"({len(body)} bytes so far); given up")
                     return FetchResult(current, response.status_code, bytes(body),
                                        response.headers.get("content-type", ""), response.headers.get("etag"),
                                        response.headers.get("last-modified"))
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # InvalidURL is no HTTPError; idna raises UnicodeError
                 raise FetchError(f"{current}: {type(exc).__name__}: {exc}") from None
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 

@@ -22,10 +22,10 @@ from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 from storyline.ingest.decode import DecodeError, decode_bytes, decode_line, reads_as_utf8, without_utf8_bom
 from storyline.ingest.fields import FieldMap, parse_field_options
 from storyline.ingest.formats import READERS, read_jsonl_line, record_to_document, sniff_format
-from storyline.ingest.lines import Overlong, bounded_lines, sample_stream
+from storyline.ingest.lines import Inflated, Overlong, bounded_lines, ratio_bounded_gunzip, sample_stream
 from storyline.model import Document, Rejection
 
-__all__ = ["IngestOptions", "read_sources", "read_file_bytes", "read_record", "walk_key", "is_skipped", "FieldMap",
+__all__ = ["IngestOptions", "read_sources", "read_file_bytes", "read_record", "walk_files", "walk_key", "is_skipped", "FieldMap",
            "parse_field_options", "EXTENSIONS"]
 
 EXTENSIONS: dict[str, str] = {
@@ -55,8 +55,8 @@ class IngestOptions:
     def __post_init__(self) -> None:
         if self.max_bytes < 1:
             raise ValueError(f"--max-bytes must be at least 1, got {self.max_bytes}")
-        if self.max_seconds <= 0:
-            raise ValueError(f"--max-seconds must be above 0, got {self.max_seconds}")
+        if not 0 < self.max_seconds < float("inf"):  # nan and inf too: the bound is a real timer
+            raise ValueError(f"--max-seconds must be a finite number of seconds above 0 (e.g. 3600), got {self.max_seconds}")
         if self.format is not None and self.format not in READERS:
             raise ValueError(f"unknown --format {self.format!r}; choose one of: {', '.join(sorted(READERS))}")
 
@@ -87,7 +87,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _walk(path: Path) -> Iterator[Path | Rejection]:
+def walk_files(path: Path) -> Iterator[Path | Rejection]:
     """The files under ``path`` in sorted order; links that lead out of it and folders are said, not followed."""
     if not path.is_dir():
         yield path
@@ -150,6 +150,8 @@ def _unreadable(origin: str, exc: BaseException) -> Rejection:
         return Rejection(origin, "no such file or folder (or a broken link)")
     if isinstance(exc, IsADirectoryError):
         return Rejection(origin, "is a folder whose name looks like a file; nothing read")
+    if isinstance(exc, Inflated):
+        return Rejection(origin, str(exc))
     return Rejection(origin, f"cannot read: {exc}")
 
 
@@ -229,7 +231,7 @@ def read_path(path: Path, options: IngestOptions) -> Iterator[Document | Rejecti
     if not path.exists() and not path.is_symlink():
         yield Rejection(display_path(path), "no such file or folder")
         return
-    for file in _walk(path):
+    for file in walk_files(path):
         if isinstance(file, Rejection):
             yield file
             continue
@@ -285,7 +287,7 @@ def _jsonl(raw: BinaryIO, gz: bool | None, origin: str, options: IngestOptions,
     if sample.head is None or not reads_as_utf8(sample.head, sample.complete):
         yield from whole(sample.stream)
         return
-    stream = gzip.GzipFile(fileobj=sample.stream, mode="rb") if sample.gz else sample.stream
+    stream = ratio_bounded_gunzip(sample.stream) if sample.gz else sample.stream
     yield from _jsonl_records(stream, origin, options, blank=not sample.head.strip())
 
 

@@ -9,6 +9,7 @@ are put back, so whoever reads the stream next reads it from its first byte.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import zlib
 from typing import BinaryIO, Iterator
@@ -115,3 +116,54 @@ class _Rejoined(io.RawIOBase):
             self._start = self._start[n:]
             return n
         return self._rest.readinto(buffer)  # type: ignore[attr-defined]
+
+
+GZIP_RATIO = 100  # real news JSONL inflates 3-20 times; one record repeated, thousands of times
+GZIP_FREE = 1 << 20  # bytes any gzip may inflate to whatever its ratio
+
+
+class Inflated(OSError):
+    """A gzip stream that inflates far beyond what text compresses to (one record repeated: a bomb of work)."""
+
+
+class _Counted(io.RawIOBase):
+    """A stream that counts the bytes read through it."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self.inner, self.count = inner, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.count += n or 0
+        return n
+
+
+class _RatioBound(io.RawIOBase):
+    """A gzip stream's inflated bytes, raising ``Inflated`` past GZIP_FREE and GZIP_RATIO times what was read."""
+
+    def __init__(self, compressed: BinaryIO) -> None:
+        super().__init__()
+        self._counted = _Counted(compressed)
+        self._inflating = gzip.GzipFile(fileobj=io.BufferedReader(self._counted), mode="rb")
+        self.inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        n = self._inflating.readinto(buffer)
+        self.inflated += n
+        if self.inflated > max(GZIP_FREE, GZIP_RATIO * self._counted.count):
+            raise Inflated(f"the gzip inflates more than {GZIP_RATIO} times its size ({self._counted.count:,} bytes "
+                           f"read gave {self.inflated:,}): one record repeated, or a bomb; the rest skipped "
+                           "(decompress it yourself to read it all)")
+        return n
+
+
+def ratio_bounded_gunzip(compressed: BinaryIO) -> BinaryIO:
+    """``compressed`` (gzip) inflated, line-readable, within the GZIP_RATIO bound."""
+    return io.BufferedReader(_RatioBound(compressed))

@@ -13,12 +13,12 @@ import hashlib
 import re
 import unicodedata
 
-from storyline.model import Article, DateProvenance, Document
+from storyline.model import DATE_FLOOR, FUTURE_SKEW, Article, DateProvenance, Document, date_doubt
 from storyline.normalize.detokenize import detokenize, is_tokenized
 
-__all__ = ["EmptyArticle", "clean", "clean_text", "safe_text", "scoped_id", "record_scope", "find_date_marker", "parse_date",
-           "detect_language", "guess_language", "DETECTED_LANGUAGES", "MIN_LANGUAGE_CONFIDENCE", "language_code", "text_key",
-           "model_text", "MAX_SYMBOL_RUN"]
+__all__ = ["DATE_FLOOR", "FUTURE_SKEW", "EmptyArticle", "clean", "date_doubt", "clean_text", "safe_text", "scoped_id",
+           "record_scope", "find_date_marker", "parse_date", "detect_language", "guess_language", "DETECTED_LANGUAGES",
+           "MIN_LANGUAGE_CONFIDENCE", "language_code", "text_key", "model_text", "MAX_SYMBOL_RUN"]
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
 _MONTHS = (
@@ -254,6 +254,38 @@ def record_scope(document: Document) -> str:
     return _field(document.source) or safe_text(document.scope or document.origin)
 
 
+def _publication_date(document: Document, marker: tuple[dt.date, str] | None, now: dt.datetime,
+                      ) -> tuple[dt.date | None, DateProvenance, str | None, list[str]]:
+    """(date, provenance, evidence, notes): the metadata date, else the text marker's, each only when it
+    can be true. A metadata value that is no date, or a date that cannot be true, is never used silently:
+    a note says what was ignored (the ingest report shows it and it stays among the article's problems).
+    An untrusted date leaves the article undated (provenance ``untrusted``, the raw value as evidence),
+    so enrichment infers its date from the text, as for any undated article."""
+    notes: list[str] = []
+    raw = _field(document.published)
+    candidates: list[tuple[dt.date, DateProvenance, str | None]] = []
+    meta_date = parse_date(document.published)
+    if meta_date is not None:
+        candidates.append((meta_date, document.published_provenance, raw))
+    elif raw:
+        shown = raw if len(raw) <= 80 else raw[:77] + "..."
+        notes.append(f"published: {shown!r} is not a date (with day, month and year); the article is stored undated "
+                     "(its date is inferred from its text when the text allows)")
+    if marker is not None:
+        candidates.append((marker[0], DateProvenance.TEXT_MARKER, marker[1]))
+    untrusted: str | None = None
+    for date, provenance, evidence in candidates:
+        doubt = date_doubt(date, now)
+        if doubt is None:
+            return date, provenance, evidence, notes
+        notes.append(f"published: {date.isoformat()} ({provenance.value}: {evidence!r}) is {doubt}: not trusted")
+        untrusted = untrusted or evidence
+    if untrusted is not None:
+        notes[-1] += "; the article is placed as undated (its date is inferred from its text when the text allows)"
+        return None, DateProvenance.UNTRUSTED, untrusted, notes
+    return None, DateProvenance.UNDATED, None, notes
+
+
 def clean(document: Document, now: dt.datetime | None = None) -> Article:
     """Build the Article for a Document. Metadata dates win over text markers; markers are removed either way."""
     original = clean_text(document.text)
@@ -271,12 +303,9 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
     offset += len(text) - len(text.lstrip())
     text = stripped
 
-    published, provenance, evidence = None, DateProvenance.UNDATED, None
-    meta_date = parse_date(document.published)
-    if meta_date is not None:
-        published, provenance, evidence = meta_date, document.published_provenance, _field(document.published)
-    elif marker_date is not None:
-        published, provenance, evidence = marker_date, DateProvenance.TEXT_MARKER, evidence_marker
+    now = now or dt.datetime.now(dt.timezone.utc)
+    published, provenance, evidence, notes = _publication_date(
+        document, (marker_date, evidence_marker) if marker_date is not None else None, now)
 
     if not text:
         raise EmptyArticle("no text left once cleaned (the record holds only a date stamp, control characters or blanks)")
@@ -291,7 +320,7 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
         original_text=original,
         origin=safe_text(document.origin),
         content_hash=hashlib.sha256(key.encode("utf-8")).hexdigest(),
-        ingested_at=now or dt.datetime.now(dt.timezone.utc),
+        ingested_at=now,
         title=title,
         source=_field(document.source),
         url=_field(document.url),
@@ -304,5 +333,5 @@ def clean(document: Document, now: dt.datetime | None = None) -> Article:
         date_evidence=evidence,
         text_offset=offset,
         extra=dict(document.extra),
-        problems=[unsure] if unsure else [],
+        problems=notes + ([unsure] if unsure else []),
     )

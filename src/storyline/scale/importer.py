@@ -57,7 +57,7 @@ def import_output(output: str | Path, store: Store) -> dict[str, int]:
     rows = sorted(_table(folder, "articles"), key=lambda r: r["ord"])
     known, _ = store.known([r["id"] for r in rows], [])
     fresh = [r for r in rows if r["id"] not in known]
-    with store.transaction():
+    with store.writer(), store.transaction():  # one writer at a time: a placer elsewhere must not miss these
         for start in range(0, len(fresh), 500):
             part = fresh[start : start + 500]
             by_stage: dict[int, list] = {}
@@ -75,9 +75,9 @@ def import_output(output: str | Path, store: Store) -> dict[str, int]:
         store.update_entity_rows(sorted({row[0] for row in names}), names)
         if fresh and not store.doc_freq()[0]:  # placement resumes from the batch's document frequencies exactly
             state = summary.get("doc_freq", {})
-            rows = _table(folder, "doc_freq") if (folder / "doc_freq").is_dir() else []
-            store.save_doc_freq(int(state.get("docs", 0)), {r["term"]: int(r["n"]) for r in rows},
-                                (int(state.get("idf_docs", 0)), {r["term"]: int(r["n_idf"]) for r in rows if r["n_idf"]}))
+            terms = _table(folder, "doc_freq") if (folder / "doc_freq").is_dir() else []
+            store.save_doc_freq(int(state.get("docs", 0)), {r["term"]: int(r["n"]) for r in terms},
+                                (int(state.get("idf_docs", 0)), {r["term"]: int(r["n_idf"]) for r in terms if r["n_idf"]}))
     return {"articles": len(fresh), "already_stored": len(rows) - len(fresh),
             "rejected_in_batch": int(summary["counts"].get("rejected", 0))}
 

@@ -38,7 +38,7 @@ from typing import Any, Iterator
 from storyline.pipeline import PipelineConfig
 from storyline.scale import stages
 
-__all__ = ["BatchConfig", "BatchResult", "run_batch", "session"]
+__all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
 DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments", "entities", "doc_freq", "rejects")
 
@@ -136,12 +136,13 @@ def _frame(rows: list[dict[str, Any]], schema):
 
 
 # ----------------------------------------------------------------------------- 1. read + clean
-def _list_files(spark, path: str) -> dict[str, str]:
-    """path -> input position of each file, in the order ``read_path`` walks a folder."""
+def _list_files(spark, path: str, files: list[str] | None = None) -> dict[str, str]:
+    """path -> input position of each file, in the order ``read_path`` walks a folder (all the files under
+    ``path``, or only ``files``, those of a local folder that ``ingest`` would read)."""
     from storyline.ingest import is_skipped, walk_key
 
     listed = [r.path for r in spark.read.format("binaryFile").option("recursiveFileLookup", "true")
-              .load(path).select("path").collect()]
+              .load(files if files is not None else path).select("path").collect()]
     root = _uri(spark, path)
     keyed = []
     for full in listed:
@@ -190,9 +191,16 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
 
         frame = table.mapInPandas(convert, schema)
     else:
-        ranks = _list_files(spark, path)
+        local = local_input(path)
+        refused: list[dict[str, Any]] = []
+        if local is None:  # a distributed file system: Spark lists it
+            ranks = _list_files(spark, path)
+            files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(path)
+        else:  # walked as `ingest` walks it: links out of it refused, empty and non-regular files rejected
+            readable, refused = _walk_local(local)
+            ranks = _list_files(spark, str(local.absolute()), readable) if readable else {}
+            files = spark.read.format("binaryFile").load(readable) if readable else None
         ranks_b = spark.sparkContext.broadcast(ranks)
-        files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(path).select("path", "content")
 
         def convert(frames):
             rank = ranks_b.value
@@ -207,8 +215,50 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
                     out.extend(emit(items, positions))
                 yield _frame(out, schema)
 
-        frame = files.mapInPandas(convert, schema)
+        frame = files.select("path", "content").mapInPandas(convert, schema) if files is not None else None
+        if refused:
+            said = spark.createDataFrame(_frame(refused, schema), schema)
+            frame = said if frame is None else frame.unionByName(said)
+        if frame is None:
+            raise FileNotFoundError(f"{path}: no files to read")
     return frame
+
+
+def local_input(path: str):
+    """The local file or folder a path names (no scheme, or file:), else None (hdfs://, s3a:// ...)."""
+    from pathlib import Path
+
+    if "://" in path and not path.startswith("file://"):
+        return None
+    return Path(path.removeprefix("file://").removeprefix("file:"))
+
+
+def _walk_local(root) -> tuple[list[str], list[dict[str, Any]]]:
+    """(files Spark may read, rejection rows): ``ingest``'s walk, so a link out of the input, a FIFO or an
+    empty file (which Spark's file source skips without a word) is one rejection, as with ``ingest``."""
+    import stat
+
+    from storyline.ingest import walk_files
+
+    readable: list[str] = []
+    refused: list[dict[str, Any]] = []
+    for item in walk_files(root):
+        if isinstance(item, stages.Rejection):
+            refused.append({"ord": "", "origin": item.origin, "reject": item.reason})
+            continue
+        try:
+            info = item.stat()
+        except OSError as exc:
+            refused.append({"ord": "", "origin": str(item), "reject": f"unreadable ({type(exc).__name__}: {exc})"})
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            refused.append({"ord": "", "origin": str(item), "reject": "not a regular file (a FIFO, socket or device): not read"})
+        elif info.st_size == 0:
+            refused.extend({"ord": "", "origin": r.origin, "reject": r.reason}
+                           for r in stages.documents_of_file(str(item), b"") if isinstance(r, stages.Rejection))
+        else:
+            readable.append(str(item.absolute()))
+    return readable, refused
 
 
 def _dedupe(articles):
@@ -361,7 +411,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     from pyspark.sql import types as T
 
     config = config or BatchConfig()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    if now is None:
+        from storyline.pipeline import ingest_time
+
+        now = ingest_time()
     output = output.rstrip("/")
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

@@ -120,7 +120,8 @@ class Writer:
                     answers.append({"status": "rejected", "id": None, "reason": report.rejected[0].reason})
                 else:
                     answers.append({"status": "new" if report.new else "duplicate",
-                                    "id": report.stored.get(item.origin), "reason": None})
+                                    "id": report.stored.get(item.origin),
+                                    "reason": "; ".join(n.reason for n in report.notes) or None})
         if any(a["status"] == "new" for a in answers):
             self._wake()  # after the commit: the worker's check for work then sees these articles
         return answers

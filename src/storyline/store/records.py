@@ -22,6 +22,7 @@ from storyline.model import (
     Sentence,
     Story,
     Thread,
+    distrust_date,
     to_dict,
 )
 
@@ -120,6 +121,7 @@ def row_article(row: sqlite3.Row) -> Article:
         source_id=row["source_id"],
     )
     _fill_enrichment(article, row["enrichment"])
+    distrust_date(article)  # a date stored before dates were judged must not crash or place anything
     return article
 
 

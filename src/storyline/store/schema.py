@@ -6,9 +6,10 @@ transaction, so an old file upgrades in place and a new one is built by the same
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["DamagedStore", "MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 
 MIGRATIONS: list[str] = [
     # 1: articles, full-text index, stories
@@ -151,11 +152,21 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class DamagedStore(RuntimeError):
+    """The file's schema version is not one any Storyline wrote."""
+
+
 def _version(connection: sqlite3.Connection) -> int:
     found = connection.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
         raise RuntimeError(
             f"store schema v{found} is newer than this Storyline (v{SCHEMA_VERSION}); upgrade Storyline"
+        )
+    if found < 0:
+        raise DamagedStore(
+            f"store schema version {found} is damaged (Storyline writes 0 to {SCHEMA_VERSION}); if this is a "
+            f"Storyline store, restore it from a copy, or set the version its tables show with "
+            f"sqlite3 FILE 'PRAGMA user_version=N'"
         )
     return found
 
@@ -166,22 +177,93 @@ def migrate(connection: sqlite3.Connection) -> int:
     The version is read again inside one write transaction (BEGIN IMMEDIATE), so processes that open a
     new store at the same moment run each migration once: the others wait, then find it done. The
     connection must be in autocommit mode (``isolation_level=None``) so no statement commits early.
+
+    Early stores were written while migrations were still being edited in place (a v1 store without
+    ``entity_aliases.mentions``; a v2 store whose v2 was today's v3), so the recorded version alone does not
+    say what a file holds. Each statement is therefore applied only when its effect is missing, and the
+    result is checked against the schema the migrations build: a missing table, column or index is added
+    (never anything dropped or rewritten), so an old store opens, migrates and works.
     """
     found = _version(connection)
-    if found == SCHEMA_VERSION:
+    if found == SCHEMA_VERSION and not _missing(connection):
         return found
     connection.execute("BEGIN IMMEDIATE")
     try:
         current = _version(connection)
         for version in range(current, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[version]):
-                connection.execute(statement)
+                if _needed(connection, statement):
+                    connection.execute(statement)
+        for statement in _missing(connection):
+            connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
     return found
+
+
+_ADD_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.I)
+_CREATE = re.compile(r"^\s*CREATE\s+(?:VIRTUAL\s+)?(TABLE|INDEX|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+_DROP = re.compile(r"^\s*DROP\s+(TABLE|INDEX|TRIGGER)\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
+
+
+def _exists(connection: sqlite3.Connection, kind: str, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?",
+                              (kind.lower(), name)).fetchone() is not None
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
+
+
+def _needed(connection: sqlite3.Connection, statement: str) -> bool:
+    """Whether a migration statement still has something to do in this file."""
+    if m := _ADD_COLUMN.match(statement):
+        return m.group(2) not in _columns(connection, m.group(1))
+    if m := _CREATE.match(statement):
+        return not _exists(connection, m.group(1), m.group(2))
+    if m := _DROP.match(statement):
+        return _exists(connection, m.group(1), m.group(2))
+    return True
+
+
+_EXPECTED: list[tuple[str, str, str, list[tuple]]] | None = None
+
+
+def _expected() -> list[tuple[str, str, str, list[tuple]]]:
+    """(type, name, sql, columns) of every table, index and trigger the migrations build, in build order."""
+    global _EXPECTED
+    if _EXPECTED is None:
+        scratch = sqlite3.connect(":memory:")
+        for script in MIGRATIONS:
+            for statement in _statements(script):
+                scratch.execute(statement)
+        rows = scratch.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
+        _EXPECTED = [(kind, name, sql, list(scratch.execute(f'PRAGMA table_info("{name}")')) if kind == "table" else [])
+                     for kind, name, sql in rows]
+        scratch.close()
+    return _EXPECTED
+
+
+def _missing(connection: sqlite3.Connection) -> list[str]:
+    """Statements that add what this file lacks of the schema the migrations build (tables, columns, indexes,
+    triggers); empty for a store that is whole. Nothing is ever dropped or changed."""
+    out: list[str] = []
+    present = {(kind, name) for kind, name in connection.execute("SELECT type, name FROM sqlite_master")}
+    for kind, name, sql, columns in _expected():
+        if (kind, name) not in present:
+            if not (kind == "table" and name.startswith("articles_fts_")):  # FTS5's shadow tables come with it
+                out.append(sql)
+            continue
+        if kind == "table":
+            have = _columns(connection, name)
+            for _, column, declared, notnull, default, _pk in columns:
+                if column not in have:
+                    out.append(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {declared}'
+                               + (f" NOT NULL" if notnull else "") + (f" DEFAULT {default}" if default is not None else ""))
+    return out
 
 
 def _statements(script: str) -> list[str]:

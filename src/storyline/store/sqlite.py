@@ -29,16 +29,35 @@ from storyline.store.records import (
     story_row,
     thread_row,
 )
+from storyline.store.lock import DEFAULT_WAIT, WriterLock
 from storyline.store.schema import SCHEMA_VERSION, migrate
 
 __all__ = ["Store", "default_db_path", "INGESTED", "ENRICHED", "PLACED", "QUARANTINED"]
 
 INGESTED, ENRICHED, PLACED = 0, 1, 2
 QUARANTINED = 3  # past enrichment for good, never placed: the reason is in the article's problems
+MAX_SEARCH_TERMS = 64  # distinct words of one full-text query (the HTTP API also caps a query at 500 characters)
+MAX_QUERY_CHARS = 500
 
 
 def default_db_path() -> Path:
     return Path(os.environ.get("STORYLINE_DB", "storyline.db"))
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the store: the file, and its folder (SQLite's WAL and shared-memory
+    files live beside it; in a read-only folder even reading failed trying to create them)."""
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK | os.X_OK)
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only connection's URI. In a folder nobody here may write, with no shared-memory file beside
+    the store, no writer can be at work (a WAL writer needs those files), so the file is opened as
+    immutable: SQLite then reads it without creating them."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not os.access(path.resolve().parent, os.W_OK) and not Path(f"{path}-shm").exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def _by_date(article: Article) -> tuple:
@@ -50,15 +69,16 @@ class Store:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:" and self.path.parent and not self.path.parent.exists():
             raise FileNotFoundError(f"folder for the store does not exist: {self.path.parent} (create it or pass another --db)")
-        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not os.access(self.path, os.W_OK)
+        self.read_only = str(self.path) != ":memory:" and self.path.exists() and not _writable(self.path)
         if self.read_only:  # reading a store one may not write is fine; writing says so (see cli.open_store)
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+            self.db = sqlite3.connect(_read_only_uri(self.path), uri=True, isolation_level=None,
+                                      check_same_thread=False, timeout=30)
         else:
             self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout=30000")  # first: the pragmas below may wait on another opener
         self._depth = 0
+        self._writer = None if str(self.path) == ":memory:" else WriterLock(self.path)
         if self.read_only:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 raise sqlite3.OperationalError("store is read-only and needs a schema upgrade: open it writable once")
@@ -87,6 +107,8 @@ class Store:
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.db.close()
 
     def __enter__(self) -> "Store":
@@ -116,6 +138,23 @@ class Store:
             self.db.execute("COMMIT")
         finally:
             self._depth = 0
+
+    @contextlib.contextmanager
+    def writer(self, wait: float = DEFAULT_WAIT) -> Iterator[tuple[str | None, str | None]]:
+        """Hold the store's writer lock (``store.lock``): one enrichment or placement run at a time across
+        processes. Yields (found, mine): the generation token the last hold left and this hold's own. A
+        caller that keeps state about the store between holds compares ``found`` with the ``mine`` of its
+        own last hold: when they differ, another writer wrote in between and the state must be reloaded.
+        Raises ``StoreBusy`` naming the holder after ``wait`` seconds. Re-entrant; a ``:memory:`` store
+        has no other writer (it yields ("memory", "memory"))."""
+        if self._writer is None:
+            yield "memory", "memory"
+            return
+        found = self._writer.acquire(wait)
+        try:
+            yield found, self._writer.generation
+        finally:
+            self._writer.release()
 
     # --- articles --------------------------------------------------------------------------
     def known(self, ids: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], dict[str, str]]:
@@ -204,11 +243,11 @@ class Store:
             q = ",".join("?" * len(part))
             latest = self.db.execute(
                 f"SELECT MAX(published) FROM articles WHERE id IN ({q}) "
-                "AND published_provenance NOT IN ('undated', 'inferred')", part
+                "AND published_provenance NOT IN ('undated', 'inferred', 'untrusted')", part
             ).fetchone()[0]
             anchor = max(filter(None, (anchor, latest)), default=None)
             weak.extend(row_article(r) for r in self.db.execute(
-                f"SELECT * FROM articles WHERE id IN ({q}) AND published_provenance IN ('undated', 'inferred')", part))
+                f"SELECT * FROM articles WHERE id IN ({q}) AND published_provenance IN ('undated', 'inferred', 'untrusted')", part))
         return anchor, weak
 
     def pending_ids(self, below: int) -> list[str]:
@@ -478,7 +517,9 @@ class Store:
 
     def search_ids(self, query: str, limit: int = 1000) -> list[tuple[str, float]]:
         """(article id, bm25 score) of full-text hits, best first, without loading the articles."""
-        terms = re.findall(r"\w+", query, re.UNICODE)
+        # repeats add nothing to an AND of terms but cost FTS5 a pass each (8,000 took minutes): once each,
+        # and at most MAX_SEARCH_TERMS of them
+        terms = list(dict.fromkeys(re.findall(r"\w+", query, re.UNICODE)))[:MAX_SEARCH_TERMS]
         if not terms:
             return []
         fts_query = " ".join(f'"{t}"' for t in terms)
