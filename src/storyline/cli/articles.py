@@ -234,7 +234,7 @@ def track(
         pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
-        _enrich_and_place(pipeline)
+        status = _enrich_and_place(pipeline)
         ask = queries(store)
         page = ask.stories(sort="articles", limit=limit or None)
         if as_json:
@@ -248,7 +248,7 @@ def track(
         if out is not None:
             write_reports(ask.report(), out)
             errors.print(f"wrote the report: {out}")
-    raise typer.Exit(_exit_code(report))
+    raise typer.Exit(max(_exit_code(report), status))
 
 
 @app.command()
