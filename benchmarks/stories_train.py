@@ -25,8 +25,8 @@ from pathlib import Path
 from storyline.normalize.clean import clean
 from storyline.pipeline import Pipeline
 from storyline.store import Store
-from storyline.stories.evaluate import load_cluster_documents
-from storyline.stories.fit import fit_event_models, rank_accuracy, replay_rows
+from storyline.evaluation.data import load_cluster_documents
+from storyline.evaluation.fit import fit_event_models, rank_accuracy, replay_rows
 from storyline.stories.linking import PlacementConfig, event_probability
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from storyline.stories.evaluate import bcubed, degrade
+from storyline.evaluation.data import degrade
+from storyline.evaluation.scores import bcubed
 
 
 def test_perfect_clustering_scores_one():
