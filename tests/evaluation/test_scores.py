@@ -39,3 +39,34 @@ def test_empty_gold_is_an_error():
 
 def test_degrade_matches_seed_shape():
     assert degrade("U.S. and Taliban: close to peace!", "2020-01-16") == " date 2020-01-16 u s and taliban close to peace"
+
+
+def test_a_missing_extra_is_named_with_its_install_line():
+    from storyline.evaluation.scores import require_extra
+
+    require_extra("json")  # present: nothing to say
+    with pytest.raises(RuntimeError, match=r"pip install 'storyline\[eval\]'") as raised:
+        require_extra("json", "storyline_no_such_module")
+    assert "storyline_no_such_module" in str(raised.value) and "json," not in str(raised.value)
+
+
+def test_eval_stories_on_the_command_line_reports_what_it_was_fitted_on(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from storyline.cli import app
+
+    pytest.importorskip("tilse", reason="storyline eval needs the eval extra")
+    rows = [{"cluster_id": topic, "docs": [{"doc_id": f"{topic}{i}", "date": f"2021-03-0{i + 1}",
+                                            "text": f"The {topic} in {place} on day {i} moved families, officials said."}
+                                           for i in range(3)]}
+            for topic, place in (("flood", "Porto"), ("election", "Quito"))]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "stories", str(path), "--level", "story", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["articles"] == 6 and out["fitted_on"]["procedure"].startswith("shipped") and set(out["levels"]) >= {"event", "story"}
+    bad = CliRunner().invoke(app, ["eval", "stories", str(path), "--level", "galaxy"])
+    assert bad.exit_code == 2 and "--level must be one of" in bad.output and "galaxy" in bad.output
