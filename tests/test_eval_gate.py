@@ -34,10 +34,11 @@ FLOORS = {
     "timeline17_ar2_f1": 0.050,
     "timeline17_date_f1": 0.68,
     "timeline17_weakest_topic_ar1_f1": 0.10,
-    # summaries of the built story; weights fitted on the other file (position, longest)
-    "duc2007_update_100w_rouge2_recall": 0.085,
-    "multiling_en_rouge2": 0.19,
-    "in_sample_duc2007_update_250w_rouge2": 0.10,  # shipped weights, set on this file: in sample
+    # summaries of the built story (the oracle story beside it in the reports); position and longest fitted on
+    # the other file, the other weights shipped (set on both files: partly in sample)
+    "duc2007_update_100w_rouge2_recall": 0.0892,  # oracle story 0.0899
+    "multiling_en_rouge2": 0.1997,  # F1; oracle story 0.2039
+    "in_sample_duc2007_update_250w_rouge2": 0.0953,  # F1, shipped weights set on this file: in sample (oracle 0.1053)
 }
 STORY_SETS = {  # name: (file, languages)
     "duc": ("duc2004_clusters.jsonl", None),
