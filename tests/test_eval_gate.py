@@ -29,11 +29,12 @@ FLOORS = {
     "multiling_arenfr_story_f1": 0.8968,  # at the threshold chosen without MultiLing
     "wikiref_story_f1": 0.8332,
     "semeval_pearson": 0.70,  # nothing fitted on SemEval: out of sample
-    # timelines of the built story, leave-one-topic-out over Timeline17's 4 topics
-    "timeline17_ar1_f1": 0.145,
-    "timeline17_ar2_f1": 0.050,
-    "timeline17_date_f1": 0.68,
-    "timeline17_weakest_topic_ar1_f1": 0.10,
+    # timelines of the built story, leave-one-topic-out over Timeline17's 4 topics (ROUGE-1.5.5; where only
+    # the Python ROUGE runs the figures differ slightly; oracle story 0.1469 / 0.0500 / 0.6864)
+    "timeline17_ar1_f1": 0.1506,
+    "timeline17_ar2_f1": 0.0516,
+    "timeline17_date_f1": 0.7048,
+    "timeline17_weakest_topic_ar1_f1": 0.1099,  # BP oil spill, held out
     # summaries of the built story (the oracle story beside it in the reports); position and longest fitted on
     # the other file, the other weights shipped (set on both files: partly in sample)
     "duc2007_update_100w_rouge2_recall": 0.0892,  # oracle story 0.0899
