@@ -1,8 +1,9 @@
 """Article-pair similarity against SemEval-2022 Task 8 ratings, as the product computes it.
 
-Both texts of every pair are tracked through the pipeline (each in the language the set gives it), and
-each pair is scored by the query layer's ``similarity``: the score ``storyline similar`` ranks by.
-Nothing is fitted on this set, so the figure is out of sample.
+Both texts of every pair are ingested and enriched through the pipeline (each in the language the set
+gives it), and each pair is scored by the query layer's ``similarity``: the score ``storyline similar``
+ranks by. Placement is not run: the similarity does not depend on it, and 2,500 unrelated texts would
+only cost time. Nothing is fitted on this set, so the figure is out of sample.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storyline.evaluation.data import pair_rows
-from storyline.evaluation.product import enrich_set, placed_store
+from storyline.evaluation.product import enrich_set
 from storyline.evaluation.scores import pearson
 from storyline.model import Document
 from storyline.normalize.clean import language_code
@@ -39,7 +40,7 @@ def evaluate_pairs(csv_path: str | os.PathLike, limit: int | None = None) -> dic
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="storyline-pairs-") as tmp:
         enriched = enrich_set("pairs", documents, Path(tmp) / "pairs.db")
-        with Store(placed_store(enriched, Path(tmp) / "tracked.db")) as store:
+        with Store(enriched.path) as store:
             ask = Queries(store)
             scores: list[float | None] = []
             for i in range(len(rows)):
