@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from storyline.evaluation.pairs import evaluate_pairs
 from storyline.evaluation.product import EnrichedSet, open_enriched
 from storyline.evaluation.stories import evaluate_clusters
 
-EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+EVAL = Path(os.environ.get("STORYLINE_EVAL") or Path(__file__).resolve().parents[1].parent / "shared" / "eval")
 SETS = {  # name: (file, level reported, degraded, languages)
     "duc": ("duc2004_clusters.jsonl", "event", False, None),
     "duc-degraded": ("duc2004_clusters.jsonl", "event", True, None),
