@@ -537,7 +537,8 @@ class Pipeline:
 
 def track_documents(documents: Sequence[Document], config: PipelineConfig | None = None,
                     db_path: str | None = None) -> dict[str, Article]:
-    """Run ``track`` over Documents on a fresh temporary store, as the evaluations do.
+    """Run ``track`` over Documents on a fresh temporary store (the evaluations use ``evaluation.product``,
+    which keeps the enriched store so each setting only re-places it).
 
     Returns origin → the stored, placed Article, with ``event_id``/``story_id`` followed through merges.
     A document whose text was already stored (a re-post) maps to the stored article it duplicates.
