@@ -67,10 +67,10 @@ class _Enriched:
         from storyline.evaluation.data import load_cluster_documents
         from storyline.evaluation.product import enrich_set
 
-        key = (file, degrade)
+        key = (file, degrade, tuple(sorted(languages or ())))
         documents, gold = load_cluster_documents(self.root / file, degrade_text=degrade, languages=languages)
         if key not in self.made:
-            name = Path(file).stem + ("-degraded" if degrade else "")
+            name = Path(file).stem + ("-degraded" if degrade else "") + "".join(f"-{x}" for x in key[2])
             self.made[key] = enrich_set(name, documents, self.folder / f"{name}.db")
         return self.made[key], gold
 
