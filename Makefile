@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
 
 .PHONY: run test test-fast install bench clean
 
@@ -10,22 +11,28 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# the core only: what tracking and serving need (no test, Spark or evaluation package)
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,spark]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
+
+# what the tests need besides: the test, evaluation and Spark extras
+$(TESTED): $(STAMP)
+	$(BIN)/pip install -q -e '.[test,eval,spark]'
+	touch $(TESTED)
 
 install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/storyline track examples/ --db storyline.db
 
-test: $(STAMP)
+test: $(TESTED)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(TESTED)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(TESTED)
 	$(BIN)/python benchmarks/ingest.py
 
 clean:

@@ -27,7 +27,7 @@ def documents(source: str, n: int):
     if source == "duc2004":
         if not DUC.exists():
             raise SystemExit(f"skipped: {DUC} not found (research data lives in ../shared/eval)")
-        from storyline.stories.evaluate import load_cluster_documents
+        from storyline.evaluation.data import load_cluster_documents
 
         return load_cluster_documents(DUC)[0][:n]
     from storyline.ingest import read_sources

@@ -1,72 +1,60 @@
-"""Out-of-sample story figures: leave-one-set-out for the story-link threshold.
+"""Out-of-sample story figures: leave-one-set-out for the placement fields fitted across sets.
 
-    .venv/bin/python benchmarks/stories_oos.py --stores /tmp/slq [--grid 0.16,0.18,...] [--json]
+    .venv/bin/python benchmarks/stories_oos.py [--stores /tmp/slq] [--grid story_threshold=0.16,0.2,...] [--json]
 
-The story threshold is the one number the story decision fits. For each labelled set held out, the
-threshold is chosen (best mean BCubed F1 on a grid) on the OTHER sets only, and the held-out set's
-figure at that threshold is reported; the shipped default is then chosen on all of them and says so.
-The event model is fitted on DUC 2004 only (``stories.fit``), so its figures on the other sets are out
-of sample by construction; DUC's own event figure comes from ``storyline eval stories --folds 5``.
-
-Sets are enriched once through the real pipeline into ``--stores`` (see ``stories_quality.py``) and
-re-placed per threshold with ``StoryPlacer``, exactly as ``Pipeline.place`` orders them.
+A thin caller of ``storyline.evaluation.stories.leave_one_set_out``: for each labelled set held out,
+the grid values are chosen (best mean BCubed F1) on the OTHER sets only, and the held-out set's figure
+at those values is reported; MultiLing ar+en+fr is scored at the values chosen without MultiLing.
+The event model is fitted on DUC 2004 only, so its figures on the other sets are out of sample by
+construction; DUC's own event figure comes from ``storyline eval stories --folds 5``. Sets are
+enriched once through the pipeline (``stories_quality.py --stores``) and placed with ``Pipeline.place``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stories_quality import EVAL, SETS, _place_store  # noqa: E402
+from stories_quality import EVAL, SETS, enriched  # noqa: E402
 
-from storyline.stories.linking import PlacementConfig  # noqa: E402
+from storyline.evaluation.data import load_cluster_documents  # noqa: E402
+from storyline.evaluation.stories import leave_one_set_out  # noqa: E402
 
 STORY_SETS = ("duc-story", "timeline17", "ml7", "wikiref")
-GRID = (0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.32)
+GRID = {"story_threshold": (0.16, 0.20, 0.24, 0.28, 0.32)}
+
+
+def _gold(name: str) -> dict[str, str]:
+    file, _, degraded, languages = SETS[name]
+    return load_cluster_documents(EVAL / file, degrade_text=degraded, languages=languages)[1]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stores", required=True, help="folder of enriched stores (made once when missing)")
-    parser.add_argument("--grid", default=",".join(map(str, GRID)))
+    parser.add_argument("--stores", default=None, help="folder of enriched stores (made once when missing)")
+    parser.add_argument("--grid", action="append", default=[], help="FIELD=v1,v2,... (PlacementConfig field)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not EVAL.is_dir():
         print(f"evaluation data not found at {EVAL}; nothing to measure", file=sys.stderr)
         return 0
-    grid = [float(x) for x in args.grid.split(",")]
-    stores = Path(args.stores)
-    stores.mkdir(parents=True, exist_ok=True)
-    scores: dict[str, dict[float, float]] = {}
-    for name in STORY_SETS:
-        db = stores / f"{name}.db"
-        if not db.exists():
-            script = Path(__file__).resolve().parent / "stories_quality.py"
-            subprocess.run([sys.executable, str(script), "--stores", str(stores), "--enrich-one", name], check=True)
-        scores[name] = {}
-        for t in grid:
-            result = _place_store(name, db, PlacementConfig(story_threshold=t))
-            scores[name][t] = result["bcubed_f1"]
-            print(f"  {name:11s} story_threshold={t:.2f} F1={result['bcubed_f1']:.3f}", file=sys.stderr, flush=True)
-    out = {"grid": grid, "in_sample": scores, "held_out": {}}
-    for held in STORY_SETS:
-        others = [s for s in STORY_SETS if s != held]
-        chosen = max(grid, key=lambda t: (sum(scores[s][t] for s in others) / len(others), -abs(t - 0.24)))
-        out["held_out"][held] = {"threshold_chosen_on_others": chosen, "bcubed_f1": scores[held][chosen]}
-    out["held_out_mean_f1"] = round(sum(v["bcubed_f1"] for v in out["held_out"].values()) / len(STORY_SETS), 4)
-    out["default_on_all_sets"] = max(grid, key=lambda t: sum(scores[s][t] for s in STORY_SETS))
+    grid = {k: tuple(json.loads(x) for x in v.split(",")) for k, v in (g.split("=", 1) for g in args.grid)} or GRID
+    with tempfile.TemporaryDirectory(prefix="storyline-stores-") as tmp:
+        stores = Path(args.stores or tmp)
+        stores.mkdir(parents=True, exist_ok=True)
+        sets = {name: (enriched(name, stores), _gold(name)) for name in STORY_SETS}
+        out = leave_one_set_out(sets, grid, level="story", subsets={"ml3": ("ml7", _gold("ml3"))})
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         for held, v in out["held_out"].items():
-            print(f"{held:11s} threshold {v['threshold_chosen_on_others']:.2f} (chosen on the other sets) "
-                  f"held-out F1 {v['bcubed_f1']:.3f}")
-        print(f"mean held-out F1 {out['held_out_mean_f1']:.3f}; best on all sets: {out['default_on_all_sets']:.2f}")
+            print(f"{held:11s} {v['chosen']} (chosen on {', '.join(v['fitted_on']['sets'])}) held-out F1 {v['bcubed_f1']:.3f}")
+        print(f"mean held-out F1 {out['held_out_mean_f1']:.3f}; best on all sets: {out['best_on_all_sets']}")
     return 0
 
 

@@ -1,14 +1,11 @@
 """Quality of event/story placement and pair similarity on the labelled sets in ../shared/eval.
 
-    .venv/bin/python benchmarks/stories_quality.py [--only duc,ml3] [--cache /tmp/storyline-emb] [--json]
-    .venv/bin/python benchmarks/stories_quality.py --stores /tmp/slq [--only ...] [--set key=value ...]
+    .venv/bin/python benchmarks/stories_quality.py [--only duc,ml3] [--stores /tmp/slq] [--set key=value ...] [--json]
 
-Prints BCubed P/R/F1 per set (and Pearson for SemEval pairs). Without ``--stores`` the articles take
-the direct path (clean, embed, place: no restoration, no entities); embeddings can be cached between
-runs with ``--cache``. With ``--stores DIR`` each set is enriched ONCE through the real pipeline
-(ingest, clean, restore, entities, dates, embeddings) into ``DIR/<set>.db``, then every run only
-re-places those articles in pipeline order, so placement can be iterated on in seconds with the
-figures ``storyline eval stories`` gives (``--set event_threshold=0.3`` overrides PlacementConfig).
+A thin caller of ``storyline.evaluation``: each set is enriched ONCE through the pipeline into
+``--stores DIR/<set>.db`` (kept between runs; a temporary folder without it), then placed with
+``Pipeline.place`` on a copy, so placement can be iterated on in seconds with the figures
+``storyline eval stories`` gives (``--set event_threshold=0.3`` overrides PlacementConfig).
 Each store is enriched in a fresh process: restoration keeps what it learnt within a process, so a
 degraded set enriched after its clean twin would borrow the clean casing.
 """
@@ -16,23 +13,20 @@ degraded set enriched after its clean twin would borrow the clean casing.
 from __future__ import annotations
 
 import argparse
-import copy
-import datetime as dt
 import json
+import os
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-from storyline.stories.evaluate import (
-    bcubed,
-    evaluate_clusters,
-    evaluate_pairs,
-    load_cluster_documents,
-)
+from storyline.evaluation.data import load_cluster_documents
+from storyline.evaluation.pairs import evaluate_pairs
+from storyline.evaluation.product import EnrichedSet, open_enriched
+from storyline.evaluation.stories import evaluate_clusters
 
-EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-SETS = {
+EVAL = Path(os.environ.get("STORYLINE_EVAL") or Path(__file__).resolve().parents[1].parent / "shared" / "eval")
+SETS = {  # name: (file, level reported, degraded, languages)
     "duc": ("duc2004_clusters.jsonl", "event", False, None),
     "duc-degraded": ("duc2004_clusters.jsonl", "event", True, None),
     "duc-story": ("duc2004_clusters.jsonl", "story", False, None),  # 50 distinct topics: story over-merging
@@ -42,64 +36,21 @@ SETS = {
     "wikiref": ("wikiref220.jsonl", "story", False, None),
     "crisis": ("crisis_es_threads.jsonl", "thread", False, None),  # scored by threads_oos.py
 }
+STORE_OF = {"duc-story": "duc", "ml3": "ml7"}  # sets placed from another set's store (a subset, or the same)
 
 
-def _enrich(name: str, db: Path) -> None:
-    """Ingest and enrich one set into ``db`` (run in its own process; see the module docstring)."""
-    from storyline.pipeline import Pipeline
-    from storyline.store import Store
-
-    file, _, degraded, languages = SETS[name]
+def _open(store: str, stores: Path) -> EnrichedSet:
+    file, _, degraded, languages = SETS[store]
     documents, _ = load_cluster_documents(EVAL / file, degrade_text=degraded, languages=languages)
-    with Store(db) as store:
-        pipeline = Pipeline(store)
-        pipeline.ingest_documents(documents)
-        pipeline.enrich()
+    return open_enriched(store, documents, stores / f"{store}.db")
 
 
-def _place_store(name: str, db: Path, config) -> dict:
-    """Re-place a stored, enriched set the way ``Pipeline.place`` orders it, and score it like the CLI."""
-    from storyline.normalize.clean import clean
-    from storyline.pipeline import PipelineConfig
-    from storyline.store import Store
-    from storyline.stories.placement import StoryPlacer
-
-    file, level, degraded, languages = SETS[name]
-    documents, gold = load_cluster_documents(EVAL / file, degrade_text=degraded, languages=languages)
-    with Store(db) as store:
-        articles = list(store.articles())  # rowid order; the sort below is stable, as ready_to_place
-    articles.sort(key=lambda a: (a.published is None, str(a.published or "")))
-    by_hash = {a.content_hash: a.id for a in articles}
-    ids = {a.id for a in articles}
-    now = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    stored: dict[str, str] = {}  # origin -> stored article id (a re-post maps to the copy kept)
-    for document in documents:
-        probe = clean(document, now=now)
-        found = probe.id if probe.id in ids else by_hash.get(probe.content_hash)
-        if found is not None:
-            stored[document.origin] = found
-    wanted = set(stored.values())  # a store may hold more (ml3 placed from an ml7 store)
-    articles = [a for a in articles if a.id in wanted]
-    placer = StoryPlacer(config)
-    start = time.perf_counter()
-    ids_of: dict[str, tuple[str, str]] = {}  # article id -> (event id, story id) as placed
-    batch_size = PipelineConfig().batch_size  # the pipeline places (and refines) in batches of this size
-    for i in range(0, len(articles), batch_size):
-        batch = [copy.copy(a) for a in articles[i : i + batch_size]]
-        placer.place_batch(batch)
-        ids_of.update((a.id, (a.event_id, a.story_id)) for a in batch)
-    for article_id, ids in placer.moved().items():
-        ids_of[article_id] = ids
-    seconds = time.perf_counter() - start
-    result = {"set": name, "level": level, "articles": len(gold), "gold_clusters": len(set(gold.values()))}
-    for which, lv in enumerate(("event", "story")):
-        pred = {origin: placer.resolve(ids_of[article_id][which]) for origin, article_id in stored.items()}
-        p, r, f = bcubed(pred, gold)
-        result[lv] = {"clusters": len(set(pred.values())), "bcubed_precision": round(p, 4),
-                      "bcubed_recall": round(r, 4), "bcubed_f1": round(f, 4)}  # fmt: skip
-    result.update(result[level])
-    result["articles_per_second"] = round(len(articles) / seconds, 1) if seconds > 0 else None
-    return result
+def enriched(name: str, stores: Path) -> EnrichedSet:
+    """The set's enriched store under ``stores``, made in a child process when missing."""
+    store = STORE_OF.get(name, name)
+    if not (stores / f"{store}.db").exists():
+        subprocess.run([sys.executable, __file__, "--stores", str(stores), "--enrich-one", store], check=True)
+    return _open(store, stores)
 
 
 def _value(text: str):
@@ -112,7 +63,6 @@ def _value(text: str):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated subset of: " + ",".join([*SETS, "semeval"]))
-    parser.add_argument("--cache", default=None, help="folder to cache embeddings in (direct path)")
     parser.add_argument("--stores", default=None, help="folder of enriched stores (made once when missing)")
     parser.add_argument("--set", action="append", default=[], help="PlacementConfig override, key=value")
     parser.add_argument("--enrich-one", default=None, help=argparse.SUPPRESS)  # internal: child process
@@ -122,37 +72,32 @@ def main() -> int:
         print(f"evaluation data not found at {EVAL}; nothing to measure", file=sys.stderr)
         return 0
     if args.enrich_one:
-        _enrich(args.enrich_one, Path(args.stores) / f"{args.enrich_one}.db")
+        _open(args.enrich_one, Path(args.stores))
         return 0
     from storyline.stories.linking import PlacementConfig
 
     config = PlacementConfig(**{k: _value(v) for k, v in (item.split("=", 1) for item in args.set)})
     wanted = [s for s in args.only.split(",") if s] or [*SETS, "semeval"]
     results = []
-    for name in wanted:
-        if name == "semeval":
-            r = evaluate_pairs(EVAL / "semeval2022_pairs_dev.csv", cache_dir=args.cache)
-            r["set"] = name
-        elif args.stores:
-            stores = Path(args.stores)
-            stores.mkdir(parents=True, exist_ok=True)
-            db = stores / f"{name}.db"
-            if not db.exists():
-                subprocess.run([sys.executable, __file__, "--stores", str(stores), "--enrich-one", name], check=True)
-            r = _place_store(name, db, config)
-        else:
-            file, level, degraded, languages = SETS[name]
-            r = evaluate_clusters(EVAL / file, level=level, degrade=degraded, languages=languages,
-                                  cache_dir=args.cache, config=config)  # fmt: skip
-            r["set"] = name
-        results.append(r)
-        if not args.json:
+    with tempfile.TemporaryDirectory(prefix="storyline-stores-") as tmp:
+        stores = Path(args.stores or tmp)
+        stores.mkdir(parents=True, exist_ok=True)
+        for name in wanted:
             if name == "semeval":
-                print(f"{name:13s} pairs={r['pairs']} pearson={r['pearson']:.3f}", flush=True)
+                r = evaluate_pairs(EVAL / "semeval2022_pairs_dev.csv")
             else:
-                print(f"{name:13s} {r['level']:5s} n={r['articles']:4d} gold={r['gold_clusters']:3d} "
-                      f"pred={r['clusters']:3d} P={r['bcubed_precision']:.3f} R={r['bcubed_recall']:.3f} "
-                      f"F1={r['bcubed_f1']:.3f} {r['articles_per_second']:.0f} art/s", flush=True)  # fmt: skip
+                file, level, degraded, languages = SETS[name]
+                r = evaluate_clusters(EVAL / file, level=level, degrade=degraded, languages=languages, config=config,
+                                      enriched=enriched(name, stores))
+            r["set"] = name
+            results.append(r)
+            if not args.json:
+                if name == "semeval":
+                    print(f"{name:13s} pairs={r['pairs']} pearson={r['pearson']:.3f}", flush=True)
+                else:
+                    print(f"{name:13s} {r['level']:5s} n={r['articles']:4d} gold={r['gold_clusters']:3d} "
+                          f"pred={r['clusters']:3d} P={r['bcubed_precision']:.3f} R={r['bcubed_recall']:.3f} "
+                          f"F1={r['bcubed_f1']:.3f} (in sample: {r['fitted_on']['in_sample']})", flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

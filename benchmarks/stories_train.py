@@ -10,44 +10,37 @@ available views (embedding yes/no x entities yes/no), masking the missing view, 
 embedder or NER does not cover gets a model fitted for exactly the evidence it has. Prints the
 coefficients to paste into ``linking.py``, and the ranking accuracy of the true cluster.
 
-``--db`` takes a store already enriched by the pipeline (ingest + enrich); without it the set is
-enriched here on a temporary store (a few minutes).
+``--db`` keeps the enriched store (``evaluation.product.open_enriched``: made by the pipeline once, reused
+after); without it the set is enriched here on a temporary store (a few minutes).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
 
-from storyline.normalize.clean import clean
-from storyline.pipeline import Pipeline
+from storyline.evaluation.data import load_cluster_documents
+from storyline.evaluation.fit import fit_event_models, rank_accuracy, replay_rows
+from storyline.evaluation.product import open_enriched
 from storyline.store import Store
-from storyline.stories.evaluate import load_cluster_documents
-from storyline.stories.fit import fit_event_models, rank_accuracy, replay_rows
 from storyline.stories.linking import PlacementConfig, event_probability
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
 def _articles(set_path: Path, db: str | None):
+    """The set's articles as the pipeline enriched them, in track's order, each labelled by its gold cluster."""
     docs, gold = load_cluster_documents(set_path)
-    with tempfile.TemporaryDirectory() as tmp, Store(db or Path(tmp) / "train.db") as store:
-        if db is None:
-            pipeline = Pipeline(store)
-            pipeline.ingest_documents(docs)
-            pipeline.enrich()
-        articles = list(store.articles())
-    now = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    label: dict[str, str] = {}
-    by_hash = {a.content_hash: a.id for a in articles}
-    for d in docs:  # an article stored once for two clusters keeps its first label
-        probe = clean(d, now=now)
-        label.setdefault(probe.id if probe.id in {a.id for a in articles} else by_hash.get(probe.content_hash), gold[d.origin])
-    articles = [a for a in articles if a.id in label]
-    articles.sort(key=lambda a: (a.published is None, str(a.published or "")))
+    with tempfile.TemporaryDirectory() as tmp:
+        enriched = open_enriched(set_path.stem, docs, db or Path(tmp) / "train.db")
+        label: dict[str, str] = {}
+        for origin, key in enriched.stored.items():  # an article stored once for two clusters keeps its first label
+            label.setdefault(key, gold[origin])
+        with Store(enriched.path) as store:
+            articles = store.get_articles(sorted(label))
+    articles.sort(key=lambda a: (a.published is None, str(a.published or ""), a.id))
     return articles, label
 
 

@@ -1,11 +1,11 @@
-"""Print the tell stage's quality figures as JSON.
+"""Print the tell stage's quality figures as JSON (a thin caller of ``storyline.evaluation.tell``).
 
     .venv/bin/python benchmarks/tell_eval.py timelines [--limit N] [--topics a,b] [--folds K] [--details]
     .venv/bin/python benchmarks/tell_eval.py summaries FILE.jsonl [--limit N] [--language en] [--fit-on F] [--details]
 
 Data default: ../shared/eval relative to the repository root (research copies, never in the repo).
-Timelines need tilse's ROUGE-1.5.5 Perl script, i.e. XML::Parser (apt-get install libxml-parser-perl).
-Articles are enriched by the pipeline's own stages (normalize.restore_batch, enrich.enrich_dates).
+Each topic is tracked through the pipeline; the built story's timeline or summary is scored, with the
+gold topic's (``oracle_story``) beside it. Needs the eval extra (pip install -e '.[eval]').
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from storyline.tell import evaluate
+from storyline.evaluation import tell
 
 
 def main() -> int:
@@ -39,15 +39,14 @@ def main() -> int:
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
         topics = args.topics.split(",") if args.topics else None
-        out = evaluate.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details,
-                                          folds=args.folds)
+        out = tell.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details, folds=args.folds)
     else:
         path = args.path or os.path.join(root, "duc2007_update_clusters.jsonl")
         if not os.path.isfile(path):
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
-        out = evaluate.evaluate_summaries(path, language=args.language or None, max_words=args.max_words,
-                                          limit=args.limit, details=args.details, fit_on=args.fit_on)
+        out = tell.evaluate_summaries(path, language=args.language or None, max_words=args.max_words,
+                                      limit=args.limit, details=args.details, fit_on=args.fit_on)
     out["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out, indent=2))
     return 0

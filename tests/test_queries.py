@@ -40,12 +40,11 @@ def test_stories_pages_and_sorts(ask):
 
 def test_story_filters(ask):
     haiti = ask.stories(Filters(entity="haiti"), limit=None)["items"]
-    assert haiti and all(any("haiti" in e for e in s["entities"]) or True for s in haiti)
-    assert all(any("haiti" in k.casefold() for k in ask.index().stories[s["id"]].entity_counts) for s in haiti)
+    assert haiti and all(any("haiti" in k.casefold() for k in ask.index().stories[s["id"]].entity_counts) for s in haiti)
     recent = ask.stories(Filters(since=dt.date(2015, 1, 1)), limit=None)["items"]
     assert recent and all(s["last_date"] >= "2015-01-01" for s in recent)
     old = ask.stories(Filters(until=dt.date(2005, 12, 31)), limit=None)["items"]
-    assert all(s["first_date"] <= "2005-12-31" for s in old)
+    assert old and all(s["first_date"] <= "2005-12-31" for s in old)
     assert ask.stories(Filters(source="wikinews"), limit=None)["total"] >= ask.stories(limit=None)["total"] - 1
     assert ask.stories(Filters(language="xx"), limit=None)["total"] == 0
     quake = ask.stories(Filters(text="earthquake"), limit=None)["items"]
@@ -60,7 +59,8 @@ def test_story_answer_has_everything_a_page_shows(ask):
     assert {a["id"] for a in data["articles"]} == {a["id"] for a in ask.story_articles(top["id"])}
     assert data["timeline"] and data["summary"] and data["actors"] and data["events"]
     known = {a["id"] for a in data["articles"]}
-    assert all(c["article_id"] in known for s in data["summary"] for c in s["citations"])
+    cited = [c["article_id"] for s in data["summary"] for c in s["citations"]]
+    assert cited and set(cited) <= known
     assert sum(data["sources"]["per_day"].values()) + data["sources"]["undated"] == len(data["articles"])
     assert ask.story(top["id"][:8])["id"] == top["id"]  # unique prefix
     with pytest.raises(NotFound):

@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import itertools
 import os
 import threading
 import time
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EnrichBounds", "EnrichReport", "available_cores", "load_models", "IngestReport", "Pipeline", "PipelineConfig",
            "clean_item", "cpu_clock", "distinct_id", "enrich_articles", "exit_with_parent", "failed_stages", "ingest_time",
-           "prepare_batch", "quarantine_reason", "reconcile_entities", "track_documents"]
+           "place_batches", "prepare_batch", "quarantine_reason", "reconcile_entities", "track_documents"]
 
 Progress = Callable[[int], None]
 DUPLICATE_MEMORY = 50_000  # recent articles whose fingerprints are kept to catch copies (~3.5 KiB each)
@@ -419,6 +420,38 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def place_batches(placer, batches: Iterable[list[Article]], prepare: Callable[[Article], None] | None = None,
+                  idf_at_end: tuple[int, dict[str, int]] | None = None,
+                  times: Counter[str] | None = None) -> Iterator[tuple[list[Article], list, dict[str, tuple[str, str]]]]:
+    """The one placement loop, shared by ``Pipeline.place``, the evaluations (through it) and the Spark
+    windows (``scale.stages.place_window``), so all of them place exactly as ``track`` does.
+
+    For each batch: ``prepare`` each article (near-duplicate marking, renames), place the batch and refine
+    what it touched (``StoryPlacer.place_batch``), then give each article the event and story that hold it
+    at the batch's end (a split may move it, a later merge in the batch may rename its cluster). Yields
+    (batch, links, moved): ``moved`` holds earlier batches' articles a split moved, to write back. A
+    generator: the next batch is only read once the caller has handled (written) the one before.
+    ``idf_at_end`` is the IDF snapshot for the last batch when it ends beyond ``batches`` (a Spark window).
+    """
+    it = iter(batches)
+    batch = next(it, None)
+    while batch:
+        following = next(it, None) if idf_at_end is not None else None  # look ahead only where the end matters
+        if prepare is not None:
+            with cpu_clock(times, "duplicates"):
+                for article in batch:
+                    prepare(article)
+        with cpu_clock(times, "placement"):
+            links = placer.place_batch(batch, idf_at_end if idf_at_end is not None and not following else None)
+            moved = placer.moved()  # members a split took out of an event, this batch's or earlier ones
+            for article in batch:  # an event or story that merged later in this batch is written as what it became
+                article.event_id, article.story_id = moved.pop(article.id, (article.event_id, article.story_id))
+                article.event_id = placer.resolve(article.event_id)
+                article.story_id = placer.resolve(article.story_id)
+        yield batch, links, moved
+        batch = following if idf_at_end is not None else next(it, None)
+
+
 class Pipeline:
     """Runs the stages over one store. Models load lazily, once per Pipeline."""
 
@@ -709,28 +742,21 @@ class Pipeline:
             return self._place(progress)
 
     def _place(self, progress: Progress | None) -> int:
+        first = self.store.ready_to_place(self.config.batch_size)
+        if not first:
+            return 0
         done = 0
-        while True:
-            batch = self.store.ready_to_place(self.config.batch_size)
-            if not batch:
-                return done
-            with cpu_clock(self.cpu, "duplicates"):
-                for article in batch:
-                    self._mark_duplicate(article)
-            self._place_batch(batch)
+        # read lazily: each batch is read after the one before it was written
+        batches = itertools.chain([first], iter(lambda: self.store.ready_to_place(self.config.batch_size), []))
+        for batch, links, moved in place_batches(self.placer, batches, self._mark_duplicate, times=self.cpu):
+            self._save_placed(batch, links, moved)
             done += len(batch)
             if progress:
                 progress(len(batch))
+        return done
 
-    def _place_batch(self, batch: list[Article]) -> None:
-        """Events and stories for one batch, its settled dates, and one transaction that stores them all."""
-        with cpu_clock(self.cpu, "placement"):
-            links = self.placer.place_batch(batch)
-            moved = self.placer.moved()  # members a split took out of an event, this batch's or earlier ones
-            for article in batch:  # an event or story that merged later in this batch is written as what it became
-                article.event_id, article.story_id = moved.pop(article.id, (article.event_id, article.story_id))
-                article.event_id = self.placer.resolve(article.event_id)
-                article.story_id = self.placer.resolve(article.story_id)
+    def _save_placed(self, batch: list[Article], links: list, moved: dict[str, tuple[str, str]]) -> None:
+        """One placed batch, its settled dates and what a split moved, in one transaction."""
         with cpu_clock(self.cpu, "settle dates"):
             settled = self._settle_dates(batch)
         with self.store.transaction(), cpu_clock(self.cpu, "save placed"):
@@ -796,7 +822,8 @@ class Pipeline:
 
 def track_documents(documents: Sequence[Document], config: PipelineConfig | None = None,
                     db_path: str | None = None) -> dict[str, Article]:
-    """Run ``track`` over Documents on a fresh temporary store, as the evaluations do.
+    """Run ``track`` over Documents on a fresh temporary store (the evaluations use ``evaluation.product``,
+    which keeps the enriched store so each setting only re-places it).
 
     Returns origin → the stored, placed Article, with ``event_id``/``story_id`` followed through merges and
     ``thread_id`` taken from its story.

@@ -574,29 +574,50 @@ class Queries:
         index, entry = self._find_story(story_id)
         return [index.articles[i].summary() for i in entry.article_ids]
 
-    def timeline(self, story_id: str, dates: int | None = DEFAULT_DATES, sentences: int = 1) -> list[dict[str, Any]]:
-        from storyline.tell import build_timeline
+    def timeline(self, story_id: str, dates: int | None = DEFAULT_DATES, sentences: int = 1, *,
+                 start: dt.date | None = None, end: dt.date | None = None, weights: Any = None) -> list[dict[str, Any]]:
+        """The story's dated timeline; ``start``/``end`` bound its days, ``weights`` (``TimelineWeights``)
+        replace the shipped ones (the evaluations fit them)."""
+        from storyline.tell import TimelineWeights, build_timeline
 
         index, entry = self._find_story(story_id)
-        view = self._view(index, "story", entry.id, entry.article_ids) if sentences == 1 and dates in VIEW_DATES else None
+        defaults = sentences == 1 and dates in VIEW_DATES and (start, end, weights) == (None, None, None)
+        view = self._view(index, "story", entry.id, entry.article_ids) if defaults else None
         if view is not None:
             return view["timelines"][str(dates)]
-        key = ("timeline", entry.id, tuple(entry.article_ids), dates, sentences)
+        key = ("timeline", entry.id, tuple(entry.article_ids), dates, sentences, start, end, weights)
         return self._cached(key, lambda: [to_dict(e) for e in build_timeline(
-            self._articles(entry.article_ids), max_dates=dates, sentences_per_date=sentences)])
+            self._articles(entry.article_ids), max_dates=dates, sentences_per_date=sentences, start=start, end=end,
+            weights=weights or TimelineWeights())])
 
     def summary(self, story_id: str, words: int = 120, query: str | None = None,
-                language: str = "en") -> list[dict[str, Any]]:
-        from storyline.tell import summarize
+                language: str = "en", *, since: dt.date | None = None, until: dt.date | None = None,
+                weights: Any = None) -> list[dict[str, Any]]:
+        """The story's cited summary; with ``since``, what its articles published after that day add to the
+        ones before (a returning reader's update); with ``until``, the story as it stood that day.
+        ``weights``: ``SummaryWeights`` (the evaluations fit them)."""
+        from storyline.tell import summarize, update_summary
 
         index, entry = self._find_story(story_id)
-        view = self._view(index, "story", entry.id, entry.article_ids) if (words, query, language) == (
-            VIEW_WORDS, None, VIEW_LANGUAGE) else None
+        defaults = (words, query, language, since, until, weights) == (VIEW_WORDS, None, VIEW_LANGUAGE, None, None, None)
+        view = self._view(index, "story", entry.id, entry.article_ids) if defaults else None
         if view is not None:
             return view["summary"]
-        key = ("summary", entry.id, tuple(entry.article_ids), words, query, language)
-        return self._cached(key, lambda: [to_dict(s) for s in summarize(
-            self._articles(entry.article_ids), max_words=words, query=query, reader_language=language)])
+        key = ("summary", entry.id, tuple(entry.article_ids), words, query, language, since, until, weights)
+
+        def make() -> list[dict[str, Any]]:
+            articles = [a for a in self._articles(entry.article_ids)
+                        if until is None or a.published is None or a.published <= until]
+            if since is None:
+                chosen = summarize(articles, max_words=words, query=query, reader_language=language, weights=weights)
+            else:
+                new = [a for a in articles if a.published is not None and a.published > since]
+                before = [a for a in articles if a.published is None or a.published <= since]
+                chosen = update_summary(new, before, max_words=words, query=query, reader_language=language,
+                                        weights=weights)
+            return [to_dict(s) for s in chosen]
+
+        return self._cached(key, make)
 
     def report(self, limit: int | None = None, words: int = 120) -> list[dict[str, Any]]:
         """Report data for the largest stories (most distinct articles first), as ``storyline report`` writes."""
@@ -780,6 +801,13 @@ class Queries:
             return [to_dict(s) for s in whats_new(article, members[:position], max_sentences=limit)]
 
         return self._cached(key, make)
+
+    def similarity(self, article_id: str, other_id: str) -> float | None:
+        """The score ``similar`` ranks by (embedding cosine) for one pair; None when either is not embedded."""
+        a, b = self._find_article(article_id), self._find_article(other_id)
+        if a.embedding is None or b.embedding is None or a.embedding.shape != b.embedding.shape:
+            return None
+        return float(a.embedding @ b.embedding)
 
     def similar(self, article_id: str, limit: int = 10, window_days: int = 90) -> list[dict[str, Any]]:
         """Nearest stored articles by embedding among those nearest in date (``similar_search``'s items)."""

@@ -48,7 +48,7 @@ def test_story_article_event_search(client):
     hits = client.get("/api/search", params={"q": "earthquake", "limit": 5}).json()
     assert hits["items"] and hits["total"] >= len(hits["items"])
     filtered = client.get("/api/search", params={"q": "earthquake", "since": "2010-03-01", "until": "2010-03-31"}).json()
-    assert all("2010-03-01" <= h["published"] <= "2010-03-31" for h in filtered["items"])
+    assert filtered["items"] and all("2010-03-01" <= h["published"] <= "2010-03-31" for h in filtered["items"])
     assert client.get("/api/articles", params={"limit": 5}).json()["total"] == 102
     assert client.get("/api/stories/st-nope").status_code == 404
     assert client.get("/api/articles/nope").status_code == 404

@@ -10,8 +10,9 @@ import pytest
 from storyline.model import Document
 from storyline.normalize.clean import clean
 from storyline.store import Store
-from storyline.stories import PlacementConfig, StoryPlacer, pair_similarity
-from storyline.stories.evaluate import embed_articles
+from storyline.stories import PlacementConfig, StoryPlacer
+from storyline.enrich.embed import USEEmbedder
+from storyline.enrich.embed import embed_articles as _embed
 from storyline.stories.linking import EVENT_MODELS, event_probability
 
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -40,7 +41,7 @@ def _articles():
     articles = [clean(d, now=NOW) for d in docs]
     for a, (i, *_rest) in zip(articles, STREAM):
         a.id = i  # readable ids for the assertions
-    embed_articles(articles)
+    _embed(articles, USEEmbedder())
     return articles
 
 
@@ -68,13 +69,6 @@ def test_same_input_same_output(articles):
     first = _place(articles)[1]
     second = _place(articles)[1]
     assert [(a.event_id, a.story_id) for a in first.values()] == [(a.event_id, a.story_id) for a in second.values()]
-
-
-def test_pair_similarity_ranks_same_event_above_other(articles):
-    by_id = {a.id: a for a in articles}
-    same = pair_similarity(by_id["q2"], by_id["q3"])
-    other = pair_similarity(by_id["q2"], by_id["f2"])
-    assert 0.0 <= other < same <= 1.0
 
 
 def test_converging_events_merge_and_redirect(articles):
@@ -119,7 +113,7 @@ def test_seeds_form_one_story(seeds_dir):
     files = sorted(seeds_dir.glob("*.txt"))
     assert len(files) == 2, f"expected the two seed articles in {seeds_dir}"
     articles = [clean(Document(text=f.read_text(encoding="utf-8"), origin=str(f)), now=NOW) for f in files]
-    embed_articles(articles)
+    _embed(articles, USEEmbedder())
     placer = StoryPlacer()
     for a in articles:
         placer.place(a)

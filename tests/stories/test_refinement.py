@@ -10,7 +10,8 @@ import pytest
 from storyline.model import Document
 from storyline.normalize.clean import clean
 from storyline.stories import PlacementConfig, StoryPlacer
-from storyline.stories.evaluate import embed_articles
+from storyline.enrich.embed import USEEmbedder
+from storyline.enrich.embed import embed_articles as _embed
 
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -50,7 +51,7 @@ def _articles(rows, embed=True, language="en"):
     for a, row in zip(articles, rows):
         a.id = row[0]
     if embed:
-        embed_articles(articles)
+        _embed(articles, USEEmbedder())
     return articles
 
 

@@ -247,7 +247,7 @@ def track(
         pipeline = Pipeline(store, _config(embedder))
         report, seconds = _run_ingest(pipeline, paths)
         _print_report(report, seconds)
-        _enrich_and_place(pipeline)
+        status = _enrich_and_place(pipeline)
         ask = queries(store)
         page = ask.stories(sort="articles", limit=limit or None)
         if as_json:
@@ -262,7 +262,7 @@ def track(
             data = ask.report()
             write_reports(data, out, threads=ask.thread_reports([s["id"] for s in data]))
             errors.print(f"wrote the report: {out}")
-    raise typer.Exit(_exit_code(report))
+    raise typer.Exit(max(_exit_code(report), status))
 
 
 @app.command()

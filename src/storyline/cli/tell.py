@@ -1,4 +1,4 @@
-"""Commands that tell stories: timeline, summary, new, report (and the tell evaluations)."""
+"""Commands that tell stories: timeline, summary, new, report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, queries
-from storyline.cli.evaluate import _exists, _show, eval_app
 from storyline.queries import Queries, story_title
 
 __all__ = ["story_title", "write_reports", "print_timeline"]
@@ -113,51 +112,3 @@ def report(
         threads = ask.thread_reports([s["id"] for s in data])
     write_reports(data, out, markdown, json_out, threads)
     errors.print(f"wrote {out} ({len(data)} stories)" + (f", {markdown}" if markdown else "") + (f", {json_out}" if json_out else ""))
-
-
-@eval_app.command("timelines")
-def eval_timelines(
-    directory: Path = typer.Argument(..., help="Timeline17-format topics: */articles.json + */*.timeline.json."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N topic folders (quick runs)."),
-    folds: Optional[int] = typer.Option(
-        None, "--folds", help="Fit on the other topics, score each group of topics held out (4 = leave-one-topic-out)."),
-    details: bool = typer.Option(False, "--details", help="Also list every timeline's scores (with --json)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Timeline quality with tilse: alignment ROUGE-1/2 F1 and date F1 (as news-tls reports them)."""
-    from storyline.tell.evaluate import evaluate_timelines
-
-    _exists(directory)
-    try:
-        result = evaluate_timelines(str(directory), limit=limit, folds=folds, details=details)
-    except ValueError as exc:
-        fail(str(exc), 2)
-    if not result.get("timelines"):
-        fail(f"{directory}: no timelines found (expects Timeline17 topics: TOPIC/articles.json and "
-             "TOPIC/*.timeline.json)", 2)
-    _show(result, as_json)
-
-
-@eval_app.command("summaries")
-def eval_summaries(
-    file: Path = typer.Argument(..., help="DUC/MultiLing-format clusters with human 'summaries'."),
-    language: str = typer.Option("en", "--language", help="Only clusters in this language ('all' for every one)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1),
-    words: Optional[int] = typer.Option(None, "--words", help="Word limit (default: the request's: 100 for DUC 2007 update batches, else 250)."),
-    fit_on: Optional[Path] = typer.Option(None, "--fit-on", help="Choose the weights on this other cluster file, report on FILE."),
-    details: bool = typer.Option(False, "--details", help="Also list every cluster's scores (with --json)."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Summary quality: ROUGE-1/2 recall and F1 (rouge-score, stemming); DUC 2007 B/C batches as what's new."""
-    from storyline.tell.evaluate import evaluate_summaries
-
-    _exists(file)
-    if fit_on is not None:
-        _exists(fit_on)
-    try:
-        result = evaluate_summaries(str(file), language=None if language == "all" else language, limit=limit,
-                                    max_words=words, fit_on=str(fit_on) if fit_on else None, details=details)
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        fail(f"cannot read clusters from {file}{f' or {fit_on}' if fit_on else ''}: {type(exc).__name__}: {exc} "
-             "(expects JSONL, one cluster per line with its documents and human 'summaries')", 2)
-    _show(result, as_json)

@@ -63,7 +63,7 @@ def run_documents(documents: Sequence[Document], master: str = "local[2]", parti
 
 def agreement(reference: dict[str, str], other: dict[str, str]) -> dict[str, float]:
     """BCubed precision/recall/F1 of ``other``'s partition against ``reference``'s (same keys)."""
-    from storyline.stories.evaluate import bcubed
+    from storyline.evaluation.scores import bcubed
 
     p, r, f = bcubed(other, reference)
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}

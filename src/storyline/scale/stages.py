@@ -288,7 +288,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     cross-window link, decided by the placement code itself. Each article's event is the one that holds
     it when the window is done (refinement and splits may move an article after it was placed).
     """
-    from storyline.pipeline import PipelineConfig
+    from storyline.pipeline import PipelineConfig, place_batches
     from storyline.stories.duplicates import NearDuplicates
     from storyline.stories.placement import StoryPlacer
 
@@ -300,20 +300,28 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     duplicates = NearDuplicates()
     links: dict[str, Any] = {}
     dups: dict[str, str | None] = {}
-    start = 0
+
+    position = {a.id: i for i, a in enumerate(articles)}
     story_batches: list[tuple[int, list[Story]]] = []
-    while start < len(articles):
-        end = start + size - (offset + start) % size  # the next multiple of the batch size, as in ``track``
-        batch = articles[start:end]
-        for article in batch:
-            if names:
-                rename_entities(article, names)
-            dups[article.id] = duplicates.find(article.id, article.fingerprint) if article.fingerprint is not None else None
-        last = end >= len(articles)
-        links.update((link.article_id, link) for link in placer.place_batch(batch, idf_at_end if last else None))
-        placer.moved()  # read at the end from the records instead
-        story_batches.append(((offset + start) // size, copy.deepcopy(placer.changes()[1])))
-        start = end
+
+    def batches() -> Iterator[list[Article]]:
+        start = 0
+        while start < len(articles):
+            end = start + size - (offset + start) % size  # the next multiple of the batch size, as in ``track``
+            yield articles[start:end]
+            start = end
+
+    def prepare(article: Article) -> None:
+        if names:
+            rename_entities(article, names)
+        dups[article.id] = duplicates.find(article.id, article.fingerprint) if article.fingerprint is not None else None
+
+    # the events are read at the end from the records, so what a split moved needs no writing back; the story
+    # records each batch changed are kept, numbered as in the whole run: what track's thread linker is given
+    for placed_batch, placed_links, _ in place_batches(placer, batches(), prepare, idf_at_end=idf_at_end):
+        links.update((link.article_id, link) for link in placed_links)
+        number = (offset + position[placed_batch[0].id]) // size
+        story_batches.append((number, copy.deepcopy(placer.changes()[1])))
     events, stories = placer.events(), placer.stories()
     restored = {r.id for r in (*restored_events, *restored_stories)}
     own_ids = {a.id for a in articles}

@@ -474,6 +474,11 @@ class Store:
         row = self.db.execute("SELECT * FROM threads WHERE id=?", (key,)).fetchone() if key else None
         return row_thread(row) if row else None
 
+    def thread_of_story(self, story_id: str) -> Thread | None:
+        """The thread a story (by id, following merges) belongs to now, following thread merges."""
+        story = self.get_story(story_id)
+        return self.get_thread(story.thread_id) if story is not None and story.thread_id else None
+
     def story_articles(self, story: Story) -> list[Article]:
         """A story's articles, through its events (so ids that merged away are followed, not lost)."""
         ids = [i for e in story.event_ids if (event := self.get_event(e)) for i in event.article_ids]

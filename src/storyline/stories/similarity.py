@@ -35,7 +35,6 @@ __all__ = [
     "document_terms",
     "day_gap",
     "pair_parts",
-    "pair_similarity",
 ]
 
 _WORD = re.compile(r"[a-z]+|[0-9]+")
@@ -408,21 +407,3 @@ def embedding_cosines(items: list[Features]) -> np.ndarray:
         vectors = np.stack([np.asarray(items[i].embedding, dtype=np.float64) for i in known])
         out[np.ix_(known, known)] = vectors @ vectors.T
     return out
-
-
-_PAIR_DF = DocFreq()
-
-
-def pair_similarity(a: Article, b: Article) -> float:
-    """Similarity of two articles in [0, 1] for SemEval-style pair scoring (higher = more alike).
-
-    Overall pair ratings follow narrative more than shared words (SemEval-2022 dev: embedding alone
-    r=0.71, words alone 0.41), so the embedding dominates; words/anchors (neutral IDF: two texts give no
-    frequencies) decide alone where the embedder does not know the language.
-    """
-    fa, fb = features(a), features(b)
-    parts = pair_parts(fa, fb, _PAIR_DF)
-    lexical = math.sqrt(max(parts["words"], parts["anchors"]))
-    if parts["embedding"] is None:
-        return float(min(1.0, lexical))
-    return float(min(1.0, max(0.0, 0.85 * parts["embedding"] + 0.15 * lexical)))

@@ -2,7 +2,7 @@
 
 Pure functions over enriched Articles (sentences from normalize, dates/entities from enrich); no
 store access. ``report`` turns the results into plain dicts and renders HTML, Markdown and JSON;
-``evaluate`` measures timelines (Timeline17, tilse) and summaries (DUC/MultiLing, rouge-score).
+``storyline.evaluation`` measures them (Timeline17 with tilse, DUC/MultiLing with rouge-score).
 """
 
 from storyline.tell.actors import Actor, SourceReport, actors, sources

@@ -27,7 +27,7 @@ __all__ = ["SummaryWeights", "summarize"]
 class SummaryWeights:
     """Tuning knobs. ``position``, ``query``, ``mmr``, ``duplicate`` and ``history`` were set on DUC 2007
     update and MultiLing 2011 English together (in-sample for both); ``storyline eval summaries FILE
-    --fit-on OTHER`` re-chooses ``position`` and ``longest`` from ``evaluate.SUMMARY_GRID`` on one set and
+    --fit-on OTHER`` re-chooses ``position`` and ``longest`` from ``evaluation.tell.SUMMARY_GRID`` on one set and
     reports the other, for figures out of sample."""
 
     position: float = 0.15  # weight of the lead bonus 1/(1+position)

@@ -50,7 +50,7 @@ class TimelineWeights:
     """Knobs of the sentence choice. The date ranking has none (see the module docstring).
 
     ``topic`` is the only value chosen on data: by leave-one-topic-out over Timeline17's four topics
-    (``storyline eval timelines DIR --folds 4``), each fold choosing from ``evaluate.TIMELINE_GRID`` on
+    (``storyline eval timelines DIR --folds 4``), each fold choosing from ``evaluation.tell.TIMELINE_GRID`` on
     the other three topics (the H1N1, Michael Jackson and Haiti folds chose 0.5, BP oil spill 0.0; see
     the README). The default 0.5 is the value best on all 10 Timeline17 timelines (in-sample), used
     outside evaluations; the other knobs are structural, from news-tls or from what a sentence may be.

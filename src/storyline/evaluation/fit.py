@@ -8,7 +8,9 @@ available views (embedding yes/no x entities yes/no), the missing view masked, s
 embedder or NER does not cover gets a model fitted for exactly the evidence it has.
 
 The same function ships the defaults (``benchmarks/stories_train.py``) and refits per fold in
-``evaluate.evaluate_folds``, so the figures reported for it come from data it did not see.
+``evaluation.stories.evaluate_folds``, so the figures reported for it come from data it did not see.
+The event threshold is then read off the fitted model (``choose_event_threshold``: the best online
+join-or-open decision over the same replayed pairs), without placing anything.
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from storyline.model import Article
-from storyline.stories.linking import CROSS_SCRIPT_SHIFT, EVENT_MODELS, PlacementConfig, event_vector
+from storyline.stories.linking import CROSS_SCRIPT_SHIFT, EVENT_MODELS, PlacementConfig, event_probability, event_vector
 from storyline.stories.similarity import DocFreq, Profile, day_gap, features, pair_parts
 
-__all__ = ["Models", "fit_event_models", "replay_rows", "rank_accuracy"]
+__all__ = ["EVENT_THRESHOLD_GRID", "SHIPPED_FITTED_ON", "Models", "choose_event_threshold", "decision_accuracy",
+           "fit_event_models", "rank_accuracy", "replay_rows", "row_scores"]
+
+# what each shipped placement number was fitted on (stories.linking), so a figure on one of these sets
+# with the shipped settings is reported as in sample
+SHIPPED_FITTED_ON: dict[str, tuple[str, ...]] = {
+    "event_models": ("duc2004_clusters.jsonl",),
+    "event_threshold": ("duc2004_clusters.jsonl",),
+    "event_merge_margin": ("duc2004_clusters.jsonl",),
+    "story_threshold": ("duc2004_clusters.jsonl", "timeline17_storylines.jsonl", "multiling2011_clusters.jsonl",
+                        "wikiref220.jsonl"),
+}
+EVENT_THRESHOLD_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 Models = dict[tuple[bool, bool], tuple[float, ...]]
 Row = tuple[int, int, dict, float]  # (article index, is own cluster, view parts, day gap)
@@ -38,7 +52,9 @@ def replay_rows(articles: Sequence[Article], labels: Mapping[str, str], config: 
         for key, profile in profiles.items():
             if f.date and profile.last and (f.date - profile.last).days > config.event_window_days:
                 continue
-            rows.append((i, int(key == own), pair_parts(f, profile, df), day_gap(f.date, profile.first, profile.last)))
+            parts = pair_parts(f, profile, df)
+            parts["has_entities"] = bool(f.entities) and bool(profile.entities)  # as event_score decides it
+            rows.append((i, int(key == own), parts, day_gap(f.date, profile.first, profile.last)))
         profiles.setdefault(own, Profile()).add(f, config.profile_terms)
     return rows
 
@@ -84,3 +100,34 @@ def rank_accuracy(rows: Sequence[Row], scores: Sequence[float]) -> float:
         by[i].append((s, y))
     tops = [max(v)[1] for v in by.values() if any(y for _, y in v)]
     return sum(tops) / max(1, len(tops))
+
+
+def row_scores(rows: Sequence[Row], models: Models, config: PlacementConfig) -> list[float]:
+    """The event probability placement would give each replayed (article, cluster) pair under ``models``."""
+    return [event_probability(p, gap, config.event_time_scale, bool(p.get("has_entities")), models)
+            for _, _, p, gap in rows]
+
+
+def decision_accuracy(rows: Sequence[Row], scores: Sequence[float], threshold: float) -> float:
+    """Share of replayed articles for which join-the-best-if-above-``threshold`` is right: joining their
+    own open cluster when it scores best, opening a new one when none is theirs."""
+    by: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (i, y, _, _), s in zip(rows, scores):
+        by[i].append((s, y))
+    right = 0
+    for pairs in by.values():
+        best, own = max(pairs)
+        has_own = any(y for _, y in pairs)
+        right += (best >= threshold and own == 1) if has_own else best < threshold
+    return right / max(1, len(by))
+
+
+def choose_event_threshold(rows: Sequence[Row], models: Models, config: PlacementConfig,
+                           grid: Sequence[float] = EVENT_THRESHOLD_GRID) -> tuple[float, float]:
+    """The grid threshold with the best ``decision_accuracy`` on the training replay (ties: the lower).
+
+    Read off the fitted model, not found by placing: one pass over pairs already replayed.
+    """
+    scores = row_scores(rows, models, config)
+    best = max(grid, key=lambda t: (decision_accuracy(rows, scores, t), -t))
+    return best, decision_accuracy(rows, scores, best)
