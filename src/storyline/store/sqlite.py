@@ -432,7 +432,7 @@ class Store:
         open_ids = {s.id for s in stories}
         named = sorted(open_ids | {old for old in redirects if old.startswith("st-") and follow_redirects(redirects, old) in open_ids})
         events = [row_event(r) for r in self.db.execute(
-            "SELECT * FROM events WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ? "
+            "SELECT * FROM events WHERE merged_into IS NULL AND ((last_date IS NOT NULL AND last_date >= ?) "
             "OR story_id IN (SELECT value FROM json_each(?))) ORDER BY first_date, id",
             (event_edge, json.dumps(named)))]  # fmt: skip
         return events, stories

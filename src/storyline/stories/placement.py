@@ -524,14 +524,17 @@ class StoryPlacer:
             return
         event_edge = self._latest - dt.timedelta(days=self.config.event_window_days)
         story_edge = self._latest - dt.timedelta(days=self.config.story_window_days)
-        for key in [k for k, c in self._events.items() if c.profile.last is not None and c.profile.last < event_edge]:
+        for key in [k for k, c in self._stories.items() if c.profile.last is not None and c.profile.last < story_edge]:
+            self._frozen_stories[key] = self._story_record(self._stories.pop(key))
+        # an event freezes past the event window, or with its story: an event of undated articles has no last
+        # date of its own, and left open under a frozen story, its next member would find no story to join
+        for key in [k for k, c in self._events.items() if (c.profile.last is not None and c.profile.last < event_edge)
+                    or (c.parent is not None and self.resolve(c.parent) not in self._stories)]:
             cluster = self._events.pop(key)
             for member in cluster.members:
                 self._exemplars.pop(member, None)
                 self._event_of.pop(member, None)
             self._frozen_events[key] = self._event_record(cluster)
-        for key in [k for k, c in self._stories.items() if c.profile.last is not None and c.profile.last < story_edge]:
-            self._frozen_stories[key] = self._story_record(self._stories.pop(key))
         self._event_index.expire(event_edge)
         self._story_index.expire(story_edge)
 
