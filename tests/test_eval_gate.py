@@ -19,8 +19,9 @@ pytestmark = pytest.mark.slow
 
 FLOORS = {
     # events: DUC 2004, 5 folds over topics; per fold the event model, event threshold and merge margin are
-    # fitted on the other folds' topics. Measured 0.8204 (degraded 0.8183)
-    "duc2004_event_f1": 0.8204,
+    # fitted on the other folds' topics. Measured 0.8198 on main with every branch of this round merged
+    # (0.8204 on the evaluation branch alone; landed floor before: 0.81); degraded 0.8265
+    "duc2004_event_f1": 0.8198,
     "duc2004_degraded_gap": 0.02,  # a tolerance, not a figure: degraded copies score like the clean originals
     # stories: leave one set out, story threshold chosen on the other two story-level sets from 0.16-0.32
     # over the story-level sets only (DUC topics, MultiLing, WikiRef); Timeline17 is scored as threads below
@@ -36,19 +37,24 @@ FLOORS = {
     "semeval_pearson": 0.7116,  # embedding cosine (Queries.similarity); nothing fitted on SemEval: out of sample
     # timelines of the built story, leave-one-topic-out over Timeline17's 4 topics, scored by ROUGE-1.5.5
     # (oracle story 0.1469 / 0.0500 / 0.6864); "python_" floors where only tilse's Python ROUGE runs
-    "timeline17_ar1_f1": 0.1506,
-    "timeline17_ar2_f1": 0.0516,
+    # measured on main after the merges (the evaluation branch alone: 0.1506 / 0.0516 / 0.7048 / 0.1099;
+    # Python ROUGE 0.1464 / 0.0488 / 0.7048 / 0.1068); landed floors before: 0.145 / 0.050 / 0.68 / 0.10
+    "timeline17_ar1_f1": 0.1504,
+    "timeline17_ar2_f1": 0.0524,
     "timeline17_date_f1": 0.7048,
-    "timeline17_weakest_topic_ar1_f1": 0.1099,  # BP oil spill, held out
-    "python_timeline17_ar1_f1": 0.1464,
-    "python_timeline17_ar2_f1": 0.0488,
+    "timeline17_weakest_topic_ar1_f1": 0.1095,  # BP oil spill, held out
+    "python_timeline17_ar1_f1": 0.1435,
+    "python_timeline17_ar2_f1": 0.0475,
     "python_timeline17_date_f1": 0.7048,
-    "python_timeline17_weakest_topic_ar1_f1": 0.1068,
+    "python_timeline17_weakest_topic_ar1_f1": 0.1042,
     # summaries of the built story (the oracle story beside it in the reports); position and longest fitted on
     # the other file, the other weights shipped (set on both files: partly in sample)
-    "duc2007_update_100w_rouge2_recall": 0.0892,  # oracle story 0.0899
+    # measured on main after the merges: 0.0853 (the evaluation branch alone 0.0892; landed floor 0.085)
+    "duc2007_update_100w_rouge2_recall": 0.0853,  # oracle story 0.0899
     "multiling_en_rouge2": 0.1997,  # F1; oracle story 0.2039
-    "in_sample_duc2007_update_250w_rouge2": 0.0953,  # F1, shipped weights set on this file: in sample (oracle 0.1053)
+    "in_sample_duc2007_update_250w_rouge2": 0.0947,  # F1 of the built story, shipped weights set on this file: in sample
+    # the landed floor (0.10, F1 at 250 words on the gold cluster's articles) kept on the oracle story: 0.1053
+    "in_sample_duc2007_update_250w_oracle_rouge2": 0.10,
 }
 STORY_SETS = {  # name: (file, languages); the gold clusters are TDT-like stories or topics (MultiLing: both levels)
     "duc": ("duc2004_clusters.jsonl", None),
@@ -171,3 +177,4 @@ def test_summaries(shared_eval):
     assert official["rouge2_recall"] >= FLOORS["duc2007_update_100w_rouge2_recall"]
     assert multiling["rouge2_f1"] >= FLOORS["multiling_en_rouge2"]
     assert update["rouge2_f1"] >= FLOORS["in_sample_duc2007_update_250w_rouge2"]
+    assert update["oracle_story"]["rouge2_f1"] >= FLOORS["in_sample_duc2007_update_250w_oracle_rouge2"]
