@@ -180,3 +180,37 @@ def test_forget_frozen_only_after_changes_are_taken_and_never_reuses_an_id(artic
     gone = sorted(before - held)
     assert gone and set(gone) <= {e.id for e in events}  # only written records are dropped
     assert placer._fresh_id(gone[0], {}) != gone[0]
+
+
+def test_an_event_of_undated_articles_freezes_with_its_story():
+    """An event holding only undated articles has no last date of its own: left open under a story that left
+    the story window, its next member found no story to join (KeyError on SemEval's dev texts)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from storyline.model import Event, Story
+    from tests.conftest import make_article
+
+    v = np.zeros(16, dtype=np.float32)
+    v[0] = 1.0
+    day = dt.date(2020, 1, 1)
+
+    def event(key: str, story: str, first, last) -> Event:
+        return Event(id=key, story_id=story, article_ids=[key[3:]], first_date=first, last_date=last, centroid=v,
+                     entity_counts={"@flood": 1}, terms={"w:flood": 1.0, "w:river": 1.0}, size=1, embedding_sum=v.copy())
+
+    def story(key: str, events: list[str], first, last) -> Story:
+        return Story(id=key, event_ids=events, first_date=first, last_date=last, centroid=v,
+                     entity_counts={"@flood": len(events)}, terms={"w:flood": 1.0}, size=len(events),
+                     embedding_sum=v * len(events))
+
+    later = day + dt.timedelta(days=500)
+    events = [event("ev-a", "st-a", day, day), event("ev-u", "st-a", None, None), event("ev-z", "st-z", later, later)]
+    stories = [story("st-a", ["ev-a", "ev-u"], day, day), story("st-z", ["ev-z"], later, later)]
+    placer = StoryPlacer.restore(events, stories, {})
+    assert "u" not in placer.live_members() and placer.event_record("ev-u") is not None  # frozen with st-a
+    article = make_article("The flood on the river rose again.", id="u2", embedding=v.copy(), language="en",
+                           models={"embedding": "usem3"}, entities=[])
+    placer.place_batch([article])  # raised KeyError: 'st-a' when ev-u stayed open under the frozen story
+    assert article.event_id != "ev-u" and article.story_id
