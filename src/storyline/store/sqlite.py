@@ -400,12 +400,13 @@ class Store:
         within ``thread_days`` of the newest) and every story that names one of them, open or frozen, since a
         thread's anchors are the sum of its stories'. Older threads are final and never read again."""
         latest = self.db.execute("SELECT max(last_date) FROM threads WHERE merged_into IS NULL").fetchone()[0]
-        if latest is None:
-            return self.threads(), [s for s in self.stories() if s.thread_id]
-        edge = (dt.date.fromisoformat(latest) - dt.timedelta(days=thread_days)).isoformat()
-        threads = [row_thread(r) for r in self.db.execute(
-            "SELECT * FROM threads WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
-            "ORDER BY first_date, id", (edge,))]  # fmt: skip
+        if latest is None:  # no dated thread: a new store, or one from before threads (no story names one yet)
+            threads = self.threads()
+        else:
+            edge = (dt.date.fromisoformat(latest) - dt.timedelta(days=thread_days)).isoformat()
+            threads = [row_thread(r) for r in self.db.execute(
+                "SELECT * FROM threads WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
+                "ORDER BY first_date, id", (edge,))]  # fmt: skip
         ids = json.dumps(sorted(t.id for t in threads))
         stories = [row_story(r) for r in self.db.execute(
             "SELECT * FROM stories WHERE merged_into IS NULL AND thread_id IN (SELECT value FROM json_each(?)) "
