@@ -531,17 +531,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
 def _records_frame(spark, records: list, kind: str):
     from pyspark.sql import types as T
 
-    from storyline.store.records import event_row, story_row, thread_row
+    from storyline.store.records import RECORD_COLUMNS, event_row, story_row, thread_row
 
-    if kind == "event":
-        names = ("id", "story_id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
-        rows = [event_row(e) for e in records]
-    elif kind == "story":
-        names = ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum", "thread_id")
-        rows = [story_row(s) for s in records]
-    else:
-        names = ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum")
-        rows = [thread_row(t) for t in records]
+    names = RECORD_COLUMNS[kind]
+    rows = [{"event": event_row, "story": story_row, "thread": thread_row}[kind](r) for r in records]
     binary = {"centroid", "embedding_sum"}
     schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
     return spark.createDataFrame(rows, schema)

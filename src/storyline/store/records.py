@@ -26,7 +26,7 @@ from storyline.model import (
     to_dict,
 )
 
-__all__ = ["ARTICLE_COLUMNS", "article_row", "row_article", "event_row", "row_event", "story_row", "row_story",
+__all__ = ["ARTICLE_COLUMNS", "RECORD_COLUMNS", "article_row", "row_article", "event_row", "row_event", "story_row", "row_story",
            "thread_row", "row_thread"]
 
 ARTICLE_COLUMNS = (
@@ -124,6 +124,14 @@ def row_article(row: sqlite3.Row) -> Article:
     distrust_date(article)  # a date stored before dates were judged must not crash or place anything
     return article
 
+
+# the columns ``event_row``, ``story_row`` and ``thread_row`` fill, in order (the store's tables and the Spark
+# job's datasets alike)
+RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "event": ("id", "story_id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum"),
+    "story": ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum", "thread_id"),
+    "thread": ("id", "first_date", "last_date", "data", "centroid", "merged_into", "embedding_sum"),
+}
 
 _COLUMNS = {"id", "story_id", "thread_id", "first_date", "last_date", "centroid", "merged_into", "embedding_sum"}
 

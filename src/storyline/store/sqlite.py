@@ -20,6 +20,7 @@ import numpy as np
 from storyline.model import Article, Event, Link, Story, Thread, follow_redirects
 from storyline.store.records import (
     ARTICLE_COLUMNS,
+    RECORD_COLUMNS,
     article_row,
     event_row,
     row_article,
@@ -294,29 +295,20 @@ class Store:
         return [(found[i], score) for i, score in hits if i in found]
 
     # --- events and stories ----------------------------------------------------------------
-    def save_events(self, events: Iterable[Event]) -> None:
+    def _replace(self, table: str, kind: str, rows: list[tuple]) -> None:
+        columns = RECORD_COLUMNS[kind]
         with self.transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO events (id, story_id, first_date, last_date, data, centroid, merged_into, "
-                "embedding_sum) VALUES (?,?,?,?,?,?,?,?)",
-                [event_row(e) for e in events],
-            )
+            self.db.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                                f"VALUES ({','.join('?' * len(columns))})", rows)
+
+    def save_events(self, events: Iterable[Event]) -> None:
+        self._replace("events", "event", [event_row(e) for e in events])
 
     def save_stories(self, stories: Iterable[Story]) -> None:
-        with self.transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO stories (id, first_date, last_date, data, centroid, merged_into, embedding_sum, "
-                "thread_id) VALUES (?,?,?,?,?,?,?,?)",
-                [story_row(s) for s in stories],
-            )
+        self._replace("stories", "story", [story_row(s) for s in stories])
 
     def save_threads(self, threads: Iterable[Thread]) -> None:
-        with self.transaction():
-            self.db.executemany(
-                "INSERT OR REPLACE INTO threads (id, first_date, last_date, data, centroid, merged_into, embedding_sum) "
-                "VALUES (?,?,?,?,?,?,?)",
-                [thread_row(t) for t in threads],
-            )
+        self._replace("threads", "thread", [thread_row(t) for t in threads])
 
     def save_links(self, links: Iterable[Link]) -> None:
         with self.transaction():
