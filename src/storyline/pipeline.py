@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from storyline.ingest import IngestOptions, read_sources
 from storyline.model import Article, DateProvenance, Document, Rejection
+from storyline.enrich.bounds import EnrichBounds, oversized, quarantine, quarantine_reason
 from storyline.normalize.clean import EmptyArticle, clean
 from storyline.store import ENRICHED, INGESTED, PLACED, QUARANTINED, Store
 
@@ -66,24 +67,6 @@ def available_cores() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
-@dataclasses.dataclass(frozen=True)
-class EnrichBounds:
-    """What one article may cost enrichment before it is quarantined (stored, never placed, its reason on it).
-
-    Every stage is linear in the text once symbol runs are cut (``normalize.clean.model_text``), so the size
-    bound bounds each stage's time; ``stage_seconds`` catches what is slow anyway (checked after each
-    per-article stage: it cannot interrupt one); ``tries`` bounds what never finishes: a batch whose process
-    died (killed, out of memory, stopped by the server's watchdog) that many times is retried one article
-    at a time, and an article alone that many times is quarantined, so it cannot block a restart.
-    """
-
-    max_chars: int = 2_000_000  # characters of text (news articles: under ~100,000; each stage caps its own work)
-    stage_seconds: float = 60.0  # CPU seconds one article may spend in restore, dates or places
-    tries: int = 2
-
-    def __post_init__(self) -> None:
-        if self.max_chars < 1 or self.stage_seconds <= 0 or self.tries < 1:
-            raise ValueError(f"enrichment bounds must be positive, got {self}")
 def ingest_time() -> dt.datetime:
     """Now, as ingest records it and judges publication dates against (a date past it cannot be true):
     ``$STORYLINE_INGEST_TIME`` (ISO 8601) when set, for replaying an archive retold into the future (the
@@ -149,19 +132,6 @@ def _guard(stage: str, article: Article, step: Callable[[Article], None]) -> Non
         article.problems.append(f"{stage}: failed ({type(exc).__name__}: {exc})")
 
 
-QUARANTINE = "quarantined: "
-
-
-def quarantine_reason(article: Article) -> str | None:
-    """Why enrichment quarantined the article (``EnrichBounds``), or None."""
-    return next((p[len(QUARANTINE):] for p in article.problems if p.startswith(QUARANTINE)), None)
-
-
-def _quarantine(article: Article, reason: str) -> None:
-    if quarantine_reason(article) is None:
-        article.problems.append(QUARANTINE + reason)
-
-
 def _per_article(stage: str, batch: list[Article], step: Callable[[Article], None], times: Counter[str] | None,
                  seconds: float | None) -> None:
     """``step`` on each article (guarded); one that spent over ``seconds`` CPU seconds in it is quarantined."""
@@ -171,7 +141,7 @@ def _per_article(stage: str, batch: list[Article], step: Callable[[Article], Non
             _guard(stage, article, step)
             spent = time.process_time() - start
             if seconds is not None and spent > seconds:
-                _quarantine(article, f"{stage} took {spent:.1f} CPU seconds, over the bound of {seconds:g} "
+                quarantine(article, f"{stage} took {spent:.1f} CPU seconds, over the bound of {seconds:g} "
                                      "(PipelineConfig.bounds.stage_seconds)")
 
 
@@ -297,19 +267,6 @@ def enrich_articles(batch: list[Article], embedder, extractor, times: Counter[st
     Shared by ``Pipeline.enrich_batch`` and the Spark job (``storyline.scale``), which runs it per partition.
     """
     reconcile_entities(batch, prepare_batch(batch, embedder, extractor, times, seconds), extractor, times)
-
-
-def oversized(batch: list[Article], bounds: EnrichBounds) -> list[Article]:
-    """Quarantine (before any stage reads them) the articles whose text is over ``bounds.max_chars``;
-    returns the others."""
-    kept = []
-    for article in batch:
-        if len(article.text) > bounds.max_chars:
-            _quarantine(article, f"its text has {len(article.text):,} characters, over the enrichment bound of "
-                                 f"{bounds.max_chars:,} (PipelineConfig.bounds.max_chars); it is stored, not enriched")
-        else:
-            kept.append(article)
-    return kept
 
 
 class _Journal:
@@ -562,7 +519,7 @@ class Pipeline:
                 pending = set(ids)
                 stuck = [a for a in self.store.get_articles(journal.batch) if a.id in pending]
                 for article in stuck:
-                    _quarantine(article, f"its enrichment never finished: the process ended {journal.tries} times "
+                    quarantine(article, f"its enrichment never finished: the process ended {journal.tries} times "
                                          "while enriching it alone (killed, out of memory or over the server's time bound)")
                 self._save_enriched(stuck, journal.batch, journal)
             else:
