@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -60,10 +62,26 @@ def examples_db(tmp_path_factory) -> Path:
     from storyline.store import Store
 
     path = tmp_path_factory.mktemp("examples") / "examples.db"
-    with Store(path) as store:
-        Pipeline(store).track([str(EXAMPLES)])
+    with Store(path) as store:  # what ``track`` does, with a copy of the enriched store kept on the way
+        pipeline = Pipeline(store)
+        report = pipeline.ingest([str(EXAMPLES)])
+        pipeline.enrich()
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(path, path.with_name("examples-enriched.db"))
+        path.with_name("examples-enriched.json").write_text(json.dumps(report.stored), encoding="utf-8")
+        pipeline.place()
+        pipeline.tell()
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
+
+
+@pytest.fixture(scope="session")
+def examples_enriched(examples_db):
+    """The examples ingested and enriched, nothing placed (an ``EnrichedSet``; copy it to write)."""
+    from storyline.evaluation.product import EnrichedSet
+
+    stored = json.loads(examples_db.with_name("examples-enriched.json").read_text(encoding="utf-8"))
+    return EnrichedSet("examples", examples_db.with_name("examples-enriched.db"), stored)
 
 
 @pytest.fixture

@@ -654,7 +654,7 @@ class Pipeline:
             else:  # a store from before schema v2 estimates document frequencies from every event
                 events, stories = self.store.events(include_merged=True), self.store.stories(include_merged=True)
             placer = StoryPlacer.restore(events, stories, redirects, config=cfg, doc_freq=doc_freq,
-                                         reserved=self.store.cluster_id_taken)
+                                         reserved=self.store.cluster_id_taken, history=self.store.records_between)
             members = self.store.placement_order(placer.live_members())
             placer.remember(self._articles_in_order(members))
             self._placer = placer
@@ -669,7 +669,7 @@ class Pipeline:
             cfg = self.config.threads or ThreadConfig()
             threads, stories = self.store.thread_records(cfg.window_days)
             self._threads = ThreadLinker.restore(threads, stories, self.store.redirects(), config=cfg,
-                                                 reserved=self.store.cluster_id_taken)
+                                                 reserved=self.store.cluster_id_taken, history=self.store.threads_between)
         return self._threads
 
     def _articles_in_order(self, ids: list[str]) -> Iterator[Article]:

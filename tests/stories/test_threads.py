@@ -171,3 +171,22 @@ def test_examples_threads(examples_db):
         assert stories and all(s.thread_id and store.get_thread(s.thread_id) for s in stories)
         members = {sid for t in store.threads() for sid in t.story_ids}
         assert {s.id for s in stories} <= members
+
+
+def test_a_story_changed_long_after_its_thread_closed_keeps_its_thread_through_the_store(tmp_path):
+    """A late article grows a story whose thread left the window years ago: the linker reopens that thread
+    from the store (``Store.threads_between``) instead of giving the story a second thread."""
+    from storyline.store import Store
+
+    store = Store(tmp_path / "s.db")
+    linker = ThreadLinker(history=store.threads_between)
+    old = [story("a", "2011-01-01", {SYRIA: 10, DAMASCUS: 2}), story("b", "2011-02-01", {SYRIA: 8, DAMASCUS: 1}, seed=1)]
+    for batch in ([old[0]], [old[1]], [story("z", "2016-01-01", {LIBYA: 10, TRIPOLI: 2}, topic=3, seed=9)]):
+        store.save_threads(linker.update(batch))
+        store.save_stories(batch)
+    assert old[0].thread_id == old[1].thread_id and linker.thread_of("st-a") is None  # closed, only stored
+    grown = dataclasses.replace(old[0], size=9, embedding_sum=old[0].centroid * 9, thread_id=None)
+    changed = linker.update([grown])
+    assert grown.thread_id == old[0].thread_id
+    assert [t.story_ids for t in changed] == [["st-a", "st-b"]]
+    assert len(store.threads()) == 2

@@ -399,10 +399,7 @@ class Store:
             threads = [row_thread(r) for r in self.db.execute(
                 "SELECT * FROM threads WHERE merged_into IS NULL AND (last_date IS NULL OR last_date >= ?) "
                 "ORDER BY first_date, id", (edge,))]  # fmt: skip
-        ids = json.dumps(sorted(t.id for t in threads))
-        stories = [row_story(r) for r in self.db.execute(
-            "SELECT * FROM stories WHERE merged_into IS NULL AND thread_id IN (SELECT value FROM json_each(?)) "
-            "ORDER BY first_date, id", (ids,))]  # fmt: skip
+        stories = self._stories_of(threads)
         return threads, stories
 
     def placement_records(self, event_days: int, story_days: int,
@@ -429,6 +426,45 @@ class Store:
             "OR story_id IN (SELECT value FROM json_each(?))) ORDER BY first_date, id",
             (event_edge, json.dumps(named)))]  # fmt: skip
         return events, stories
+
+    def _stories_of(self, threads: list[Thread]) -> list[Story]:
+        """The live stories a set of threads holds, by the threads' own lists: a story's ``thread_id`` column
+        may still name a thread that merged into another after the story was last written."""
+        ids = json.dumps(sorted({k for t in threads for k in t.story_ids}))
+        return [row_story(r) for r in self.db.execute(
+            "SELECT * FROM stories WHERE merged_into IS NULL AND id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY first_date, id", (ids,))]  # fmt: skip
+
+    def records_between(self, event_span: tuple[dt.date, dt.date],
+                        story_span: tuple[dt.date, dt.date]) -> tuple[list[Event], list[Story]]:
+        """What a late article's window reaches (``StoryPlacer`` ``history``): events last active in
+        ``event_span``, stories last active in ``story_span``, the stories of those events, and every event
+        of those stories (a story is judged by its whole core). Indexed on ``last_date``."""
+        (e_lo, e_hi), (s_lo, s_hi) = ((a.isoformat(), b.isoformat()) for a, b in (event_span, story_span))
+        stories = [row_story(r) for r in self.db.execute(
+            "SELECT * FROM stories WHERE merged_into IS NULL AND (last_date BETWEEN ? AND ? OR id IN ("
+            "SELECT story_id FROM events WHERE merged_into IS NULL AND last_date BETWEEN ? AND ?)) "
+            "ORDER BY first_date, id", (s_lo, s_hi, e_lo, e_hi))]  # fmt: skip
+        ids = json.dumps(sorted(s.id for s in stories))
+        events = [row_event(r) for r in self.db.execute(
+            "SELECT * FROM events WHERE merged_into IS NULL AND (last_date BETWEEN ? AND ? OR "
+            "story_id IN (SELECT value FROM json_each(?))) ORDER BY first_date, id", (e_lo, e_hi, ids))]  # fmt: skip
+        return events, stories
+
+    def threads_between(self, story_ids: list[str],
+                        span: tuple[dt.date, dt.date] | None) -> tuple[list[Thread], list[Story]]:
+        """What a late story's thread decision reaches (``ThreadLinker`` ``history``): the threads holding
+        ``story_ids`` (following merges), and those last active in ``span``, with every story of those threads."""
+        lo, hi = (span[0].isoformat(), span[1].isoformat()) if span else (None, None)
+        named = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT thread_id FROM stories WHERE thread_id IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+            (json.dumps(story_ids),))}  # fmt: skip
+        keys = sorted({k for k in (self._resolve("threads", t) for t in named) if k})
+        threads = [row_thread(r) for r in self.db.execute(
+            "SELECT * FROM threads WHERE merged_into IS NULL AND (id IN (SELECT value FROM json_each(?)) "
+            "OR last_date BETWEEN ? AND ?) ORDER BY first_date, id", (json.dumps(keys), lo, hi))]  # fmt: skip
+        stories = self._stories_of(threads)
+        return threads, stories
 
     def cluster_id_taken(self, key: str) -> bool:
         """Whether an event or story id was ever stored (a placer must never hand it out again)."""

@@ -26,7 +26,10 @@ from storyline.stories.similarity import (DocFreq, Features, Profile, document_t
 
 from storyline.stories.index import CandidateIndex
 
-__all__ = ["PlacementConfig", "StoryPlacer"]
+__all__ = ["History", "PlacementConfig", "StoryPlacer"]
+
+# (event span, story span) -> stored events and stories last active in them, with their stories' events
+History = Callable[[tuple[dt.date, dt.date], tuple[dt.date, dt.date]], tuple[list[Event], list[Story]]]
 
 _FALLBACK_DIM = 512  # only when no article carries a vector at all (the index needs some dimension)
 _QUERY_TERMS = 12  # rarest article terms used to find candidates the embedding misses
@@ -37,11 +40,16 @@ class StoryPlacer:
     """Places articles into events and events into stories, online and deterministically."""
 
     def __init__(self, config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
-                 reserved: Callable[[str], bool] | None = None) -> None:
+                 reserved: Callable[[str], bool] | None = None, history: History | None = None) -> None:
         """``reserved``: whether an event or story id was ever handed out beyond what this placer holds (a
-        store's lookup); it lets ``forget_frozen`` drop written records without a split reusing their ids."""
+        store's lookup); it lets ``forget_frozen`` drop written records without a split reusing their ids.
+        ``history``: the stored records last active in two date spans (events, stories) with their stories'
+        events (``Store.records_between``), from which a late article's window is brought back; without it
+        only the frozen records still in memory can be."""
         self.config = config or PlacementConfig()
         self._reserved = reserved
+        self._history = history
+        self._thawed: list[dt.date] = []  # days whose window was brought back in this batch (until ``_expire``)
         self._forgotten: set[str] = set()  # ids forgotten with no ``reserved`` lookup to remember them
         self._factory = index_factory or CandidateIndex
         self._dim: int | None = None  # taken from the first vector seen: any embedder's dimension works
@@ -97,6 +105,8 @@ class StoryPlacer:
         f = features(article)
         self._see(article.embedding if article.embedding is not None else f.embedding)
         self._df.add(document_terms(f))
+        if f.date is not None:
+            self._thaw(f.date)
         if f.date is not None and (self._latest is None or f.date > self._latest):
             self._latest = f.date
         best_id, best_score, best_parts = self._best(f, self._events, self._event_index, event_score)
@@ -518,8 +528,76 @@ class StoryPlacer:
         self._reindex(keep, index)
 
     # ------------------------------------------------------------------ memory
+    def _thaw(self, day: dt.date) -> None:
+        """Bring back the events and stories open around a late article's own date.
+
+        The working set follows the newest date seen; an article dated before it (a backfill, yesterday's
+        wire copy, a feed that lags) must still meet what was open around *its* date, or it opens a new
+        story beside the one it belongs to. Records last active within the event window (events) or the
+        story window (stories) of ``day``, padded by one event window so that nearby late articles need no
+        second load, come back as live clusters (every event of such a story at least as frozen, so the
+        story is judged by its whole core) until the batch ends, when ``_expire`` freezes them again.
+        Articles in date order never reach here: only ``day`` before the newest date does.
+        """
+        if self._latest is None or day >= self._latest:
+            return
+        pad = dt.timedelta(days=self.config.event_window_days)
+        if any(abs((day - done).days) <= pad.days for done in self._thawed):
+            return
+        self._thawed.append(day)
+        spans = tuple((day - dt.timedelta(days=w) - pad, day + dt.timedelta(days=w) + pad)
+                      for w in (self.config.event_window_days, self.config.story_window_days))  # fmt: skip
+        if self._history is not None:
+            events, stories = self._history(spans[0], spans[1])
+        else:
+            events, stories = self._frozen_between(spans[0], spans[1])
+        self._bring_back(events, stories, spans[0])
+
+    def _frozen_between(self, event_span: tuple[dt.date, dt.date],
+                        story_span: tuple[dt.date, dt.date]) -> tuple[list[Event], list[Story]]:
+        """What ``history`` would give, from the frozen records still in memory (a placer with no store)."""
+        def within(date: dt.date | None, span: tuple[dt.date, dt.date]) -> bool:
+            return date is not None and span[0] <= date <= span[1]
+
+        stories = {k: s for k, s in self._frozen_stories.items() if within(s.last_date, story_span)}
+        events = {k: e for k, e in self._frozen_events.items() if within(e.last_date, event_span)}
+        for event in list(events.values()):
+            parent = self.resolve(event.story_id) if event.story_id else None
+            if parent in self._frozen_stories:
+                stories.setdefault(parent, self._frozen_stories[parent])
+        wanted = set(stories)
+        for key, event in self._frozen_events.items():
+            if event.story_id and self.resolve(event.story_id) in wanted:
+                events.setdefault(key, event)
+        return list(events.values()), list(stories.values())
+
+    def _bring_back(self, events: list[Event], stories: list[Story], event_span: tuple[dt.date, dt.date]) -> None:
+        """Make frozen (or forgotten) records live again; events outside ``event_span`` stay frozen members."""
+        for story in sorted(stories, key=lambda r: (r.first_date or dt.date.min, r.id)):
+            if story.merged_into or story.id in self._stories:
+                continue
+            self._frozen_stories.pop(story.id, None)
+            cluster = _cluster_of(story, story.event_ids)
+            self._stories[story.id] = cluster
+            self._reindex(cluster, self._story_index)
+        for event in sorted(events, key=lambda r: (r.first_date or dt.date.min, r.id)):
+            if event.merged_into or event.id in self._events:
+                continue
+            parent = self.resolve(event.story_id) if event.story_id else None
+            live = event.last_date is not None and event_span[0] <= event.last_date <= event_span[1]
+            if not live or parent not in self._stories:
+                self._frozen_events.setdefault(event.id, event)  # read through its story only
+                continue
+            self._frozen_events.pop(event.id, None)
+            self._frozen_profiles.pop(event.id, None)
+            cluster = _cluster_of(event, event.article_ids)
+            cluster.parent = parent
+            self._events[event.id] = cluster
+            self._reindex(cluster, self._event_index)
+
     def _expire(self) -> None:
         """Freeze events and stories that can no longer receive members, keeping memory bounded."""
+        self._thawed.clear()
         if self._latest is None:
             return
         event_edge = self._latest - dt.timedelta(days=self.config.event_window_days)
@@ -660,7 +738,7 @@ class StoryPlacer:
         cls, events: Iterable[Event], stories: Iterable[Story], redirects: dict[str, str],
         config: PlacementConfig | None = None, index_factory: Callable[..., object] | None = None,
         doc_freq: tuple[int, dict[str, int], int, dict[str, int]] | None = None,
-        reserved: Callable[[str], bool] | None = None,
+        reserved: Callable[[str], bool] | None = None, history: History | None = None,
     ) -> "StoryPlacer":  # fmt: skip
         """Rebuild the working set from stored records (merged ones only as redirects).
 
@@ -669,7 +747,7 @@ class StoryPlacer:
         profiles. Member exemplars are given afterwards with ``remember``. The records may be only those
         ``forget_frozen`` would keep (with ``reserved`` naming the rest): the placer decides the same.
         """
-        placer = cls(config, index_factory, reserved)
+        placer = cls(config, index_factory, reserved, history)
         if doc_freq is not None and doc_freq[0]:
             placer._df = DocFreq.restore(*doc_freq)
         events, stories = list(events), list(stories)
@@ -681,10 +759,8 @@ class StoryPlacer:
             *((e, placer._events, placer._event_index, e.article_ids) for e in events if not e.merged_into),
             *((s, placer._stories, placer._story_index, s.event_ids) for s in stories if not s.merged_into),
         ):
-            p = _profile_of(record, len(members))
-            parent = getattr(record, "story_id", None)
-            cluster = Cluster(id=record.id, profile=p, members=list(members), parent=parent, title=record.title)
-            clusters[record.id] = cluster
+            cluster = clusters[record.id] = _cluster_of(record, members)
+            p = cluster.profile
             if isinstance(record, Event) and not (doc_freq and doc_freq[0]):  # estimate: one document per article
                 terms = document_terms(p)
                 for _ in range(max(1, len(members))):
@@ -718,6 +794,12 @@ def _bisect(feats: list[Features], df: DocFreq) -> tuple[list[int], list[int]] |
     labels = fcluster(linkage(squareform(dist, checks=False), "average"), 2, "maxclust")
     groups = [[i for i in range(n) if labels[i] == g] for g in sorted(set(labels))]
     return (groups[0], groups[1]) if len(groups) == 2 else None
+
+
+def _cluster_of(record: Event | Story, members: list[str]) -> Cluster:
+    """A live cluster from a stored record, as ``restore`` and ``_thaw`` rebuild it."""
+    return Cluster(id=record.id, profile=_profile_of(record, len(members)), members=list(members),
+                   parent=getattr(record, "story_id", None), title=record.title)
 
 
 def _profile_of(record: Event | Story, size: int) -> Profile:

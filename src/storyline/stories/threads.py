@@ -27,7 +27,11 @@ import numpy as np
 
 from storyline.model import Story, Thread, follow_redirects
 
-__all__ = ["ThreadConfig", "ThreadLinker", "replay_threads", "story_anchors", "story_country"]
+__all__ = ["ThreadConfig", "ThreadHistory", "ThreadLinker", "replay_threads", "story_anchors", "story_country"]
+
+# (story ids, last-date span or None) -> stored threads holding those stories or last active in the span,
+# with every story of those threads
+ThreadHistory = Callable[[list[str], "tuple[dt.date, dt.date] | None"], tuple[list[Thread], list[Story]]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -165,9 +169,13 @@ def _checkpoint(before: int, after: int) -> bool:
 class ThreadLinker:
     """Links stories into threads after each placement batch (``update``); deterministic for the same input."""
 
-    def __init__(self, config: ThreadConfig | None = None, reserved: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, config: ThreadConfig | None = None, reserved: Callable[[str], bool] | None = None,
+                 history: ThreadHistory | None = None) -> None:
+        """``history``: stored threads holding some stories, or last active in a date span, with their stories
+        (``Store.threads_between``); it reopens final threads for a story placed late."""
         self.config = config or ThreadConfig()
         self._reserved = reserved
+        self._history = history
         self._open: dict[str, _Open] = {}
         self._thread_of: dict[str, str] = {}  # story id -> thread id (stories of open threads)
         self._redirects: dict[str, str] = {}
@@ -189,6 +197,7 @@ class ThreadLinker:
         for story in live:
             if story.last_date is not None and (self._latest is None or story.last_date > self._latest):
                 self._latest = story.last_date
+        self._reopen_for([s for s in live if s.id not in self._thread_of])
         for story in live:
             self._decide(story)
         for story in sorted((s for s in stories if s.merged_into), key=lambda s: s.id):
@@ -361,6 +370,47 @@ class ThreadLinker:
         self._issued.add(out)
         return out
 
+    def _reopen_for(self, stories: list[Story]) -> None:
+        """Reopen the final threads these stories belong to or could join.
+
+        A thread is dropped from memory once the stream is a window past it; a story placed late (a
+        backfill, an article dated long before the newest) still belongs to it, or may join a thread that
+        was open around its own date. In date order the span is empty and only the stories' ids are looked up.
+        """
+        if self._history is None or not stories:
+            return
+        span = None
+        firsts = [s.first_date for s in stories if s.first_date is not None]
+        if firsts and self._latest is not None:
+            window = dt.timedelta(days=self.config.window_days)
+            lo, hi = min(firsts) - window, self._latest - window
+            span = (lo, hi) if lo < hi else None
+        threads, members = self._history(sorted(s.id for s in stories), span)
+        self._open_threads(threads, members)
+
+    def _open_threads(self, threads: Iterable[Thread], stories: Iterable[Story]) -> None:
+        """Open threads from stored records: each thread's parts recomputed from its stories' records, exactly
+        as ``update`` computed them. Threads already open, and stories already in one, are kept as they are."""
+        stories = [s for s in stories if not s.merged_into and s.id not in self._thread_of]
+        by_id, order = {s.id: s for s in stories}, {s.id: i for i, s in enumerate(stories)}
+        for record in threads:
+            if record.merged_into:
+                self._redirects[record.id] = record.merged_into
+                continue
+            if record.id in self._open:
+                continue
+            # a thread's own list says which stories it holds: a story's ``thread_id`` may still name a thread
+            # that merged into this one since the story was last written
+            members = sorted((k for k in record.story_ids if k in by_id), key=order.__getitem__)
+            thread = _Open(id=record.id, parts={k: _part(by_id[k], self.config) for k in members})
+            if not thread.parts:
+                continue
+            self._open[record.id] = thread
+            for story_id in thread.parts:
+                self._thread_of[story_id] = record.id
+            thread.rebuild()
+            self._reindex(thread)
+
     def _expire(self) -> None:
         """Threads whose last story ended more than the window ago are final: written, then dropped."""
         if self._latest is None:
@@ -397,27 +447,14 @@ class ThreadLinker:
 
     @classmethod
     def restore(cls, threads: Iterable[Thread], stories: Iterable[Story], redirects: dict[str, str],
-                config: ThreadConfig | None = None, reserved: Callable[[str], bool] | None = None) -> "ThreadLinker":
+                config: ThreadConfig | None = None, reserved: Callable[[str], bool] | None = None,
+                history: ThreadHistory | None = None) -> "ThreadLinker":
         """Rebuild the open threads from stored records (``Store.thread_records``): each thread's parts are
         recomputed from its stories' records, exactly as ``update`` computed them."""
-        linker = cls(config, reserved)
+        linker = cls(config, reserved, history)
         linker._redirects = {k: v for k, v in redirects.items() if k.startswith("th-")}
-        by_thread: dict[str, list[Story]] = defaultdict(list)
-        for story in stories:
-            if story.thread_id and not story.merged_into:
-                by_thread[follow_redirects(linker._redirects, story.thread_id)].append(story)
-        for record in threads:
-            if record.merged_into:
-                linker._redirects[record.id] = record.merged_into
-                continue
-            thread = _Open(id=record.id, parts={s.id: _part(s, linker.config) for s in by_thread.get(record.id, [])})
-            if not thread.parts:
-                continue
-            linker._open[record.id] = thread
-            for story_id in thread.parts:
-                linker._thread_of[story_id] = record.id
-            thread.rebuild()
-            linker._reindex(thread)
+        linker._open_threads(threads, stories)
+        for thread in linker._open.values():
             if thread.last is not None and (linker._latest is None or thread.last > linker._latest):
                 linker._latest = thread.last
         linker._expire()
@@ -473,10 +510,21 @@ def replay_threads(batches: Iterable[list[Story]], config: ThreadConfig | None =
     level that run would have formed with ``config``: an evaluation can try several settings on one placement."""
     import copy
 
-    linker = ThreadLinker(config)
-    thread_of: dict[str, str] = {}
+    threads: dict[str, Thread] = {}  # what a store would hold: the last record of each thread and story
+    stories: dict[str, Story] = {}
+
+    def history(ids: list[str], span: tuple[dt.date, dt.date] | None) -> tuple[list[Thread], list[Story]]:
+        redirects = {t.id: t.merged_into for t in threads.values() if t.merged_into}
+        wanted = {follow_redirects(redirects, stories[k].thread_id) for k in ids if k in stories and stories[k].thread_id}
+        found = [t for t in threads.values() if not t.merged_into and (t.id in wanted or (
+            span is not None and t.last_date is not None and span[0] <= t.last_date <= span[1]))]
+        held = {k for t in found for k in t.story_ids}
+        return found, sorted((s for k, s in stories.items() if k in held),
+                             key=lambda s: (s.first_date or dt.date.min, s.id))  # a store's order: undated first
+
+    linker = ThreadLinker(config, history=history)
     for batch in batches:
         batch = copy.deepcopy(batch)
-        linker.update(batch)
-        thread_of.update((s.id, s.thread_id) for s in batch if s.thread_id and not s.merged_into)
-    return {story: linker.resolve(thread) for story, thread in thread_of.items()}
+        threads.update((t.id, t) for t in linker.update(batch))
+        stories.update((s.id, s) for s in batch)
+    return {key: linker.resolve(s.thread_id) for key, s in stories.items() if s.thread_id and not s.merged_into}
