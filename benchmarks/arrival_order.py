@@ -57,7 +57,7 @@ def main() -> None:
             figures = "  ".join(f"{level} {f1:.4f}" for level, f1 in levels.items())
             print(f"{name:9s} {order:24s} vs one run: {figures}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{name:9s} placement CPU {cpu:.1f} s for 3 orders; peak memory {peak:.0f} MB; load {open('/proc/loadavg').read().split()[0]}")
+        print(f"{name:9s} placement CPU {cpu:.1f} s for {len(result) + 1} orders; peak memory {peak:.0f} MB; load {open('/proc/loadavg').read().split()[0]}")
 
 
 if __name__ == "__main__":

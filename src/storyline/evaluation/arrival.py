@@ -1,6 +1,7 @@
 """Does the answer depend on the order news arrives in? The same enriched articles placed in one run in date
-order, in daily deliveries, and shuffled within each week (deliveries of 1-4 articles, so articles arrive up
-to a week late), each on ``Pipeline.place``, compared with the one run by BCubed at every level.
+order, in daily deliveries, shuffled within each week (deliveries of 1-4 articles, so articles arrive up
+to a week late), and in POSTs of 20 or one by one in the order they were given (a feed or a client that
+does not sort), each on ``Pipeline.place``, compared with the one run by BCubed at every level.
 
 Online clustering decides each article against what exists when it arrives, so some difference is expected:
 these figures are the tolerance the README's Guarantees state, and the tests hold the pipeline to them.
@@ -21,13 +22,18 @@ from storyline.store import ENRICHED, INGESTED, Store
 
 __all__ = ["ORDERS", "agreement", "deliveries", "place_in_deliveries"]
 
-ORDERS = ("one run", "daily", "shuffled within a week")
+ORDERS = ("one run", "daily", "shuffled within a week", "posts of 20", "one by one")
 LEVELS = ("event", "story", "thread")
 
 
 def deliveries(dates: dict[str, dt.date | None], order: str, seed: int = 7) -> list[list[str]]:
-    """The article ids of each delivery, for one of ``ORDERS``. Undated articles come last, in one delivery
-    (they lean on dated ones: ``track`` places them after the dated ones of a run too)."""
+    """The article ids of each delivery, for one of ``ORDERS``. ``dates`` lists the articles in the order
+    they were given. Sorted orders deliver undated articles last, in one delivery (they lean on dated ones:
+    ``track`` places them after the dated ones of a run too); the posts keep the given order throughout."""
+    given = list(dates)
+    if order in ("posts of 20", "one by one"):
+        size = 20 if order == "posts of 20" else 1
+        return [given[i : i + size] for i in range(0, len(given), size)]
     dated = sorted((k for k, d in dates.items() if d is not None), key=lambda k: (dates[k], k))
     undated = sorted(k for k, d in dates.items() if d is None)
     if order == "one run":
@@ -76,7 +82,7 @@ def place_in_deliveries(enriched: EnrichedSet, path: str | Path, groups: Sequenc
 def agreement(enriched: EnrichedSet, workdir: str | Path, orders: Sequence[str] = ORDERS[1:],
               seed: int = 7) -> dict[str, dict[str, float]]:
     """order -> level -> BCubed F1 of that order's clusters against the one run's (1.0: the same partition)."""
-    with Store(enriched.path) as store:
+    with Store(enriched.path) as store:  # in the order they were ingested
         dates = {a.id: a.published for a in store.articles(stage=ENRICHED)}
     placed = {order: place_in_deliveries(enriched, Path(workdir) / f"{enriched.name}-arrival-{i}.db",
                                          deliveries(dates, order, seed))
