@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import resource
 import sys
@@ -43,7 +44,7 @@ from storyline.model import Article, Document
 from storyline.normalize.clean import clean
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT / ".." / "shared" / "eval"
+EVAL = Path(os.environ.get("STORYLINE_EVAL") or ROOT / ".." / "shared" / "eval")  # env: another checkout's data
 WIKINEWS = ROOT / "examples" / "wikinews" / "wikinews_en.jsonl"
 STAGES = ("restore", "entities", "dates", "embedding", "fingerprint")
 NOW = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)  # fixed ingest time: same input, same articles

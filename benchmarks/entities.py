@@ -8,9 +8,16 @@ entity step.
 
     .venv/bin/python benchmarks/entities.py [--limit N] [--shared] [--stand-in]
     .venv/bin/python benchmarks/entities.py --lead [--limit N] [--degraded]
+    .venv/bin/python benchmarks/entities.py --ops [--limit N] [--sets duc2004,timeline17]
 
 ``--shared`` also scores the degraded copies with the registry the clean run filled (the store
 already knows the names), next to the default where each run has its own registry.
+
+``--ops [--limit N]`` compares the model on thinc's blis (before) with numpy products on one BLAS thread (after,
+the default: ``entities._numpy_gemm``) on DUC 2004 and Timeline17: process CPU ms per article inside the model
+and for the whole entity step, over every sentence and with the lead plan, and each run's precision and
+recall of canonical names per article against the blis run over every sentence (plus the share of mentions
+kept and the distinct names per article).
 
 ``--lead`` compares NER over every sentence with the lead plans (``EntityExtractor(lead_chars=K,
 novel_tail=...)``) on Timeline17 articles read from ../shared/eval: CPU ms per article for the whole
@@ -32,6 +39,7 @@ import time
 from pathlib import Path
 
 from storyline.enrich.canonical import name_key
+from storyline.enrich.entities import LEAD_CHARS as LEAD
 from storyline.enrich.entities import EntityExtractor, EntityRegistry
 from storyline.model import Article
 
@@ -180,6 +188,55 @@ def lead_comparison(limit: int, degraded: bool) -> int:
     return 0
 
 
+def ops_comparison(limit: int, sources: tuple[str, ...] = ("duc2004", "timeline17")) -> int:
+    """Before (blis) and after (numpy, one BLAS thread) on DUC 2004 and Timeline17, full text and lead plan."""
+    from collections import Counter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import enrich as bench
+
+    from storyline.normalize.restore import restore_batch
+
+    print(json.dumps({"loadavg": Path("/proc/loadavg").read_text().split()[:3]}))
+    from storyline.normalize.clean import EmptyArticle
+
+    def cleaned(doc):
+        try:
+            return bench.clean(doc, now=bench.NOW)
+        except EmptyArticle:
+            return None
+
+    for source in sources:
+        docs = [d for d in bench.documents(source, limit + 12, False) if cleaned(d) is not None][: limit + 8]
+        runs = []
+        for label, lead, fast in (("blis, every sentence", None, False), ("numpy, every sentence", None, True),
+                                  ("blis, lead plan", LEAD, False), ("numpy, lead plan", LEAD, True)):
+            articles = [cleaned(d) for d in docs]
+            restore_batch(articles)
+            extractor = EntityExtractor(EntityRegistry(), lead_chars=lead, numpy_gemm=fast)
+            extractor.extract(articles[:8])  # loads the model; not timed
+            extractor.cpu.clear()
+            cpu = time.process_time()
+            for start in range(8, len(articles), 64):
+                extractor.extract(articles[start : start + 64])
+            n = len(articles) - 8
+            runs.append((label, 1000 * (time.process_time() - cpu) / n, 1000 * extractor.cpu["ner"] / n,
+                         [Counter(name_key(m.canonical) for m in a.entities) for a in articles[8:]]))
+        ref = runs[0][3]
+        for label, step_ms, ner_ms, got in runs:
+            common = sum(len(set(r) & set(g)) for r, g in zip(ref, got))
+            mentions = sum(sum((r & g).values()) for r, g in zip(ref, got)) / max(1, sum(sum(r.values()) for r in ref))
+            print(json.dumps({"set": source, "articles": len(ref), "run": label, "cpu_ms_ner_model": round(ner_ms, 1),
+                              "cpu_ms_entity_step": round(step_ms, 1),
+                              "precision": round(common / max(1, sum(len(g) for g in got)), 4),
+                              "recall": round(common / max(1, sum(len(r) for r in ref)), 4),
+                              "mentions_kept": round(mentions, 4),
+                              "identical_articles": sum(r == g for r, g in zip(ref, got)),
+                              "distinct_per_article": round(sum(len(g) for g in got) / len(got), 2)}))
+    print(json.dumps({"loadavg": Path("/proc/loadavg").read_text().split()[:3]}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=100)
@@ -187,9 +244,13 @@ def main() -> int:
     parser.add_argument("--stand-in", action="store_true", help="restore with the truecase stand-in")
     parser.add_argument("--lead", action="store_true", help="full-text NER vs the lead plans (Timeline17)")
     parser.add_argument("--degraded", action="store_true", help="with --lead: degraded copies")
+    parser.add_argument("--ops", action="store_true", help="blis vs numpy products in the model (DUC 2004, Timeline17)")
+    parser.add_argument("--sets", default="duc2004,timeline17", help="with --ops: comma-separated sets")
     args = parser.parse_args()
     if args.lead:
         return lead_comparison(args.limit, args.degraded)
+    if args.ops:
+        return ops_comparison(args.limit, tuple(args.sets.split(",")))
     if not SAMPLES.exists():
         print(f"skipped: {SAMPLES} not found (run from the repository next to ../shared)")
         return 0

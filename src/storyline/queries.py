@@ -556,7 +556,6 @@ class Queries:
                     continue
                 data = make(index, key)
                 with self._lock, self.store.transaction():
-                    stored_views.ensure(self.store.db)
                     stored_views.put_views(self.store.db, kind, [(key, version, data)])
                 made += 1
                 if progress:

@@ -74,3 +74,37 @@ def test_a_damaged_schema_version_says_so(tmp_path):
     assert result.exit_code == 2 and "damaged" in result.output and "list index" not in result.output
     with sqlite3.connect(db) as connection:  # nothing was changed
         assert connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 2
+
+
+# How store/views.py created the table on first write before migration v7 (verbatim), in a store of v6.
+_RUNTIME_VIEWS = """
+CREATE TABLE IF NOT EXISTS cluster_views (
+    kind TEXT NOT NULL,          -- 'story' (and 'thread' later)
+    id TEXT NOT NULL,
+    version TEXT NOT NULL,       -- the membership it was computed from (Queries.view_version)
+    data TEXT NOT NULL,          -- JSON: timeline(s), summary, actors, sources, what's new, articles
+    prepared_at TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+)
+"""
+
+
+@pytest.mark.parametrize("had_views", [False, True])
+def test_a_v6_store_gets_the_views_table_once_and_keeps_views_it_had(had_views, tmp_path):
+    """Migration v7 builds ``cluster_views``; a v6 store that already made it at run time keeps its rows."""
+    db = tmp_path / "v6.db"
+    Store(db).close()
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP TABLE cluster_views")
+        if had_views:
+            connection.execute(_RUNTIME_VIEWS)
+            connection.execute("INSERT INTO cluster_views VALUES ('story', 's1', 'v', '{}', '2026-01-01')")
+        connection.execute("PRAGMA user_version = 6")
+    for _ in range(2):  # opening again finds nothing to do
+        with Store(db) as store:
+            assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+            rows = store.db.execute("SELECT kind, id, version FROM cluster_views").fetchall()
+            assert [tuple(r) for r in rows] == ([("story", "s1", "v")] if had_views else [])
+    fresh = tmp_path / "fresh.db"
+    Store(fresh).close()
+    assert _schema(db) == _schema(fresh)

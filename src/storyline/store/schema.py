@@ -147,6 +147,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX threads_last ON threads(last_date);
     """,
+    # v7: prepared views (store/views.py): what a story's or thread's page shows, written when its membership
+    #    changes, with the membership version it was computed from. Stores of v6 may already hold the table
+    #    (it was created on first write then); the migration then finds it and adds nothing.
+    """
+    CREATE TABLE cluster_views (
+        kind TEXT NOT NULL,          -- 'story' or 'thread'
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,       -- the membership it was computed from (Queries.view_version)
+        data TEXT NOT NULL,          -- JSON: timeline(s), summary, actors, sources, what's new, articles
+        prepared_at TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
