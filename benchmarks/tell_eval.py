@@ -30,6 +30,7 @@ def main() -> int:
     ap.add_argument("--max-words", type=int)
     ap.add_argument("--details", action="store_true")
     ap.add_argument("--folds", type=int, help="timelines: leave-topics-out folds (4 = one topic each)")
+    ap.add_argument("--stores", help="timelines: folder keeping the enriched stores between runs (made when missing)")
     ap.add_argument("--fit-on", help="summaries: choose the weights on this other cluster file")
     args = ap.parse_args()
     started = time.perf_counter()
@@ -39,7 +40,8 @@ def main() -> int:
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
         topics = args.topics.split(",") if args.topics else None
-        out = tell.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details, folds=args.folds)
+        out = tell.evaluate_timelines(path, topics=topics, limit=args.limit, details=args.details, folds=args.folds,
+                                      stores=args.stores)
     else:
         path = args.path or os.path.join(root, "duc2007_update_clusters.jsonl")
         if not os.path.isfile(path):

@@ -38,7 +38,7 @@ from storyline.evaluation.data import (
     topic_documents,
     topic_of,
 )
-from storyline.evaluation.product import cluster_ids, enrich_set, placed_store
+from storyline.evaluation.product import cluster_ids, enrich_set, open_enriched, placed_store
 from storyline.evaluation.scores import date_f1, summary_scorer, timeline_scorer
 from storyline.model import to_dict
 from storyline.queries import Queries
@@ -70,8 +70,13 @@ class _Tracked:
         return min(stories, key=lambda s: (-stories[s], s)) if stories else None
 
 
-def _track(stack: ExitStack, tmp: Path, name: str, documents: list) -> _Tracked:
-    enriched = enrich_set(name, documents, tmp / f"{name}-enriched.db")
+def _track(stack: ExitStack, tmp: Path, name: str, documents: list, stores: Path | None = None) -> _Tracked:
+    """``stores``: a folder keeping each set's enriched store between runs (made once when missing)."""
+    if stores is not None:
+        stores.mkdir(parents=True, exist_ok=True)
+        enriched = open_enriched(name, documents, stores / f"{name}-enriched.db")
+    else:
+        enriched = enrich_set(name, documents, tmp / f"{name}-enriched.db")
     store = stack.enter_context(Store(placed_store(enriched, tmp / f"{name}.db")))
     return _Tracked(store, Queries(store), dict(enriched.stored))
 
@@ -133,6 +138,7 @@ def evaluate_timelines(
     folds: int | None = None,
     grid: Sequence[TimelineWeights] = TIMELINE_GRID,
     weights: TimelineWeights = TimelineWeights(),
+    stores: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Mean alignment ROUGE-1/2 F1 and date F1 over every reference timeline under ``directory``.
 
@@ -153,7 +159,8 @@ def evaluate_timelines(
     with tempfile.TemporaryDirectory(prefix="storyline-timelines-") as tmp, ExitStack() as stack:
         loaded: list[_Timeline] = []
         for topic in names:
-            tracked = _track(stack, Path(tmp), topic, topic_documents(directory, topic))
+            tracked = _track(stack, Path(tmp), topic, topic_documents(directory, topic),
+                             Path(stores) if stores is not None else None)
             story = tracked.largest_story(list(tracked.stored.values()))
             loaded += [_Timeline(topic, ref_name, ref, tracked, story) for ref_name, ref in reference_timelines(directory, topic)]
         out: dict[str, Any] = {}
