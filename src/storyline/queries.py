@@ -47,6 +47,8 @@ DEFAULT_WORDS = 120  # words of a story's or thread's summary
 # What a prepared view answers: those defaults. Other parameters are computed on read.
 VIEW_WORDS, VIEW_LANGUAGE = DEFAULT_WORDS, "en"
 VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES,)
+# what a view holds and how it was told: a store's views prepared under another format are told again
+VIEW_FORMAT = "tell-2"  # tell-2: citations name outlet and date, background dates, furniture filtered
 VIEW_NEW = 5  # what's-new sentences per article an article page shows
 SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
 
@@ -499,7 +501,7 @@ class Queries:
     def view_version(index: _Index, article_ids: list[str]) -> str:
         """The membership a view is computed from: its articles in order, with their dates and duplicate marks."""
         rows = (index.articles[i] for i in article_ids)
-        text = "\n".join(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)
+        text = "\n".join([VIEW_FORMAT, *(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)])
         return hashlib.sha1(text.encode()).hexdigest()
 
     def _story_view(self, index: _Index, key: str) -> dict[str, Any]:

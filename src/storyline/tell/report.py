@@ -143,7 +143,7 @@ def _day(value: Any) -> dt.date | None:
 
 
 def chart_geometry(story: dict[str, Any], width: int = 900, height: int = 170, pad: int = 40,
-                   gutter: int = 80) -> dict[str, Any] | None:
+                   gutter: int = 100) -> dict[str, Any] | None:
     """Where the timeline chart draws things: bars of articles per day and dots for the timeline's dates.
 
     The axis is the coverage (the first to the last article's day). Timeline dates outside it (background
@@ -176,13 +176,13 @@ def chart_geometry(story: dict[str, Any], width: int = 900, height: int = 170, p
     labels = [{"x": x(first), "text": first.isoformat()}]
     if last != first:
         labels.append({"x": x(last), "text": last.isoformat()})
-    if before:
-        labels.append({"x": pad + gutter / 2, "text": "before"})
+    if before:  # centred over its dots, clear of the axis's first day
+        labels.append({"x": pad + (gutter - 20) / 2, "text": "before"})
     if after:
-        labels.append({"x": width - pad - gutter / 2, "text": "after"})
+        labels.append({"x": width - pad - (gutter - 20) / 2, "text": "after"})
     return {"width": width, "height": height, "pad": pad, "base": base, "left": left, "right": right,
             "first": first.isoformat(), "last": last.isoformat(), "bars": bars, "dots": dots,
-            "apart": apart(before, pad - 10, "before") + apart(after, right, "after"), "labels": labels}
+            "apart": apart(before, pad - 10, "before") + apart(after, right + 10, "after"), "labels": labels}
 
 
 def _svg_timeline(story: dict[str, Any]) -> str:
@@ -222,8 +222,9 @@ def _story_html(story: dict[str, Any]) -> str:
         out.append('<h2>Timeline</h2><ol class="tl">')
         for e in story["timeline"]:
             body = " ".join(_sentence_html(s, known, reader) for s in e["sentences"])
+            bg = ' <span class="bg">background, before the first article</span>' if e.get("background") else ""
             out.append(f'<li id="tl-{sid}-{_e(e["date"])}" class="entry"><time datetime="{_e(e["date"])}">'
-                       f'{_e(e["date"])}</time>{body}</li>')
+                       f'{_e(e["date"])}</time>{bg}{body}</li>')
         out.append("</ol>")
     if story.get("actors"):
         out.append("<h2>Actors</h2><table><tr><th>Actor</th><th>Type</th><th>Articles</th><th>Mentions</th>"

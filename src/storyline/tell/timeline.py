@@ -219,11 +219,11 @@ def build_timeline(
     ranked = sorted(days.items(), key=lambda kv: (-kv[1].score(), kv[0]))
     months: list[list[dt.date]] = []
     if max_dates is None:
+        if w.monthly:  # every month the story was covered in has its best day: a year gets its later turns
+            months = monthly_days(ranked, coverage)
         strong = [kv for kv in ranked if len(kv[1].articles) >= 2]
         ranked = strong if len(strong) >= 3 else ranked  # a story of two or three articles: every day it has
         max_dates = knee([ev.score() for _, ev in ranked]) if len(ranked) > _NO_KNEE else len(ranked)
-        if w.monthly:  # and every month the story was covered in has its day: a year gets its later turns
-            months = monthly_days(ranked, coverage)
     matrix = tfidf([u.text for u in units])
     topical = np.asarray(matrix @ centroid(matrix)).ravel()
     leads: dict[dt.date, list[int]] = defaultdict(list)
@@ -250,7 +250,7 @@ def build_timeline(
         return True
 
     tried: set[dt.date] = set()
-    order = {d: r for r, (d, _) in enumerate(ranked)}
+    order = {d: r for r, d in enumerate(sorted(days, key=lambda d: (-days[d].score(), d)))}
     for month in sorted(months, key=lambda m: order[m[0]]):  # each month's best day that can be told
         for day in month:
             if day not in tried:
