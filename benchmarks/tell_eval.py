@@ -31,7 +31,7 @@ def main() -> int:
     ap.add_argument("--max-words", type=int)
     ap.add_argument("--details", action="store_true")
     ap.add_argument("--folds", type=int, help="timelines: leave-topics-out folds (4 = one topic each)")
-    ap.add_argument("--stores", help="timelines: folder keeping the enriched stores between runs (made when missing)")
+    ap.add_argument("--stores", help="folder keeping the enriched stores between runs (made when missing)")
     ap.add_argument("--fit-on", help="summaries: choose the weights on this other cluster file")
     args = ap.parse_args()
     started = time.perf_counter()
@@ -51,7 +51,7 @@ def main() -> int:
             print(f"skipped: {path} not found (research data lives in ../shared/eval)", file=sys.stderr)
             return 0
         out = tell.evaluate_summaries(path, language=args.language or None, max_words=args.max_words,
-                                      limit=args.limit, details=args.details, fit_on=args.fit_on)
+                                      limit=args.limit, details=args.details, fit_on=args.fit_on, stores=args.stores)
     out["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out, indent=2))
     return 0

@@ -22,6 +22,7 @@ NOT_READABLE = [
     "Last updated at 15:44 GMT on the day the valley flooded after the storm.",  # furniture
     "Cquote1.svg The mayor said the valley had never seen a storm like this one before.",  # markup
     "Follow the rescue live as the teams reach the valley #floods @rescueteam tonight.",  # handles and tags
+    "Born : August 29 , 1958 , Gary , Indiana , US Also known as : The King of Pop .",  # a fact box
 ]
 RECURRING = "The valley news desk brings you the latest headlines from around the region every day."
 

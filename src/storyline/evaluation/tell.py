@@ -298,8 +298,9 @@ def _select_clusters(path: str | os.PathLike, language: str | None, limit: int |
     return clusters[:limit] if limit is not None else clusters
 
 
-def _track_clusters(stack: ExitStack, tmp: Path, name: str, clusters: list[dict[str, Any]]) -> tuple[_Tracked, list[_Cluster]]:
-    tracked = _track(stack, tmp, name, [d for c in clusters for d in cluster_documents(c)])
+def _track_clusters(stack: ExitStack, tmp: Path, name: str, clusters: list[dict[str, Any]],
+                    stores: Path | None = None) -> tuple[_Tracked, list[_Cluster]]:
+    tracked = _track(stack, tmp, name, [d for c in clusters for d in cluster_documents(c)], stores)
     return tracked, _clusters(tracked, clusters)
 
 
@@ -316,6 +317,7 @@ def evaluate_summaries(
     fit_on: str | os.PathLike | None = None,
     grid: Sequence[SummaryWeights] = SUMMARY_GRID,
     weights: SummaryWeights | None = None,
+    stores: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Mean ROUGE-1/2 recall and F1 (rouge-score, Porter stemming) against the human summaries.
 
@@ -327,7 +329,9 @@ def evaluate_summaries(
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="storyline-summaries-") as tmp, ExitStack() as stack:
         if fit_on is not None:
-            tracked, items = _track_clusters(stack, Path(tmp), "fit", _select_clusters(fit_on, language, None))
+            cache = Path(stores) if stores is not None else None  # enriched stores kept between runs, by file
+            tracked, items = _track_clusters(stack, Path(tmp), f"fit-{Path(fit_on).stem}-{language}",
+                                             _select_clusters(fit_on, language, None), cache)
             fits = [statistics.fmean(r["built_story"]["rouge2_recall"] for r in
                                      _summary_rows(tracked, items, max_words, w, scorer, views=("built_story",)))
                     for w in grid]
@@ -341,7 +345,8 @@ def evaluate_summaries(
         else:
             out["fitted_on"] = {"procedure": "shipped SummaryWeights", "in_sample": True,
                                 "sets": ["duc2007_update_clusters.jsonl", "multiling2011_clusters.jsonl"]}
-        tracked, items = _track_clusters(stack, Path(tmp), "scored", _select_clusters(path, language, limit))
+        tracked, items = _track_clusters(stack, Path(tmp), f"scored-{Path(path).stem}-{language}-{limit}",
+                                         _select_clusters(path, language, limit), Path(stores) if stores is not None else None)
         rows = _summary_rows(tracked, items, max_words, weights or SummaryWeights(), scorer)
     result: dict[str, Any] = {"clusters": len(rows), "scorer": scorer_name}
     for view in _VIEWS:

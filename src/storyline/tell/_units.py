@@ -63,8 +63,10 @@ _MARKUP = re.compile(
 )
 _PHOTO = re.compile(r"\b(?:Foto|Fotos|Imagen|Photo|Image)\s*(?::|\(|/|\bcaption\b|\bcopyright\b)|\(\+\s*Fotos?\)",
                     re.IGNORECASE)
+_FIELD = re.compile(r"(?:^|\s)[A-Z][\w']*(?: [a-z][\w']*){0,3} ?:\s")  # "Born :", "Also known as :" in a fact box
 _OPENING = re.compile(r"^[\"'\u201c\u2018\u00ab\u00bf\u00a1(\[`]*\s*(?:[^\W\d_]|\d)", re.UNICODE)
-_BULLET = re.compile(r"^(?:[-\u2013\u2014\u2022*\u00b7]\s+)+")  # a list item's mark: the item itself may be a sentence
+# a list item's mark ("- ", "-- " left of a dateline, "_ " in wire copy): the item itself may be a sentence
+_BULLET = re.compile(r"^(?:(?:-{1,2}|_|[\u2013\u2014\u2022*\u00b7])\s+)+")
 _BRACKETS = (("(", ")"), ("[", "]"), ("-LRB-", "-RRB-"), ("\u00ab", "\u00bb"))
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "say", "told", "mr", "mrs", "ms"}
 
@@ -177,9 +179,10 @@ def whole_sentence(text: str, punctuated: bool, cased: bool) -> bool:
 
 
 def not_reporting(text: str) -> bool:
-    """Captions, credits, page furniture and markup: text about the page or a picture, not about what happened."""
+    """Captions, credits, page furniture, markup and fact boxes ("Born : August 29 , 1958 ... Also known as :
+    ..."): text about the page, a picture or a person's card, not about what happened."""
     return bool(_BOILER.search(text) or _CAPTION.search(text) or _PHOTO.search(text) or _FURNITURE.search(text)
-                or _MARKUP.search(text))
+                or _MARKUP.search(text) or len(_FIELD.findall(text)) >= 2)
 
 
 def units_of(article: Article, min_words: int = 6, max_words: int = 70,
