@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import importlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -136,8 +138,22 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in _STOP and not w.isdigit() and len(w) > 1]
+def content_words(text: str, stop: frozenset[str] = _STOP) -> list[str]:
+    return [w for w in words(text) if w not in stop and not w.isdigit() and len(w) > 1]
+
+
+@functools.lru_cache(maxsize=64)
+def stop_words(languages: frozenset[str]) -> frozenset[str]:
+    """English's stop words plus those of every other language given (spaCy's lists; none for a language
+    spaCy lacks). Function words ("de", "la", "que") otherwise dominate a Spanish story's vectors."""
+    out = set(_STOP)
+    for lang in sorted({(code or "").split("-")[0].lower() for code in languages} - {"", "en"}):
+        if lang.isalpha():
+            try:
+                out |= importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
+            except (ImportError, AttributeError):
+                continue
+    return frozenset(out)
 
 
 def line_key(text: str) -> str:
@@ -229,14 +245,18 @@ def article_order(article: Article) -> tuple[str, str]:
     return (article.published.isoformat() if article.published else "9999", article.id)
 
 
-def _analyzer(text: str) -> list[str]:
-    toks = content_words(text)
+def _analyzer(text: str, stop: frozenset[str] = _STOP) -> list[str]:
+    toks = content_words(text, stop)
     return toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
 
 
-def tfidf(texts: Sequence[str], fit_on: Sequence[str] | None = None) -> sparse.csr_matrix:
-    """L2-normalised TF-IDF rows (unigrams + bigrams of content words)."""
-    vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, norm="l2", dtype=np.float32)
+def tfidf(texts: Sequence[str], fit_on: Sequence[str] | None = None,
+          languages: Iterable[str | None] = ()) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows (unigrams + bigrams of content words; ``languages``: those of the texts,
+    whose stop words are left out too)."""
+    stop = stop_words(frozenset(code for code in languages if code))
+    vec = TfidfVectorizer(analyzer=functools.partial(_analyzer, stop=stop), sublinear_tf=True, norm="l2",
+                          dtype=np.float32)
     if fit_on is None:
         return vec.fit_transform(list(texts)).tocsr()  # one pass of the analyzer, not two
     vec.fit(list(fit_on))

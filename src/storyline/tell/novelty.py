@@ -64,7 +64,7 @@ def rank_new(units: list[Unit], history: list[Unit], *, max_sentences: int | Non
              min_novelty: float = 0.4) -> list[SummarySentence]:
     texts = [u.text for u in units]
     hist_texts = [u.text for u in history]
-    matrix = tfidf(texts + hist_texts)
+    matrix = tfidf(texts + hist_texts, languages={u.language for u in units + history})
     seen: set[str] = set().union(*(_grams(t) for t in hist_texts)) if hist_texts else set()
     return _rank(units, matrix[: len(units)], matrix[len(units):], seen, max_sentences, min_novelty)
 
@@ -105,7 +105,7 @@ def whats_new_each(
     out: dict[str, list[SummarySentence]] = {}
     if not flat:
         return {a.id: [] for a in ordered}
-    matrix = tfidf([u.text for u in flat])
+    matrix = tfidf([u.text for u in flat], languages={u.language for u in flat})
     seen: set[str] = set()
     ids: set[str] = set()
     start = 0

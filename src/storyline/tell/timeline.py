@@ -224,7 +224,7 @@ def build_timeline(
         strong = [kv for kv in ranked if len(kv[1].articles) >= 2]
         ranked = strong if len(strong) >= 3 else ranked  # a story of two or three articles: every day it has
         max_dates = knee([ev.score() for _, ev in ranked]) if len(ranked) > _NO_KNEE else len(ranked)
-    matrix = tfidf([u.text for u in units])
+    matrix = tfidf([u.text for u in units], languages={u.language for u in units})
     topical = np.asarray(matrix @ centroid(matrix)).ravel()
     leads: dict[dt.date, list[int]] = defaultdict(list)
     for i, u in enumerate(units):
