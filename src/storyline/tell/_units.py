@@ -67,6 +67,8 @@ _PHOTO = re.compile(r"\b(?:Foto|Fotos|Imagen|Photo|Image)\s*(?::|\(|/|\bcaption\
                     re.IGNORECASE)
 _FIELD = re.compile(r"(?:^|\s)[A-Z][\w']*(?: [a-z][\w']*){0,3} ?:\s")  # "Born :", "Also known as :" in a fact box
 _OPENING = re.compile(r"^[\"'\u201c\u2018\u00ab\u00bf\u00a1(\[`]*\s*(?:[^\W\d_]|\d)", re.UNICODE)
+# typesetting codes of wire copy ("&UR; Oprah Winfrey &LR;", "&QL;"): dropped, the words around them kept
+_WIRE_CODE = re.compile(r"&(?:[A-Z]{2}|AMP|LT|GT);")
 # a list item's mark ("- ", "-- " left of a dateline, "_ " in wire copy): the item itself may be a sentence
 _BULLET = re.compile(r"^(?:(?:-{1,2}|_|[\u2013\u2014\u2022*\u00b7])\s+)+")
 _BRACKETS = (("(", ")"), ("[", "]"), ("-LRB-", "-RRB-"), ("\u00ab", "\u00bb"))
@@ -215,7 +217,7 @@ def units_of(article: Article, min_words: int = 6, max_words: int = 70,
     for i, sent in enumerate(article.sentences):
         if punctuated and not ends[i]:
             continue  # headlines, captions and link text in an otherwise punctuated article
-        text = _BULLET.sub("", " ".join(sent.text.split()))
+        text = _BULLET.sub("", " ".join(_WIRE_CODE.sub(" ", sent.text).split()))
         if len(out) == 0 or i == 0:
             text = strip_dateline(text)
         if not_reporting(text) or (furniture and line_key(sent.text) in furniture):
