@@ -175,3 +175,9 @@ def test_chart_axis_is_the_coverage_with_background_dates_apart():
     plain = chart_geometry({"id": "x", "sources": {"per_day": {"2021-01-01": 1, "2021-02-01": 1}},
                             "timeline": [{"date": "2021-01-01", "sentences": []}]})
     assert plain["apart"] == [] and plain["left"] == plain["pad"]
+
+
+def test_wire_typesetting_codes_are_dropped_not_the_sentence():
+    art = article("n1", "1999-03-01", ["_ &LR; &LR; &UR; Oprah Winfrey &LR; took her show to the Bahamas for a week.",
+                                       "&QL; &UR; Editors &LR; &QL;"])
+    assert [u.text for u in units_of(art)] == ["Oprah Winfrey took her show to the Bahamas for a week."]
