@@ -200,7 +200,7 @@ def evaluate_timelines(
                 _means([r for r in python_rows if topic_of(r["topic"]) == t])["ar1_f1"] for t in by_topic)}
             out["fitted_on"] = {"procedure": f"{len(fold_rows)} folds over topics (TimelineWeights.topic from a "
                                              f"{len(grid)}-value grid on the other topics)",
-                                "sets": ["timeline17"], "in_sample": False}
+                                "sets": [Path(directory).name], "in_sample": False}
     result: dict[str, Any] = {"timelines": len(rows), **_means(rows), "oracle_story": _means(rows, "oracle_story"),
                               "scorer": scorer_name, **out}
     if details:
