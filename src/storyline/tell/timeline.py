@@ -14,7 +14,10 @@ mention it or were written within a day of it. What we do differently, and why:
 * **How many days** (when the caller does not say) follows from the story: the knee of the sorted day
   scores (the point farthest from the chord between the best and the worst day), among days at least
   two articles point at. A week of coverage has a handful of candidate days and a shallow knee; a
-  year of coverage has hundreds and a knee far down the list. No constant cap.
+  year of coverage has hundreds and a knee far down the list. No constant cap. Each calendar month the
+  story has articles in adds its best day (``monthly_days``), so a year-long story gets its later turning
+  points and not only its busiest week. A day before the story's first article is kept only when its text
+  names it, and is marked ``background`` (the chart draws it apart from the coverage's axis).
 * **Dates as the story knows them**: "the July 7 bombers" in a 2008 article names 2005-07-07 when the
   story attests that day (``enrich.dates.settle_named_events``), not 2008-07-07.
 * **What a day's sentence may be**: one that names the day, or one of the first sentences of an
