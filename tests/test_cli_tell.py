@@ -77,3 +77,31 @@ def test_report_citations_resolve_to_articles(tracked):
     parser.feed(out.read_text())
     assert parser.hrefs and all(h in parser.ids for h in parser.hrefs)
     assert re.search(r"2019-08-07", out.read_text())
+
+
+def test_cli_python_api_and_page_give_the_same_timeline_and_summary(tracked):
+    """One default for the number of dates and words, kept in the query layer: every way in answers alike,
+    and every citation names its outlet and day."""
+    from fastapi.testclient import TestClient
+
+    import storyline
+    from storyline.model import citation_label
+    from storyline.serve import create_app
+
+    db, _, story = tracked
+    cli_timeline = _rows(["timeline", story, "--db", str(db), "--json"])
+    cli_summary = _rows(["summary", story, "--db", str(db), "--json"])
+    with storyline.open(db) as sl:
+        py_timeline, py_summary, py_story = sl.timeline(story), sl.summary(story), sl.story(story)
+    with TestClient(create_app(db, token="", writer=False)) as client:
+        api = client.get(f"/api/stories/{story}").json()
+        page = client.get(f"/stories/{story}").text
+    assert cli_timeline == py_timeline == py_story["timeline"] == api["timeline"]
+    assert cli_summary == py_summary == py_story["summary"] == api["summary"]
+    assert re.findall(r'<li id="tl-([\d-]+)"', page) == [e["date"] for e in api["timeline"]]
+    cites = [c for e in api["timeline"] for s in e["sentences"] for c in s["citations"]]
+    cites += [c for s in api["summary"] for c in s["citations"]]
+    assert cites and all(c["date"] for c in cites)  # the seeds name no outlet: their label says so
+    for c in cites[:3]:
+        assert f'[{citation_label(c)}]' in page
+    assert not re.search(r'class="cite"[^>]*>\[\d+\]<', page)

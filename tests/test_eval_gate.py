@@ -44,14 +44,16 @@ FLOORS = {
     # (oracle story 0.1469 / 0.0500 / 0.6864); "python_" floors where only tilse's Python ROUGE runs
     # measured on main after the merges (the evaluation branch alone: 0.1506 / 0.0516 / 0.7048 / 0.1099;
     # Python ROUGE 0.1464 / 0.0488 / 0.7048 / 0.1068); landed floors before: 0.145 / 0.050 / 0.68 / 0.10
-    "timeline17_ar1_f1": 0.1504,
-    "timeline17_ar2_f1": 0.0524,
+    # issue 19 (whole sentences, furniture, stories' language stop words) measured 0.1548 / 0.0557 / 0.7048 /
+    # 0.1126, Python 0.1472 / 0.0500 / 0.7048 / 0.1053 (oracle story 0.1534 / 0.0567 / 0.6864): floors raised
+    "timeline17_ar1_f1": 0.1548,
+    "timeline17_ar2_f1": 0.0557,
     "timeline17_date_f1": 0.7048,
-    "timeline17_weakest_topic_ar1_f1": 0.1095,  # BP oil spill, held out
-    "python_timeline17_ar1_f1": 0.1435,
-    "python_timeline17_ar2_f1": 0.0475,
+    "timeline17_weakest_topic_ar1_f1": 0.1126,  # BP oil spill, held out
+    "python_timeline17_ar1_f1": 0.1472,
+    "python_timeline17_ar2_f1": 0.0500,
     "python_timeline17_date_f1": 0.7048,
-    "python_timeline17_weakest_topic_ar1_f1": 0.1042,
+    "python_timeline17_weakest_topic_ar1_f1": 0.1053,
     # summaries of the built story (the oracle story beside it in the reports); position and longest fitted on
     # the other file, the other weights shipped (set on both files: partly in sample)
     # measured on main after the merges: 0.0853 (the evaluation branch alone 0.0892; landed floor 0.085)

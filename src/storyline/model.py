@@ -31,6 +31,7 @@ __all__ = [
     "Thread",
     "Link",
     "Citation",
+    "citation_label",
     "SummarySentence",
     "TimelineEntry",
     "to_dict",
@@ -320,10 +321,20 @@ class Link:
 
 @dataclasses.dataclass(slots=True)
 class Citation:
-    """Where a told sentence comes from: an article and the index of one of its ``sentences``."""
+    """Where a told sentence comes from: an article and the index of one of its ``sentences``, with the
+    article's outlet and publication day, so a reader sees who said it and when without opening it."""
 
     article_id: str
     sentence: int
+    source: str | None = None
+    date: str | None = None  # ISO day the article was published
+
+
+def citation_label(citation: Citation | Mapping[str, Any]) -> str:
+    """What a citation marker reads, in every view: the outlet and the day ("reuters, 2010-06-09"), never a
+    bare number. Takes the record or its dict (what the read layer answers)."""
+    get = citation.get if isinstance(citation, Mapping) else lambda k: getattr(citation, k, None)
+    return f'{get("source") or "unknown outlet"}, {get("date") or "undated"}'
 
 
 @dataclasses.dataclass(slots=True)
@@ -349,6 +360,7 @@ class TimelineEntry:
     sentences: list[SummarySentence]
     score: float = 0.0  # how strongly the articles point at this date
     article_count: int = 0  # articles that mention or were published on this date
+    background: bool = False  # before the story's first article: named by its text as what led up to it
 
 
 def follow_redirects(redirects: Mapping[str, str], key: str) -> str:

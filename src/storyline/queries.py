@@ -41,10 +41,14 @@ __all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "rea
 GROWTH_HOURS = 24
 DELIVERY_SECONDS = 60
 MAX_PAGE = 200  # largest page any listing returns
-DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: the knee of the day scores)
-# What a prepared view answers: the pages' and the API's defaults. Other parameters are computed on read.
-VIEW_WORDS, VIEW_LANGUAGE = 120, "en"
-VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES, 10)  # the story page's timeline and the API's default
+# The one default of every way in (CLI, Python API, HTTP API, pages), so all four give the same answer:
+DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: knee and months covered)
+DEFAULT_WORDS = 120  # words of a story's or thread's summary
+# What a prepared view answers: those defaults. Other parameters are computed on read.
+VIEW_WORDS, VIEW_LANGUAGE = DEFAULT_WORDS, "en"
+VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES,)
+# what a view holds and how it was told: a store's views prepared under another format are told again
+VIEW_FORMAT = "tell-2"  # tell-2: citations name outlet and date, background dates, furniture filtered
 VIEW_NEW = 5  # what's-new sentences per article an article page shows
 SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
 
@@ -465,7 +469,7 @@ class Queries:
         page["new_since"], page["newest_arrival"] = since, index.newest_arrival
         return page
 
-    def story(self, story_id: str, *, words: int = 120, dates: int | None = DEFAULT_DATES,
+    def story(self, story_id: str, *, words: int = DEFAULT_WORDS, dates: int | None = DEFAULT_DATES,
               language: str = "en", query: str | None = None) -> dict[str, Any]:
         """One story, everything a page shows: row, events, articles, timeline, cited summary, actors,
         sources (who reported first, coverage per day and week), what each article added."""
@@ -497,7 +501,7 @@ class Queries:
     def view_version(index: _Index, article_ids: list[str]) -> str:
         """The membership a view is computed from: its articles in order, with their dates and duplicate marks."""
         rows = (index.articles[i] for i in article_ids)
-        text = "\n".join(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)
+        text = "\n".join([VIEW_FORMAT, *(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)])
         return hashlib.sha1(text.encode()).hexdigest()
 
     def _story_view(self, index: _Index, key: str) -> dict[str, Any]:
@@ -589,7 +593,7 @@ class Queries:
             self._articles(entry.article_ids), max_dates=dates, sentences_per_date=sentences, start=start, end=end,
             weights=weights or TimelineWeights())])
 
-    def summary(self, story_id: str, words: int = 120, query: str | None = None,
+    def summary(self, story_id: str, words: int = DEFAULT_WORDS, query: str | None = None,
                 language: str = "en", *, since: dt.date | None = None, until: dt.date | None = None,
                 weights: Any = None) -> list[dict[str, Any]]:
         """The story's cited summary; with ``since``, what its articles published after that day add to the
@@ -618,7 +622,7 @@ class Queries:
 
         return self._cached(key, make)
 
-    def report(self, limit: int | None = None, words: int = 120) -> list[dict[str, Any]]:
+    def report(self, limit: int | None = None, words: int = DEFAULT_WORDS) -> list[dict[str, Any]]:
         """Report data for the largest stories (most distinct articles first), as ``storyline report`` writes."""
         ids = [s["id"] for s in self.stories(sort="articles", limit=limit)["items"]]
         out = []
@@ -681,7 +685,7 @@ class Queries:
         index, entry = self._find_thread(thread_id)
         return entry.row(index)
 
-    def thread(self, thread_id: str, *, words: int = 120, dates: int | None = DEFAULT_DATES,
+    def thread(self, thread_id: str, *, words: int = DEFAULT_WORDS, dates: int | None = DEFAULT_DATES,
                language: str = "en") -> dict[str, Any]:
         """One thread, everything its page shows: its row, its stories over time (their rows), a long timeline
         over all its articles (the story timeline's code and defaults), a cited summary, actors, sources and

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from storyline.model import Document
 from storyline.pipeline import IngestReport, Pipeline, PipelineConfig
-from storyline.queries import Filters, Queries
+from storyline.queries import DEFAULT_DATES, DEFAULT_WORDS, Filters, Queries
 from storyline.store import Store
 
 __all__ = ["Storyline", "open_store"]
@@ -100,10 +100,11 @@ class Storyline:
     def similar(self, article_id: str, limit: int = 10) -> list[dict[str, Any]]:
         return self.queries.similar(article_id, limit)
 
-    def timeline(self, story_id: str, dates: int | None = 10) -> list[dict[str, Any]]:
+    def timeline(self, story_id: str, dates: int | None = DEFAULT_DATES) -> list[dict[str, Any]]:
+        """The story's dated timeline (``dates=None``: as many dates as the story calls for, as every view)."""
         return self.queries.timeline(story_id, dates)
 
-    def summary(self, story_id: str, words: int = 120, query: str | None = None) -> list[dict[str, Any]]:
+    def summary(self, story_id: str, words: int = DEFAULT_WORDS, query: str | None = None) -> list[dict[str, Any]]:
         return self.queries.summary(story_id, words, query)
 
     # --- lifecycle ----------------------------------------------------------------------------

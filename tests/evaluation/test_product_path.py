@@ -88,13 +88,13 @@ def test_timelines_and_summaries_read_the_built_story_through_the_query_layer(tm
     pytest.importorskip("tilse", reason="the eval extra is not installed")
     from storyline.evaluation.tell import evaluate_summaries, evaluate_timelines
 
-    folder = tmp_path / "t17" / "flood_wire"
+    folder = tmp_path / "timeline17" / "flood_wire"
     folder.mkdir(parents=True)
     arts = [{"uid": f"a{k}{j}", "dct": day, "text": _text("flood", "Porto", "river", day, j)}
             for k, day in enumerate(DAYS) for j in range(2)]
     (folder / "articles.json").write_text(json.dumps(arts), encoding="utf-8")
     (folder / "wire.timeline.json").write_text(json.dumps([{"date": d, "text": "The flood moved families."} for d in DAYS]))
-    out = evaluate_timelines(tmp_path / "t17")
+    out = evaluate_timelines(tmp_path / "timeline17")
     assert calls["enrich"] == calls["place"] == 1 and calls["timeline"] >= 1
     assert out["timelines"] == 1 and "oracle_story" in out and out["fitted_on"]["in_sample"] is True
     summaries = evaluate_summaries(_clusters(tmp_path / "c.jsonl"))

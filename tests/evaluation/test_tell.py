@@ -50,8 +50,8 @@ def _tiny_timeline17(root):
             for j in range(3):
                 arts.append({"uid": f"{topic}-{k}-{j}", "dct": day, "text":
                              f"The {thing} in {place} on {day} forced {100 * (k + 1) + j} families from their homes. "
-                             f"Rescue teams in {place} worked through the night after the {thing}. "
-                             f"Officials said aid for the {thing} would reach {place} within days."})
+                             f"Rescue teams in {place} worked through the night of {day} after the {thing}. "
+                             f"Officials said on {day} that aid for the {thing} would reach {place} within days."})
             ref.append({"date": day, "text": f"The {thing} forced {100 * (k + 1)} families from their homes in {place}."})
         (folder / "articles.json").write_text(json.dumps(arts), encoding="utf-8")
         (folder / "wire.timeline.json").write_text(json.dumps(ref), encoding="utf-8")
@@ -82,3 +82,17 @@ def test_evaluate_summaries_fits_on_another_file_and_reports_recall(tmp_path):
     out = evaluate_summaries(str(a), fit_on=str(b), details=True)
     assert out["fitted_on"]["sets"] == ["b.jsonl"] and out["fitted_on"]["clusters"] == 1
     assert out["rouge2_recall"] > 0.9 and out["per_cluster"][0]["word_limit"] == 250
+
+
+def test_evaluate_timelines_of_another_set_with_the_shipped_weights_is_out_of_sample(tmp_path):
+    """The shipped weights were chosen on Timeline17; on any other set (the Spanish crises) they are not
+    fitted there. ``stores`` keeps each topic's enriched store, so a second run reads the same answer."""
+    sets = tmp_path / "crisis_es_timelines"
+    sets.mkdir()
+    _tiny_timeline17(sets)
+    first = evaluate_timelines(str(sets), stores=tmp_path / "stores")
+    assert first["fitted_on"]["in_sample"] is False and first["timelines"] == 2
+    assert sorted(p.name for p in (tmp_path / "stores").glob("*-enriched.db")) == ["flood_wire-enriched.db",
+                                                                                   "quake_wire-enriched.db"]
+    again = evaluate_timelines(str(sets), stores=tmp_path / "stores")
+    assert {k: again[k] for k in ("ar1_f1", "ar2_f1", "date_f1")} == {k: first[k] for k in ("ar1_f1", "ar2_f1", "date_f1")}

@@ -9,15 +9,17 @@ import typer
 from rich.markup import escape
 
 from storyline.cli.common import DbOption, JsonOption, answer, app, console, emit, errors, fail, open_store, queries
-from storyline.queries import Queries, story_title
+from storyline.model import citation_label
+from storyline.queries import DEFAULT_WORDS, Queries, story_title
 
-__all__ = ["story_title", "write_reports", "print_timeline"]
+__all__ = ["cite_sources", "story_title", "write_reports", "print_timeline"]
 
 DEFAULT_DATES = 0  # 0: the story decides how many dates (tell.timeline: the knee of the day scores)
 
 
-def _cite(sentence: dict[str, Any]) -> str:
-    return escape(", ".join(c["article_id"] for c in sentence["citations"]))
+def cite_sources(sentence: dict[str, Any]) -> str:
+    """Each source as its outlet and day, then the article id to open it with (``storyline article ID``)."""
+    return escape("; ".join(f"{citation_label(c)}: {c['article_id']}" for c in sentence["citations"]))
 
 
 def print_timeline(ask: Queries, story_id: str, max_dates: int | None = None, sentences: int = 1) -> None:
@@ -28,7 +30,7 @@ def print_timeline(ask: Queries, story_id: str, max_dates: int | None = None, se
         return
     for entry in entries:
         for s in entry["sentences"]:
-            console.print(f"    [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{_cite(s)}][/dim]")
+            console.print(f"    [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{cite_sources(s)}][/dim]")
 
 
 @app.command()
@@ -47,14 +49,14 @@ def timeline(
         return
     for row in rows:
         for s in row["sentences"]:
-            console.print(f"[bold]{row['date']}[/bold]  {escape(s['text'])}  [dim]\\[{_cite(s)}][/dim]")
+            console.print(f"[bold]{row['date']}[/bold]  {escape(s['text'])}  [dim]\\[{cite_sources(s)}][/dim]")
 
 
 @app.command()
 def summary(
     story_id: str,
     db: Optional[Path] = DbOption,
-    words: int = typer.Option(120, "--words", min=1, help="Length of the summary in words."),
+    words: int = typer.Option(DEFAULT_WORDS, "--words", min=1, help="Length of the summary in words."),
     query: Optional[str] = typer.Option(None, "--query", help="Focus on a question, e.g. 'the ceasefire demands'."),
     language: str = typer.Option("en", "--language", help="Reader's language: preferred where there is a choice."),
     as_json: bool = JsonOption,
@@ -66,7 +68,7 @@ def summary(
         emit(rows)
         return
     for s in rows:
-        console.print(f"{escape(s['text'])}  [dim]\\[{_cite(s)}; {s.get('language') or '?'}][/dim]")
+        console.print(f"{escape(s['text'])}  [dim]\\[{cite_sources(s)}; {s.get('language') or '?'}][/dim]")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from storyline.cli.common import (DbOption, JsonOption, answer, app, console, emit, fail, open_store, print_table,
                                   queries)
+from storyline.cli.tell import cite_sources
 from storyline.queries import Filters
 
 __all__ = ["print_thread_head"]
@@ -72,8 +73,7 @@ def thread(thread_id: str, db: Optional[Path] = DbOption, as_json: bool = JsonOp
     console.print("\n[bold]Timeline[/bold]")
     for entry in data["timeline"]:
         for s in entry["sentences"]:
-            cites = escape(", ".join(c["article_id"] for c in s["citations"]))
-            console.print(f"  [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{cites}][/dim]")
+            console.print(f"  [bold]{entry['date']}[/bold]  {escape(s['text'])}  [dim]\\[{cite_sources(s)}][/dim]")
     console.print("\n[bold]Actors[/bold]  " + escape(", ".join(a["canonical"] for a in data["actors"][:10])))
     console.print("[bold]Sources[/bold]  " + escape(", ".join(f"{k} ({v})" for k, v in data["sources"]["outlets"].items())))
     console.print("[bold]Languages[/bold]  " + escape(", ".join(f"{k} ({v})" for k, v in data["languages"].items())))

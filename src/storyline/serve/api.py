@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from storyline.model import Document, Rejection
-from storyline.queries import MAX_PAGE, Filters, Queries
+from storyline.queries import DEFAULT_WORDS, MAX_PAGE, Filters, Queries
 from storyline.serve.security import public, token_ok
 
 __all__ = ["router", "MAX_ITEMS", "MAX_TEXT", "Error", "validation_error_body", "printable"]
@@ -161,7 +161,9 @@ def list_stories(f: Filters = Depends(filters), sort: Literal["articles", "lates
 
 
 @router.get("/api/stories/{story_id}", tags=["read"], responses=ONE_ERRORS)
-def get_story(story_id: str, words: int = Query(120, ge=10, le=1000), dates: int = Query(10, ge=0, le=30),
+def get_story(story_id: str, words: int = Query(DEFAULT_WORDS, ge=10, le=1000),
+              dates: int = Query(0, ge=0, le=200, description="How many dates; 0: as many as the story calls for "
+                                 "(the default of every view)"),
               language: str = Query("en", max_length=20), query: str | None = Query(None, max_length=500),
               ask: Queries = Depends(queries)) -> dict[str, Any]:
     """One story: timeline, cited summary, actors, sources (first reports, coverage), events, articles."""

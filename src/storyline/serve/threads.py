@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from storyline.queries import Filters, Queries
+from storyline.queries import DEFAULT_WORDS, Filters, Queries
 from storyline.serve.api import ONE_ERRORS, READ_ERRORS, Limit, Offset, filters, queries, single_values
 from storyline.serve.feeds import ATOM, render_feed
 from storyline.serve.web import TEMPLATES, query_string, timeline_chart
@@ -85,7 +85,7 @@ def list_threads(f: Filters = Depends(filters), sort: Sort = "latest", limit: in
 
 
 @router.get("/api/threads/{thread_id}", response_model=ThreadOut, tags=["read"], responses=ONE_ERRORS)
-def get_thread(thread_id: str, words: int = Query(120, ge=10, le=1000), dates: int = Query(0, ge=0, le=200),
+def get_thread(thread_id: str, words: int = Query(DEFAULT_WORDS, ge=10, le=1000), dates: int = Query(0, ge=0, le=200),
                language: str = Query("en", max_length=20), ask: Queries = Depends(queries)) -> dict[str, Any]:
     """One thread: its stories over time, its long timeline (``dates=0``: as many dates as its span and coverage
     call for), cited summary, actors, sources and languages. A merged id answers with the thread it became."""

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storyline.model import citation_label
 from storyline.queries import Filters, NotFound, Queries
 from storyline.serve.api import filters, printable, queries, validation_error_body
 from storyline.serve.security import SECURITY_HEADERS, public_origin, safe_href
@@ -28,6 +29,7 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         autoescape=select_autoescape(default=True, default_for_string=True))
 TEMPLATES.filters["href"] = safe_href
 TEMPLATES.filters["origin"] = public_origin
+TEMPLATES.filters["cited"] = citation_label
 SEEN_COOKIE = "storyline_seen"  # the newest arrival the reader's last front-page view showed
 STATIC = Path(__file__).parent / "static"
 TEMPLATES.globals["now"] = lambda: dt.datetime.now(dt.timezone.utc)
@@ -115,30 +117,11 @@ def query_string(f: Filters, **extra: Any) -> str:
 
 
 def timeline_chart(story: dict[str, Any], width: int = 900, height: int = 170, pad: int = 40) -> dict[str, Any] | None:
-    """Bars of articles per day and dots for the timeline's dates on one time axis (SVG geometry)."""
-    per_day = story.get("sources", {}).get("per_day", {})
-    days = sorted(set(per_day) | {e["date"] for e in story.get("timeline", [])})
-    parsed = {}
-    for day in days:
-        try:
-            parsed[day] = dt.date.fromisoformat(day[:10])
-        except ValueError:
-            continue
-    if not parsed:
-        return None
-    first, last = min(parsed.values()), max(parsed.values())
-    span = max(1, (last - first).days)
-    base = height - 30
+    """Bars of articles per day and dots for the timeline's dates on the coverage's time axis, dates
+    outside the coverage apart (SVG geometry: ``tell.report.chart_geometry``, as the report draws it)."""
+    from storyline.tell.report import chart_geometry
 
-    def x(day: str) -> float:
-        return round(pad + (parsed[day] - first).days / span * (width - 2 * pad), 1)
-
-    top = max(per_day.values(), default=1)
-    bars = [{"x": x(d) - 2, "h": round(80 * n / top, 1), "y": round(base - 80 * n / top, 1), "day": d, "n": n}
-            for d, n in sorted(per_day.items()) if d in parsed]
-    dots = [{"x": x(e["date"]), "date": e["date"]} for e in story.get("timeline", []) if e["date"] in parsed]
-    labels = [{"x": x(d), "text": d} for d in dict.fromkeys([min(parsed, key=parsed.get), max(parsed, key=parsed.get)])]
-    return {"width": width, "height": height, "pad": pad, "base": base, "bars": bars, "dots": dots, "labels": labels}
+    return chart_geometry(story, width=width, height=height, pad=pad)
 
 
 def _last_visit(request: Request, newest: str | None) -> str | None:

@@ -15,7 +15,16 @@ import numpy as np
 from scipy import sparse
 
 from storyline.model import Article, SummarySentence
-from storyline.tell._units import Unit, all_units, article_order, centroid, content_words, tfidf, units_of
+from storyline.tell._units import (
+    Unit,
+    all_units,
+    article_order,
+    centroid,
+    content_words,
+    furniture_lines,
+    tfidf,
+    units_of,
+)
 from storyline.tell.summary import SummaryWeights, summarize_units
 
 __all__ = ["update_summary", "whats_new"]
@@ -42,10 +51,12 @@ def whats_new(
     earlier_ids = {a.id for a in before}
     if article.duplicate_of and article.duplicate_of in earlier_ids:
         return []
-    units = units_of(article)
+    earlier = [a for a in before if a.id != article.id]
+    furniture = furniture_lines([article, *earlier])
+    units = units_of(article, furniture=furniture)
     if not units:
         return []
-    history = all_units([a for a in before if a.id != article.id])
+    history = all_units(earlier, furniture=furniture)
     return rank_new(units, history, max_sentences=max_sentences, min_novelty=min_novelty)
 
 
@@ -53,7 +64,7 @@ def rank_new(units: list[Unit], history: list[Unit], *, max_sentences: int | Non
              min_novelty: float = 0.4) -> list[SummarySentence]:
     texts = [u.text for u in units]
     hist_texts = [u.text for u in history]
-    matrix = tfidf(texts + hist_texts)
+    matrix = tfidf(texts + hist_texts, languages={u.language for u in units + history})
     seen: set[str] = set().union(*(_grams(t) for t in hist_texts)) if hist_texts else set()
     return _rank(units, matrix[: len(units)], matrix[len(units):], seen, max_sentences, min_novelty)
 
@@ -88,12 +99,13 @@ def whats_new_each(
     slightly from one-off ``whats_new`` calls. The first article gets everything it says.
     """
     ordered = sorted(articles, key=article_order)
-    per = [units_of(a) for a in ordered]
+    furniture = furniture_lines(ordered)
+    per = [units_of(a, furniture=furniture) for a in ordered]
     flat = [u for us in per for u in us]
     out: dict[str, list[SummarySentence]] = {}
     if not flat:
         return {a.id: [] for a in ordered}
-    matrix = tfidf([u.text for u in flat])
+    matrix = tfidf([u.text for u in flat], languages={u.language for u in flat})
     seen: set[str] = set()
     ids: set[str] = set()
     start = 0
@@ -122,5 +134,6 @@ def update_summary(
     """A summary of what ``batch`` adds to ``before`` (DUC-style update summarisation)."""
     earlier = {a.id for a in before}
     fresh = [a for a in batch if not (a.duplicate_of and a.duplicate_of in earlier)]
-    return summarize_units(all_units(fresh), max_words, query, reader_language,
-                           weights=weights, history=all_units(before))
+    furniture = furniture_lines([*batch, *before])
+    return summarize_units(all_units(fresh, furniture), max_words, query, reader_language,
+                           weights=weights, history=all_units(before, furniture))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from storyline.model import Article, Story, to_dict
+from storyline.model import Article, Story, citation_label, to_dict
 from storyline.tell.actors import actors, sources
 from storyline.tell.novelty import whats_new_each
 from storyline.tell.summary import summarize
@@ -131,36 +131,80 @@ def _sentence_html(sent: dict[str, Any], known: set[str], reader: str | None = N
         aid = c["article_id"]
         if aid in known:
             cites.append(f'<a class="cite" href="#{anchor(aid)}" title="{_e(aid)}, sentence {int(c["sentence"]) + 1}">'
-                         f'[{_e(aid)}]</a>')
+                         f'[{_e(citation_label(c))}]</a>')
     return f'{lang}{_e(sent["text"])}{"".join(cites)}'
 
 
-def _svg_timeline(story: dict[str, Any]) -> str:
-    """Articles per day as bars, timeline entries as dots on one time axis."""
-    per_day = story.get("sources", {}).get("per_day", {})
-    days = sorted(set(per_day) | {e["date"] for e in story.get("timeline", [])})
-    if not days:
-        return ""
-    first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
-    span = max(1, (last - first).days)
-    width, height, pad = 900, 160, 40
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
-    def x(day: str) -> float:
-        return pad + (dt.date.fromisoformat(day) - first).days / span * (width - 2 * pad)
+
+def chart_geometry(story: dict[str, Any], width: int = 900, height: int = 170, pad: int = 40,
+                   gutter: int = 100) -> dict[str, Any] | None:
+    """Where the timeline chart draws things: bars of articles per day and dots for the timeline's dates.
+
+    The axis is the coverage (the first to the last article's day). Timeline dates outside it (background
+    the text names, such as a 1958 birth date, or a day announced ahead) sit apart in a ``gutter`` at
+    that end, so they cannot squeeze the story into one edge. The report and the web pages draw this.
+    """
+    per_day = {d: n for d, n in (story.get("sources") or {}).get("per_day", {}).items() if _day(d)}
+    entries = [(e["date"], _day(e["date"])) for e in story.get("timeline", []) if _day(e["date"])]
+    covered = sorted(_day(d) for d in per_day) or sorted(d for _, d in entries)
+    if not covered:
+        return None
+    first, last = covered[0], covered[-1]
+    before = sorted((d, s) for s, d in entries if d < first)
+    after = sorted((d, s) for s, d in entries if d > last)
+    left, right = pad + (gutter if before else 0), width - pad - (gutter if after else 0)
+    span = max(1, (last - first).days)
+    base = height - 30
+
+    def x(day: dt.date) -> float:
+        return round(left + (day - first).days / span * (right - left), 1)
+
+    def apart(items: list[tuple[dt.date, str]], start: float, side: str) -> list[dict[str, Any]]:
+        step = (gutter - 20) / len(items) if items else 0
+        return [{"x": round(start + 10 + (i + 0.5) * step, 1), "date": s, "side": side} for i, (_, s) in enumerate(items)]
 
     top = max(per_day.values(), default=1)
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+    bars = [{"x": x(_day(d)) - 2, "h": round(80 * n / top, 1), "y": round(base - 80 * n / top, 1), "day": d, "n": n}
+            for d, n in sorted(per_day.items())]
+    dots = [{"x": x(d), "date": s} for s, d in entries if first <= d <= last]
+    labels = [{"x": x(first), "text": first.isoformat()}]
+    if last != first:
+        labels.append({"x": x(last), "text": last.isoformat()})
+    if before:  # centred over its dots, clear of the axis's first day
+        labels.append({"x": pad + (gutter - 20) / 2, "text": "before"})
+    if after:
+        labels.append({"x": width - pad - (gutter - 20) / 2, "text": "after"})
+    return {"width": width, "height": height, "pad": pad, "base": base, "left": left, "right": right,
+            "first": first.isoformat(), "last": last.isoformat(), "bars": bars, "dots": dots,
+            "apart": apart(before, pad - 10, "before") + apart(after, right + 10, "after"), "labels": labels}
+
+
+def _svg_timeline(story: dict[str, Any]) -> str:
+    """Articles per day as bars, timeline entries as dots, on the coverage's time axis (``chart_geometry``)."""
+    g = chart_geometry(story, height=160)
+    if g is None:
+        return ""
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {g["width"]} {g["height"]}" role="img" '
               f'aria-label="timeline of {_e(story.get("title"))}">'),
-             f'<line x1="{pad}" y1="{height - 30}" x2="{width - pad}" y2="{height - 30}" stroke="#999"/>']
-    for day, n in sorted(per_day.items()):
-        h = 70 * n / top
-        parts.append(f'<rect class="bar" x="{x(day) - 1.5:.1f}" y="{height - 30 - h:.1f}" width="3" height="{h:.1f}" '
-                     f'fill="#bcd"><title>{_e(day)}: {n} articles</title></rect>')
-    for entry in story.get("timeline", []):
-        parts.append(f'<a href="#tl-{_e(story["id"])}-{_e(entry["date"])}"><circle class="entry" cx="{x(entry["date"]):.1f}" '
-                     f'cy="{height - 30}" r="5" fill="#06c"><title>{_e(entry["date"])}</title></circle></a>')
-    for day in (days[0], days[-1]):
-        parts.append(f'<text x="{x(day):.1f}" y="{height - 10}" font-size="11" text-anchor="middle">{_e(day)}</text>')
+             f'<line class="axis" x1="{g["left"]}" y1="{g["base"]}" x2="{g["right"]}" y2="{g["base"]}" stroke="#999"/>']
+    for b in g["bars"]:
+        parts.append(f'<rect class="bar" x="{b["x"]}" y="{b["y"]}" width="3" height="{b["h"]}" '
+                     f'fill="#bcd"><title>{_e(b["day"])}: {b["n"]} articles</title></rect>')
+    for d in g["dots"]:
+        parts.append(f'<a href="#tl-{_e(story["id"])}-{_e(d["date"])}"><circle class="entry" cx="{d["x"]}" '
+                     f'cy="{g["base"]}" r="5" fill="#06c"><title>{_e(d["date"])}</title></circle></a>')
+    for d in g["apart"]:
+        parts.append(f'<a href="#tl-{_e(story["id"])}-{_e(d["date"])}"><circle class="entry apart" cx="{d["x"]}" '
+                     f'cy="{g["base"]}" r="5" fill="#fff" stroke="#06c" stroke-width="2"><title>{_e(d["date"])} '
+                     f'({_e(d["side"])} the coverage)</title></circle></a>')
+    for lab in g["labels"]:
+        parts.append(f'<text x="{lab["x"]}" y="{g["height"] - 10}" font-size="11" text-anchor="middle">{_e(lab["text"])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -178,8 +222,9 @@ def _story_html(story: dict[str, Any]) -> str:
         out.append('<h2>Timeline</h2><ol class="tl">')
         for e in story["timeline"]:
             body = " ".join(_sentence_html(s, known, reader) for s in e["sentences"])
+            bg = ' <span class="bg">background, before the first article</span>' if e.get("background") else ""
             out.append(f'<li id="tl-{sid}-{_e(e["date"])}" class="entry"><time datetime="{_e(e["date"])}">'
-                       f'{_e(e["date"])}</time>{body}</li>')
+                       f'{_e(e["date"])}</time>{bg}{body}</li>')
         out.append("</ol>")
     if story.get("actors"):
         out.append("<h2>Actors</h2><table><tr><th>Actor</th><th>Type</th><th>Articles</th><th>Mentions</th>"

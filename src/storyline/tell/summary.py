@@ -139,12 +139,13 @@ def summarize_units(
     texts = [u.text for u in units]
     hist_texts = [u.text for u in history or []]
     fit = texts + hist_texts + ([query] if query else [])
-    matrix = tfidf(texts, fit_on=fit)
+    langs = {u.language for u in units + (history or [])}
+    matrix = tfidf(texts, fit_on=fit, languages=langs)
     query_vec = None
     if query:
-        q = tfidf([query], fit_on=fit)
+        q = tfidf([query], fit_on=fit, languages=langs)
         query_vec = np.asarray(q.todense()).ravel()
-    hist = tfidf(hist_texts, fit_on=fit) if hist_texts else None
+    hist = tfidf(hist_texts, fit_on=fit, languages=langs) if hist_texts else None
     score = base_scores(units, matrix, query_vec, reader_language, weights)
     chosen = mmr_select(units, matrix, score, max_words, weights, hist)
     return cite_selected(units, matrix, chosen, score, weights)

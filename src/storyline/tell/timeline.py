@@ -14,7 +14,10 @@ mention it or were written within a day of it. What we do differently, and why:
 * **How many days** (when the caller does not say) follows from the story: the knee of the sorted day
   scores (the point farthest from the chord between the best and the worst day), among days at least
   two articles point at. A week of coverage has a handful of candidate days and a shallow knee; a
-  year of coverage has hundreds and a knee far down the list. No constant cap.
+  year of coverage has hundreds and a knee far down the list. No constant cap. Each calendar month the
+  story has articles in adds its best day (``monthly_days``), so a year-long story gets its later turning
+  points and not only its busiest week. A day before the story's first article is kept only when its text
+  names it, and is marked ``background`` (the chart draws it apart from the coverage's axis).
 * **Dates as the story knows them**: "the July 7 bombers" in a 2008 article names 2005-07-07 when the
   story attests that day (``enrich.dates.settle_named_events``), not 2008-07-07.
 * **What a day's sentence may be**: one that names the day, or one of the first sentences of an
@@ -39,7 +42,7 @@ from storyline.enrich.dates import settle_named_events
 from storyline.model import Article, DateProvenance, Granularity, TimelineEntry
 from storyline.tell._units import all_units, also_citing, centroid, dateline_length, tfidf
 
-__all__ = ["TimelineWeights", "build_timeline", "date_evidence", "knee"]
+__all__ = ["TimelineWeights", "background", "build_timeline", "date_evidence", "knee", "monthly_days"]
 
 _ONE_DAY = dt.timedelta(days=1)
 _NO_KNEE = 5  # a curve of five points or fewer has no meaningful knee: such a story keeps all its days
@@ -61,6 +64,8 @@ class TimelineWeights:
     late_after: int = 3  # a mention written this many days after the day shows the day lasted
     redundancy: float = 0.5  # cosine above which a sentence repeats one already chosen
     max_words: int = 70  # longer sentences are not candidates (they dilute a day's summary)
+    # when the story decides how many dates: also each covered month's best day (``monthly_days``)
+    monthly: bool = True
 
 
 @dataclasses.dataclass(slots=True)
@@ -195,8 +200,11 @@ def build_timeline(
 
     ``max_dates=None`` lets the story decide: the days at least two articles point at (every day, for a
     story of a few articles), cut at the knee of their scores when there are more than five (so a long,
-    busy story gets more dates than a short one). ``start``/``end`` restrict
-    the days considered. Articles need ``sentences`` (normalize) and ``dates`` (enrich).
+    busy story gets more dates than a short one). The dates are spread over the story's life in
+    proportion to its coverage: the knee's strongest days plus each covered month's best (``monthly_days``).
+    A day before the story's first article is kept only as
+    background its text names (``background``). ``start``/``end`` restrict the days considered. Articles
+    need ``sentences`` (normalize) and ``dates`` (enrich).
     """
     w = weights
     articles = _story_dated(articles)
@@ -205,14 +213,21 @@ def build_timeline(
         return []
     index = {(u.article_id, u.index): i for i, u in enumerate(units)}
     days = date_evidence(articles, start=start, end=end, weights=w, index=index)
+    published = coverage_days(articles)
+    first_day = published[0] if published else None
+    coverage = [d for d in published if (start is None or d >= start) and (end is None or d <= end)]
+    days = {d: ev for d, ev in days.items() if first_day is None or d >= first_day or background(ev)}
     if not days:
         return []
     ranked = sorted(days.items(), key=lambda kv: (-kv[1].score(), kv[0]))
+    months: list[list[dt.date]] = []
     if max_dates is None:
+        if w.monthly:  # every month the story was covered in has its best day: a year gets its later turns
+            months = monthly_days(ranked, coverage)
         strong = [kv for kv in ranked if len(kv[1].articles) >= 2]
         ranked = strong if len(strong) >= 3 else ranked  # a story of two or three articles: every day it has
         max_dates = knee([ev.score() for _, ev in ranked]) if len(ranked) > _NO_KNEE else len(ranked)
-    matrix = tfidf([u.text for u in units])
+    matrix = tfidf([u.text for u in units], languages={u.language for u in units})
     topical = np.asarray(matrix @ centroid(matrix)).ravel()
     leads: dict[dt.date, list[int]] = defaultdict(list)
     for i, u in enumerate(units):
@@ -221,21 +236,68 @@ def build_timeline(
             leads[u.published - _ONE_DAY].append(i)
     chosen_rows: list[int] = []
     entries: list[TimelineEntry] = []
-    for day, ev in ranked:
-        if len(entries) >= max_dates:
-            break
+
+    def take(day: dt.date, ev: DayEvidence) -> bool:
         picked = _summarise_day(sorted(ev.mentions), leads.get(day, []), matrix, topical, chosen_rows,
                                 sentences_per_date, w)
         if not picked:
-            continue
+            return False
         chosen_rows.extend(i for i, _ in picked)
         entries.append(TimelineEntry(
             date=day.isoformat(),
             sentences=[units[i].cite(s, also_citing(units, matrix, i, 0.8)) for i, s in picked],
             score=round(ev.score(), 6),
             article_count=len(ev.articles),
+            background=first_day is not None and day < first_day,
         ))
+        return True
+
+    tried: set[dt.date] = set()
+    order = {d: r for r, d in enumerate(sorted(days, key=lambda d: (-days[d].score(), d)))}
+    for month in sorted(months, key=lambda m: order[m[0]]):  # each month's best day that can be told
+        for day in month:
+            if day not in tried:
+                tried.add(day)
+                if take(day, days[day]):
+                    break
+    told = {e.date for e in entries}
+    budget = max_dates
+    for day, ev in ranked:  # then the strongest days of all, up to the knee (or the caller's number)
+        if budget <= 0:
+            break
+        if day.isoformat() in told:
+            budget -= 1
+        elif day not in tried:
+            tried.add(day)
+            budget -= take(day, ev)
     return sorted(entries, key=lambda e: e.date)
+
+
+def coverage_days(articles: Sequence[Article]) -> list[dt.date]:
+    """The articles' publication days, sorted (inferred ones too: the story's coverage, as its chart draws it)."""
+    return sorted(a.published for a in articles if a.published is not None)
+
+
+def background(ev: DayEvidence) -> bool:
+    """Whether a day before the story's first article is background its text names ("an August 7 suicide
+    attack", "born on 29 August 1958"), not a day only the publication dates point at (the day before the
+    first report, which nothing says happened)."""
+    return bool(ev.naming)
+
+
+def monthly_days(ranked: Sequence[tuple[dt.date, DayEvidence]], coverage: Sequence[dt.date]) -> list[list[dt.date]]:
+    """The candidate days of each calendar month the story has articles in, best first, one list a month.
+
+    When the story decides how many dates it gets, each such month adds its best day to the knee's: a
+    year of coverage gets its later turning points, not only the days of its first, busiest week. (Spread
+    in proportion to coverage also when the caller gives the number of dates scored lower against the
+    reference timelines, which favour the busiest days: Timeline17 and the Spanish crises, README.)"""
+    months = {(d.year, d.month) for d in coverage}
+    by_month: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
+    for day, _ in ranked:
+        if (day.year, day.month) in months:
+            by_month[(day.year, day.month)].append(day)
+    return [by_month[m] for m in sorted(by_month)]
 
 
 def _story_dated(articles: Sequence[Article]) -> list[Article]:
