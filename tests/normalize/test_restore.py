@@ -104,6 +104,23 @@ def test_seed003_unchanged_and_split_where_expected() -> None:
     )
 
 
+def test_quoted_speech_is_punctuated_text_split_by_the_rules() -> None:
+    """A stop before an opening quote ends a sentence: an article of quoted speech ("said Air. "They ...")
+    read as unpunctuated went to the boundary model, which cut "(RM), arrived ..." into fragments
+    (MultiLing 2011's Royal Navy article; 69 of Timeline17's 400 storyline articles)."""
+    quote = ('"We made a conscious decision not to engage and do as they asked," said Air. "They boarded our '
+             'boats, removed our weapons and steered the boats towards the shore while we waited for orders '
+             'from the ship that never came because the radio link had failed that morning." ')
+    text = ("The fifteen navy crew, eight from the Royal Navy (RN) and seven from the Royal Marines (RM), arrived "
+            "by helicopter at the base on Thursday. " + quote * 4)
+    art = make_article(text, "quoted")
+    restore(art)
+    check_invariants(art)
+    assert not art.restoration.unpunctuated
+    assert art.sentences[0].text.endswith("(RM), arrived by helicopter at the base on Thursday.")
+    assert all(s.text[0] in "\"T" for s in art.sentences)
+
+
 def test_punctuated_rules_handle_abbreviations() -> None:
     text = "Dr. Smith met Gen. Miller on Jan. 5 in the U.S. capital. He left at 3 p.m. on Friday.\n\nHeadline"
     spans = segment_punctuated(text)

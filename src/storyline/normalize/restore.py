@@ -48,14 +48,15 @@ MAX_MODEL_WORDS = 30_000  # words given to the boundary model and truecase; the 
 MAX_SEGMENT_CHARS = 2_000_000  # characters given to the punctuated segmenter
 _FALLBACK_WORDS = 30  # sentence length used past the caps
 _TERMINATOR = re.compile(r"[.!?…。！？]+(?=[\s\"'”’)\]]|$)")
-_STOP = re.compile(r"[.!?…。！？]")
+_STOP_THEN_SPACE = re.compile(r"[.!?…。！？][\"'”’)\]]*\s")
 _LONG_RUN = 35  # words without a terminator before a run counts as unpunctuated
 
 
 def _is_break(gap: str) -> bool:
-    """Whether the characters between two words end a sentence for sure (line break, or a stop
-    followed by a space; not the dots inside "u.s" or "3.5")."""
-    return "\n" in gap or (gap[-1:].isspace() and _STOP.search(gap) is not None)
+    """Whether the characters between two words end a sentence for sure: a line break, or a stop (with any
+    closing quotes or brackets) followed by a space, wherever it sits in the gap: ``said Air. "They`` ends
+    a sentence as ``said Air. They`` does. Not the dots inside "u.s" or "3.5"."""
+    return "\n" in gap or _STOP_THEN_SPACE.search(gap) is not None
 
 
 @dataclass(frozen=True, slots=True)
