@@ -168,3 +168,29 @@ def test_search_feed_followed_from_a_filtered_page_keeps_the_source(server, brow
         assert any(a["source"] == "Wikinews" for a in event["article_list"])
     assert "source Wikinews" in browser.page_source  # Chromium shows the feed, not a download
     assert browser.save_screenshot(str(tmp_path / "search-feed-by-source.png"))
+
+
+def test_an_untitled_article_reads_by_its_first_sentence_on_its_page_and_its_story(server, browser, examples_db):
+    """The seed ``003`` is a bare text file with no title: its page's heading, and its line on its story page,
+    read its first whole sentence (``tell.titles.article_title``), never its 16-hex id."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    from storyline.store import Store
+    from storyline.tell.titles import article_title
+
+    with Store(examples_db) as store:
+        (seed,) = [a for a in store.articles() if a.origin.endswith("003_dc7254dd241978b9.txt")]
+    assert not seed.title
+    expected = article_title(None, seed.display_text)
+    assert expected and not re.fullmatch(r"[0-9a-f]{16}", expected)
+    base, _ = server
+    _size(browser, DESKTOP)
+    browser.get(f"{base}/articles/{seed.id}")
+    assert browser.find_element(By.TAG_NAME, "h1").text.strip() == expected
+    _shot(browser, "untitled-article")
+    browser.get(f"{base}/stories/{seed.story_id}")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert expected[:60] in page and seed.id not in page
+    _shot(browser, "untitled-article-in-its-story")
