@@ -45,20 +45,27 @@ FLOORS = {
     # measured on main after the merges (the evaluation branch alone: 0.1506 / 0.0516 / 0.7048 / 0.1099;
     # Python ROUGE 0.1464 / 0.0488 / 0.7048 / 0.1068); landed floors before: 0.145 / 0.050 / 0.68 / 0.10
     # issue 19 (whole sentences, furniture, stories' language stop words) measured 0.1548 / 0.0557 / 0.7048 /
-    # 0.1126, Python 0.1472 / 0.0500 / 0.7048 / 0.1053 (oracle story 0.1534 / 0.0567 / 0.6864): floors raised
-    "timeline17_ar1_f1": 0.1548,
-    "timeline17_ar2_f1": 0.0557,
+    # 0.1126, Python 0.1472 / 0.0500 / 0.7048 / 0.1053 on its branch; with restore's fix for quoted speech on
+    # merged main (69 of Timeline17's articles split by the rules instead of the boundary model's fragments)
+    # 0.1534 / 0.0556 / 0.7048 / 0.1117, Python 0.1461 / 0.0500 / 0.7048 / 0.1048: the floors are those, above
+    # every landed floor (0.1504 / 0.0524 / 0.7048 / 0.1095; Python 0.1435 / 0.0475 / 0.7048 / 0.1042)
+    "timeline17_ar1_f1": 0.1534,
+    "timeline17_ar2_f1": 0.0556,
     "timeline17_date_f1": 0.7048,
-    "timeline17_weakest_topic_ar1_f1": 0.1126,  # BP oil spill, held out
-    "python_timeline17_ar1_f1": 0.1472,
+    "timeline17_weakest_topic_ar1_f1": 0.1117,  # BP oil spill, held out
+    "python_timeline17_ar1_f1": 0.1461,
     "python_timeline17_ar2_f1": 0.0500,
     "python_timeline17_date_f1": 0.7048,
-    "python_timeline17_weakest_topic_ar1_f1": 0.1053,
+    "python_timeline17_weakest_topic_ar1_f1": 0.1048,
     # summaries of the built story (the oracle story beside it in the reports); position and longest fitted on
     # the other file, the other weights shipped (set on both files: partly in sample)
     # measured on main after the merges: 0.0853 (the evaluation branch alone 0.0892; landed floor 0.085)
     "duc2007_update_100w_rouge2_recall": 0.0853,  # oracle story 0.0899
-    "multiling_en_rouge2": 0.1997,  # F1; oracle story 0.2039
+    # MultiLing: 0.1997 until issue 19, whose summaries no longer show fragments or headline lines: the
+    # Iran crew cluster (M004) lost "if sailors and marines not released by Iran within days" and "UK naval
+    # crew describe their capture ..." for whole sentences, 0.1812 -> 0.1784, and with it the set 0.1993.
+    # The one floor this round lowers, by 0.0004, for a rule the issue asks for (see the closing note)
+    "multiling_en_rouge2": 0.1993,  # F1; oracle story 0.2035
     "in_sample_duc2007_update_250w_rouge2": 0.0947,  # F1 of the built story, shipped weights set on this file: in sample
     # the landed floor (0.10, F1 at 250 words on the gold cluster's articles) kept on the oracle story: 0.1053
     "in_sample_duc2007_update_250w_oracle_rouge2": 0.10,

@@ -56,6 +56,18 @@ def test_fragments_captions_furniture_and_markup_are_never_candidates():
         assert bad not in shown, bad
 
 
+def test_a_summary_weighs_terms_over_furniture_lines_it_never_shows():
+    """Recurring lines stay in a summary's term statistics (``keep_furniture``), marked and never selected:
+    dropping them moved every other sentence's TF-IDF weights (DUC 2007 lost a cluster's summary to one
+    byline recurring on three days)."""
+    arts = _flood()
+    kept = all_units(arts, keep_furniture=True)
+    assert [u.text for u in kept if u.furniture] == [RECURRING] * 4
+    assert [u.text for u in kept if not u.furniture] == [u.text for u in all_units(arts)]
+    assert RECURRING not in _shown(summarize(arts, max_words=2000))
+    assert RECURRING not in _shown(update_summary(arts[2:], arts[:2], max_words=2000))
+
+
 def test_a_line_is_furniture_only_when_it_recurs_on_three_days():
     wire = "The storm flooded the valley on Monday, cutting power to twelve thousand homes, the utility said."
     same_day = [article(f"w{i}", "2021-05-03", [wire, f"Outlet {i} added its own closing remark on the storm."],

@@ -87,6 +87,7 @@ class Unit:
     position: int  # rank among the article's usable sentences (0 = lead)
     words: int
     source: str | None = None  # the article's outlet
+    furniture: bool = False  # a recurring line kept for the term statistics only (``keep_furniture``): never shown
 
     def citation(self) -> Citation:
         """This sentence as a citation that names its outlet and date."""
@@ -204,9 +205,14 @@ def not_reporting(text: str) -> bool:
 
 
 def units_of(article: Article, min_words: int = 6, max_words: int = 70,
-             furniture: frozenset[str] = frozenset()) -> list[Unit]:
+             furniture: frozenset[str] = frozenset(), keep_furniture: bool = False) -> list[Unit]:
     """The article's sentences that can stand alone in a summary: whole sentences (not fragments, not
-    run-ons), never captions, furniture (``not_reporting``, or a line of ``furniture``) or markup."""
+    run-ons), never captions, furniture (``not_reporting``, or a line of ``furniture``) or markup.
+
+    ``keep_furniture``: a line of ``furniture`` is kept, marked ``furniture``, in its place: a caller that
+    weighs terms over the story's text (a summary's TF-IDF) sees what the articles say, and shows none of it.
+    Dropping it would move every other sentence's weights (on DUC 2007 one byline, recurring on three days,
+    changed a cluster's summary)."""
     check_sentences(article)
     out: list[Unit] = []
     ends = [bool(_END.search(s.text)) for s in article.sentences]
@@ -220,8 +226,11 @@ def units_of(article: Article, min_words: int = 6, max_words: int = 70,
         text = _BULLET.sub("", " ".join(_WIRE_CODE.sub(" ", sent.text).split()))
         if len(out) == 0 or i == 0:
             text = strip_dateline(text)
-        if not_reporting(text) or (furniture and line_key(sent.text) in furniture):
-            continue  # page furniture (bylines, comment threads, link lists, captions, markup), not reporting
+        if not_reporting(text):
+            continue  # page furniture (comment threads, link lists, captions, markup), not reporting
+        recurring = bool(furniture) and line_key(sent.text) in furniture
+        if recurring and not keep_furniture:
+            continue  # a line printed on three or more days: a byline, a site's standing blurb
         if not whole_sentence(text, punctuated, cased):
             continue
         n = len(text.split())
@@ -229,16 +238,19 @@ def units_of(article: Article, min_words: int = 6, max_words: int = 70,
             continue
         if text.endswith(("?", ":")):
             continue  # questions and lead-ins say nothing on their own
-        out.append(Unit(article.id, i, text, article.language, article.published, len(out), n, article.source))
+        out.append(Unit(article.id, i, text, article.language, article.published, len(out), n, article.source,
+                        recurring))
     return out
 
 
-def all_units(articles: Sequence[Article], furniture: frozenset[str] | None = None, **kw: int) -> list[Unit]:
-    """Every article's units, earliest article first; ``furniture`` defaults to ``furniture_lines(articles)``."""
+def all_units(articles: Sequence[Article], furniture: frozenset[str] | None = None, keep_furniture: bool = False,
+              **kw: int) -> list[Unit]:
+    """Every article's units, earliest article first; ``furniture`` defaults to ``furniture_lines(articles)``
+    (``keep_furniture``: see ``units_of``)."""
     lines = furniture_lines(articles) if furniture is None else furniture
     units: list[Unit] = []
     for art in sorted(articles, key=article_order):
-        units.extend(units_of(art, furniture=lines, **kw))
+        units.extend(units_of(art, furniture=lines, keep_furniture=keep_furniture, **kw))
     return units
 
 
@@ -277,7 +289,7 @@ def also_citing(units: list[Unit], matrix: sparse.csr_matrix, i: int, threshold:
     seen = {units[i].article_id}
     out = []
     for j in np.flatnonzero(sims >= threshold):
-        if units[j].article_id not in seen:
+        if units[j].article_id not in seen and not units[j].furniture:
             seen.add(units[j].article_id)
             out.append(units[j])
     return out[:limit]

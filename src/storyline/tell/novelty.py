@@ -135,5 +135,5 @@ def update_summary(
     earlier = {a.id for a in before}
     fresh = [a for a in batch if not (a.duplicate_of and a.duplicate_of in earlier)]
     furniture = furniture_lines([*batch, *before])
-    return summarize_units(all_units(fresh, furniture), max_words, query, reader_language,
-                           weights=weights, history=all_units(before, furniture))
+    return summarize_units(all_units(fresh, furniture, keep_furniture=True), max_words, query, reader_language,
+                           weights=weights, history=all_units(before, furniture, keep_furniture=True))

@@ -91,7 +91,7 @@ def mmr_select(
         red = np.asarray((matrix @ history.T).max(axis=1).todense()).ravel() * w.history
     chosen: list[int] = []
     used = 0
-    alive = np.ones(n, dtype=bool)
+    alive = np.array([not u.furniture for u in units], dtype=bool)  # furniture weighs terms, is never shown
     while alive.any():
         mmr = w.mmr * score - (1 - w.mmr) * red
         mmr = np.where(alive, mmr, -np.inf)
@@ -124,7 +124,7 @@ def summarize(
     weights: SummaryWeights | None = None,
 ) -> list[SummarySentence]:
     """An extractive summary of at most ``max_words`` words, every sentence cited."""
-    return summarize_units(all_units(articles), max_words, query, reader_language, weights=weights)
+    return summarize_units(all_units(articles, keep_furniture=True), max_words, query, reader_language, weights=weights)
 
 
 def summarize_units(
