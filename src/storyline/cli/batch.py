@@ -21,7 +21,6 @@ def batch_run(
     master: str = typer.Option("local[2]", "--master", help="Spark master: local[N], spark://host:7077, yarn …"),
     partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
     window_days: int = typer.Option(365, "--window-days", min=1, help="Story formation time window (windows are placed in parallel)."),
-    context_days: Optional[int] = typer.Option(None, "--context-days", min=1, help="How far back a window restores earlier windows' events (default: all; 400 bounds the cost on long archives)."),
     max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default 8)."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="files or parquet (default: parquet when INPUT ends in .parquet)."),
     as_json: bool = JsonOption,
@@ -45,7 +44,7 @@ def batch_run(
         fail(f"cannot start Spark with --master {master!r}: {_first_line(exc)} "
              "(use local[N], spark://HOST:PORT, yarn, k8s://... )", 2)
     try:
-        result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days, context_days=context_days,
+        result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days,
                                                              max_passes=max_passes or BatchConfig.max_passes, input_format=input_format))
     except FileNotFoundError as exc:
         fail(str(exc), 1)

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import math
 import pickle
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Iterator, Mapping
@@ -27,6 +28,8 @@ __all__ = [
     "article_from_row",
     "article_to_row",
     "clean_items",
+    "context_digest",
+    "context_targets",
     "doc_freq_states",
     "documents_of_file",
     "documents_of_records",
@@ -39,6 +42,7 @@ __all__ = [
     "placements_of",
     "reconcile_names",
     "rename_entities",
+    "settle_story_dates",
     "resolve_ids",
     "Resolution",
     "window_of",
@@ -344,7 +348,7 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     under their final ids (``mapping``: the previous pass's ``Resolution.mapping``; None in the first
     pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
     """
-    rows = list(context)
+    rows = sorted(context, key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
     state = next((loads(r["blob"]) for r in rows if r["kind"] == "docfreq"), (None, None))
     events, stories = final_records(placements_of((r for r in rows if r["kind"] != "docfreq"), "source"), mapping) \
         if mapping is not None else ([], [])
@@ -467,6 +471,73 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
     return Resolution(mapping, article_event, event_story, home)
 
 
+def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
+                    windows: Iterable[int], days: int, event_days: int, story_days: int
+                    ) -> dict[tuple[int, str, str], list[int]]:
+    """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
+
+    The placer's open-window rule (``StoryPlacer._expire``/``forget_frozen``, ``Store.placement_records``),
+    applied at each window's first day D (no article of the window is older): a story is restored while its
+    final story's last date is within ``story_days`` of D; an event while its own last date is within
+    ``event_days`` of D or its story is open (a live story keeps its old events: average link reads them).
+    Every piece of a final record gets the same windows, so a window restores each record whole. The
+    undated window (placed last) takes what is open at the last dated window's first day. A record
+    without dates (a story of undated articles) stays open. So what a window restores depends on what is
+    open at its start, never on how many windows came before it.
+    """
+    events, stories = final_records(placements, mapping)
+    event_last = {e.id: _day(e.last_date) for e in events}
+    story_last = {s.id: _day(s.last_date) for s in stories}
+    dated = sorted(w for w in windows if w != UNDATED_WINDOW)
+    undated_start = dated[-1] * days if dated and UNDATED_WINDOW in windows else None
+
+    def story_reach(final: str | None) -> float:
+        if final not in story_last:
+            return -math.inf
+        last = story_last[final]
+        return math.inf if last is None else last + story_days
+
+    def targets(source: int, reach: float) -> list[int]:
+        out = [w for w in dated[bisect.bisect_right(dated, source):] if w * days <= reach] if reach > -math.inf else []
+        if undated_start is not None and source != UNDATED_WINDOW and reach >= undated_start:
+            out.append(UNDATED_WINDOW)
+        return out
+
+    out: dict[tuple[int, str, str], list[int]] = {}
+    for window in sorted(placements):
+        placed = placements[window]
+        story_final: dict[str, str] = {}
+        for e in placed.events:
+            if e.merged_into or (window, e.id) not in mapping:
+                continue
+            fe, fs = mapping[(window, e.id)]
+            if e.story_id:
+                story_final.setdefault(e.story_id, fs)
+            if fe in event_last:  # else no member is left in it: ``final_records`` drops it too
+                last = event_last[fe]
+                own = -math.inf if last is None else last + event_days  # an undated event only with its story
+                out[(window, "event", e.id)] = targets(window, max(own, story_reach(fs)))
+        for s in placed.stories:
+            if not s.merged_into:
+                out[(window, "story", s.id)] = targets(window, story_reach(story_final.get(s.id)))
+    return {k: v for k, v in out.items() if v}
+
+
+def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None) -> str:
+    """What a window restores in a pass, as one hash: its context rows (who wrote them, and their bytes) and
+    the final ids ``mapping`` gives their events. ``place_pass_window`` is a function of these and the
+    window's own articles, so a window whose digest did not change would be placed exactly as before: the
+    job does not place it again."""
+    import hashlib
+
+    keys = []
+    for r in rows:
+        source = r.get("source", r.get("window"))
+        final = mapping.get((source, r["id"])) if mapping is not None and r["kind"] == "event" else None
+        keys.append((source, r["kind"], r["id"] or "", hashlib.sha256(bytes(r["blob"])).hexdigest(), final))
+    return hashlib.sha256(repr(sorted(keys, key=repr)).encode()).hexdigest()
+
+
 def partition(resolution: Resolution) -> dict[str, tuple[str, str]]:
     """article -> (final event, final story): what a pass decided (passes stop when it stays the same)."""
     return {a: (e, resolution.event_story.get(e)) for a, e in resolution.article_event.items()}
@@ -505,6 +576,21 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
         by_story[story_of[e.id]].append(e.id)
     stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story)
     return events, stories
+
+
+def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:
+    """``track``'s date settling (``pipeline.settle_dates``) for one final story's members, given as
+    (placement batch number in the whole run, article) in placement order: replayed batch by batch, each
+    batch settling the members so far, as ``track`` settles a story after each batch that gave it members
+    (a partial date settles against the firm dates known by then, and stays settled)."""
+    from storyline.pipeline import settle_dates
+
+    so_far: list[Article] = []
+    members = list(members)
+    for i, (number, article) in enumerate(members):
+        so_far.append(article)
+        if i + 1 == len(members) or members[i + 1][0] != number:  # the batch's last member of this story
+            settle_dates(so_far)
 
 
 def link_threads(stories: list[Story], batches: Iterable[tuple[int, int, list[Story]]] = (), config=None) -> list:
