@@ -34,13 +34,9 @@ def spark():
 
 
 def _partitions(store) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    events, stories, threads = {}, {}, {}
-    for article in store.articles():
-        events[article.id] = article.event_id and store.get_event(article.event_id).id
-        story = article.story_id and store.get_story(article.story_id)
-        stories[article.id] = story and story.id
-        threads[article.id] = story and story.thread_id and store.get_thread(story.thread_id).id
-    return events, stories, threads
+    from storyline.scale.documents import store_partitions
+
+    return store_partitions(store)
 
 
 def _track(paths: list[Path], db: Path):
@@ -64,12 +60,11 @@ def _batch(spark, source: Path, out: Path, db: Path, **config):
 
 
 def _agreement(track_store, batch_store) -> dict[str, dict[str, float]]:
-    from storyline.scale.documents import agreement
+    from storyline.scale.documents import level_agreement
 
-    (te, ts, tt), (be, bs, bt) = _partitions(track_store), _partitions(batch_store)
-    assert te.keys() == be.keys()
+    (_, _, tt), (_, _, bt) = _partitions(track_store), _partitions(batch_store)
     assert all(tt.values()) and all(bt.values()), "every placed article's story names a stored thread"
-    return {"events": agreement(te, be), "stories": agreement(ts, bs), "threads": agreement(tt, bt)}
+    return level_agreement(track_store, batch_store)
 
 
 def test_parquet_input_with_bad_rows_is_cleaned_and_rejected_row_by_row(spark, tmp_path):

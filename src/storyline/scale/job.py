@@ -469,6 +469,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
+    partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
     lap("place_pass1")
     converged, passes = False, 1
     while True:
@@ -495,6 +496,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         for frame in (previous, placed, context):
             frame.unpersist()
         resolution = stages.resolve_ids(earlier, placements)
+        partitions.append(stages.partition(resolution))
         digests = {**digests, **{w: now[w] for w in changed}}
         passes += 1
         replaced.append(len(changed))
@@ -506,6 +508,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
+                  # the first pass whose article -> (event, story) partition is the final one (later passes
+                  # only refined records: profiles, titles, thread links)
+                  partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
                   restored_max=max((n for _, n in now.values()), default=0),
                   threads=sum(1 for t in threads if not t.merged_into),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
