@@ -166,3 +166,4 @@ def test_partial_dates_settle_per_story_as_track_settles_them_batch_by_batch():
     lone = article("u2", partial=True)
     settle_story_dates([(0, lone)])
     assert lone.dates[0].is_partial  # no firm date in the story: left as it was
+

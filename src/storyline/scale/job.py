@@ -58,6 +58,9 @@ class BatchConfig:
     # story that chains through n windows comes back whole by pass n + 1; the job stops when no context changed
     max_passes: int = 8
     input_format: str | None = None  # "files" or "parquet"; None: parquet when the path ends in .parquet
+    # the per-window document frequencies are summed on the driver up to this many (window, term) entries
+    # (~100 bytes each in Python: 10M ~ 1 GB of the driver), past it in Spark (``doc_freq_in_spark``)
+    driver_doc_freq_entries: int = 10_000_000
 
 
 @dataclasses.dataclass
@@ -329,33 +332,98 @@ def _sorted_articles(frame) -> list:
     return [stages.article_from_row(r) for r in rows]
 
 
-def _offsets(windowed) -> dict[int, int]:
+def _sizes(windowed) -> dict[int, int]:
+    """Articles per window."""
+    return {r["window"]: r["count"] for r in windowed.groupBy("window").count().collect()}
+
+
+def _offsets(sizes: dict[int, int]) -> dict[int, int]:
     """Per window, the placement position (in the whole run) of its first article."""
-    sizes = sorted((r["window"], r["count"]) for r in windowed.groupBy("window").count().collect())
     offsets, total = {}, 0
-    for window, n in sizes:
+    for window in sorted(sizes):
         offsets[window] = total
-        total += n
+        total += sizes[window]
     return offsets
 
 
-def _doc_freq(spark, windowed, names_b, offsets_b, config: BatchConfig):
-    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones)."""
-    from pyspark.sql import types as T
+def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config: BatchConfig):
+    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones as
+    the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
+    parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
+    from pyspark.sql import functions as F
 
-    schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("blob", T.BinaryType())])
-
-    def run(frame):
-        import pandas as pd
-
+    def run(frame):  # one window's articles
         window = int(frame["window"].iloc[0])
         terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window], names_b.value)
-        return pd.DataFrame([(window, stages.dumps(terms))], columns=["window", "blob"])
+        return _frame([dict(zip(("window", "point", "term", "count"), r)) for r in stages.term_rows(window, terms)],
+                      _terms_schema())
 
-    windows = {r["window"]: stages.loads(r["blob"]) for r in windowed.groupBy("window").applyInPandas(run, schema).collect()}
-    states, final = stages.doc_freq_states(windows, config.batch_size)
-    rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-    return spark.createDataFrame(rows, _records_schema(context=True)), final
+    terms = windowed.groupBy("window").applyInPandas(run, _terms_schema()).persist()
+    plan = stages.doc_freq_plan(sizes, config.batch_size)
+    totals = (plan.docs[stages.FINAL], (plan.idf[stages.FINAL] or (0,))[0])
+    entries = terms.filter(F.col("point").isNull()).count() * len(sizes) // 2  # the sums' size, roughly
+    if entries <= config.driver_doc_freq_entries:
+        windows = stages.windows_of_term_rows(terms.toLocalIterator(), sizes)
+        states, final = stages.doc_freq_states(windows, config.batch_size)
+        rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
+        context, final_frame = spark.createDataFrame(rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
+    else:
+        context, final_frame = doc_freq_in_spark(spark, terms, plan)
+        context, final_frame = context.persist(), final_frame.persist()
+        context.count(), final_frame.count()
+    terms.unpersist()
+    return context, final_frame, totals
+
+
+def _terms_schema():
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField("window", T.LongType()), T.StructField("point", T.LongType()),
+                         T.StructField("term", T.StringType()), T.StructField("count", T.LongType())])
+
+
+def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
+    """``stages.doc_freq_states`` summed in Spark: each window's (and the final) counts are the sum of the
+    whole windows before a cut plus one window's partial counts (``stages.DocFreqPlan``); only the plan, one
+    row per window, is on the driver. ``terms``: rows (window, point, term, count) of ``stages.term_rows``."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    everything = 2**62  # a cut of None: every window
+    specs = []
+    for target in plan.docs:
+        specs.append((target, "counts", everything if target == stages.FINAL else target, None))
+        for part, entry in (("idf", plan.idf[target]), ("end", plan.end[target])):
+            if entry is not None:
+                window, point = entry[1]
+                specs.append((target, part, everything if window is None else window, point))
+    spec = spark.createDataFrame(specs, "target long, part string, cut long, cut_point long")
+    whole = terms.filter(F.col("point").isNull()).alias("t").join(
+        F.broadcast(spec.alias("s")), F.col("t.window") < F.col("s.cut"))
+    partial = terms.filter(F.col("point").isNotNull()).alias("t").join(
+        F.broadcast(spec.filter(F.col("cut_point").isNotNull()).alias("s")),
+        (F.col("t.window") == F.col("s.cut")) & (F.col("t.point") == F.col("s.cut_point")))
+    summed = whole.unionByName(partial).groupBy("s.target", "s.part", "t.term").agg(F.sum("t.count").alias("count"))
+    summed = summed.select(F.col("target"), F.col("part"), F.col("term"), F.col("count"))
+    plan_b = spark.sparkContext.broadcast(plan)
+
+    def assemble(frame):
+        import pandas as pd
+
+        target = int(frame["target"].iloc[0])
+        parts: dict[str, dict[str, int]] = {"counts": {}, "idf": {}, "end": {}}
+        for part, term, count in zip(frame["part"], frame["term"], frame["count"]):
+            parts[part][term] = int(count)
+        blob = stages.docfreq_blob(plan_b.value, target, parts)
+        return pd.DataFrame([(target, target, "docfreq", None, None, blob)],
+                            columns=["window", "source", "kind", "id", "last_day", "blob"])
+
+    windows = summed.filter(F.col("target") != stages.FINAL)
+    context = windows.groupBy("target").applyInPandas(assemble, _records_schema(context=True))
+    final = summed.filter(F.col("target") == stages.FINAL).groupBy("term").agg(
+        F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
+        F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
+    return context, final.select("term", "n", "n_idf")
 
 
 def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
@@ -453,10 +521,11 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("names")
 
     windowed = _with_window(enriched, config.window_days).persist()
-    offsets = _offsets(windowed)
+    sizes = _sizes(windowed)
+    offsets = _offsets(sizes)
     windows = sorted(offsets)
     offsets_b = spark.sparkContext.broadcast(offsets)
-    doc_freq, final_doc_freq = _doc_freq(spark, windowed, names_b, offsets_b, config)
+    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, names_b, offsets_b, sizes, config)
     doc_freq = doc_freq.persist()
     lap("doc_freq")
     # pass 1: every window on its own; pass k: only the windows whose context (what pass k - 1 formed in the
@@ -544,14 +613,14 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     entity_schema = T.StructType([T.StructField(n, t) for n, t in (
         ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
     spark.createDataFrame([tuple(r) for r in registry_rows], entity_schema).write.mode("overwrite").parquet(f"{output}/entities")
-    _doc_freq_frame(spark, final_doc_freq).write.mode("overwrite").parquet(f"{output}/doc_freq")
+    final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
     for frame in (windowed, doc_freq, last):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
-               "doc_freq": {"docs": final_doc_freq[0], "idf_docs": final_doc_freq[2]},
+               "doc_freq": {"docs": doc_totals[0], "idf_docs": doc_totals[1]},
                "finished": dt.datetime.now(dt.timezone.utc).isoformat()}
     spark.createDataFrame([(json.dumps(summary),)], "summary string").coalesce(1).write.mode("overwrite").parquet(f"{output}/summary")
     return BatchResult(counts, seconds)

@@ -211,50 +211,117 @@ DocFreqState = tuple[int, dict[str, int], int, dict[str, int]]  # what ``StoryPl
 Snapshot = tuple[int, dict[str, int]]  # an IDF snapshot: (documents, counts), as ``place_batch(idf_at_end=)`` takes
 
 
-def doc_freq_states(windows: Mapping[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]], batch_size: int
-                    ) -> tuple[dict[int, tuple[DocFreqState, Snapshot | None]], DocFreqState]:
-    """What ``track``'s placer holds, from every window's ``window_terms``: exact, because document
-    frequencies depend only on which articles came before, never on where they were placed.
+FINAL = -1  # the plan's key for the frequencies after the last article (what the store keeps)
+Cut = tuple[int | None, int | None]  # counts after a point: every window before ``[0]`` (None: all), plus ``[0]``'s own up to ``[1]``
 
-    Per window: the frequencies at its first article; and where the window ends inside one of
-    ``track``'s batches (of ``batch_size``), the IDF snapshot ``track`` refines that batch with at its
-    end, if it is another one. Also the frequencies after the last article (what the store keeps).
-    """
+
+@dataclasses.dataclass(frozen=True)
+class DocFreqPlan:
+    """Which counts make each window's starting document frequencies, from the windows' sizes alone.
+
+    Per window (and ``FINAL``): the documents before it, the IDF snapshot's position and cut (None: none
+    yet) and, where the window ends inside one of ``track``'s batches, the snapshot ``track`` refines that
+    batch with at its real end, if another (position and cut). A cut names whole earlier windows and at
+    most one window's partial counts (``window_terms`` keeps them at the refresh points): so the counts
+    can be summed anywhere, on the driver (``doc_freq_states``) or in Spark (the job, past a size)."""
+
+    docs: dict[int, int]
+    idf: dict[int, tuple[int, Cut] | None]
+    end: dict[int, tuple[int, Cut] | None]
+
+
+def doc_freq_plan(sizes: Mapping[int, int], batch_size: int) -> DocFreqPlan:
     from storyline.stories.similarity import DocFreq
 
-    order = sorted(windows)
+    order = sorted(sizes)
     starts, total = {}, 0
     for window in order:
         starts[window] = total
-        total += windows[window][0]
+        total += sizes[window]
+    ends = [starts[w] + sizes[w] for w in order]
     points = DocFreq.refreshes(total)
 
     def snapshot_at(position: int) -> int:  # the last refresh at or before ``position``
-        return points[bisect.bisect_right(points, position) - 1] if position >= points[0] else 0
+        return points[bisect.bisect_right(points, position) - 1] if points and position >= points[0] else 0
 
-    ends: dict[int, int] = {}
-    for window in order:
-        end = starts[window] + windows[window][0]
-        batch_end = min(-(-end // batch_size) * batch_size, total)
-        if snapshot_at(batch_end) != snapshot_at(end):
-            ends[window] = snapshot_at(batch_end)
-    wanted = set(ends.values())
-    kept: dict[int, dict[str, int]] = {}
-    states: dict[int, DocFreqState] = {}
-    counts: Counter[str] = Counter()
-    docs, snapshot = 0, (0, {})
-    for window in order:
-        n, totals, partial = windows[window]
-        states[window] = (docs, dict(counts), snapshot[0], dict(snapshot[1]))
-        for point in sorted(partial):
-            if point in wanted or point == max(partial):
-                full = dict(counts + Counter(partial[point]))
-                kept.update({point: full} if point in wanted else {})
-                snapshot = (point, full) if point == max(partial) else snapshot
-        counts.update(totals)
-        docs += n
-    out = {w: (states[w], (ends[w], kept[ends[w]]) if w in ends else None) for w in order}
-    return out, (docs, dict(counts), snapshot[0], dict(snapshot[1]))
+    def cut(position: int) -> Cut:  # position > 0: inside (or at the end of) the window that holds it
+        window = order[bisect.bisect_left(ends, position)]
+        return (None, None) if position == total else (window, position)
+
+    def snapshot(position: int) -> tuple[int, Cut] | None:
+        point = snapshot_at(position)
+        return (point, cut(point)) if point else None
+
+    docs, idf, end = {FINAL: total}, {FINAL: snapshot(total)}, {FINAL: None}
+    for window, stop in zip(order, ends):
+        docs[window], idf[window] = starts[window], snapshot(starts[window])
+        batch_end = min(-(-stop // batch_size) * batch_size, total)
+        end[window] = snapshot(batch_end) if snapshot_at(batch_end) != snapshot_at(stop) else None
+    return DocFreqPlan(docs, idf, end)
+
+
+def cut_counts(cut: Cut, before: Mapping[int, Counter[str]], partial: Mapping[int, Mapping[int, dict[str, int]]],
+               everything: Counter[str]) -> dict[str, int]:
+    """A cut's counts from the running totals before each window and the windows' partial counts."""
+    window, point = cut
+    if window is None:
+        return dict(everything)
+    return dict(before[window] + Counter(partial[window][point])) if point is not None else dict(before[window])
+
+
+def doc_freq_states(windows: Mapping[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]], batch_size: int
+                    ) -> tuple[dict[int, tuple[DocFreqState, Snapshot | None]], DocFreqState]:
+    """What ``track``'s placer holds, from every window's ``window_terms``, summed on the driver: exact,
+    because document frequencies depend only on which articles came before, never on where they were placed.
+
+    Per window: the frequencies at its first article; and where the window ends inside one of
+    ``track``'s batches, the IDF snapshot ``track`` refines that batch with at its end (``doc_freq_plan``).
+    Also the frequencies after the last article (what the store keeps).
+    """
+    plan = doc_freq_plan({w: v[0] for w, v in windows.items()}, batch_size)
+    before: dict[int, Counter[str]] = {}
+    running: Counter[str] = Counter()
+    for window in sorted(windows):
+        before[window] = running.copy()
+        running.update(windows[window][1])
+    partial = {w: v[2] for w, v in windows.items()}
+
+    def snap(entry: tuple[int, Cut] | None) -> Snapshot:
+        return (entry[0], cut_counts(entry[1], before, partial, running)) if entry else (0, {})
+
+    def state(window: int) -> DocFreqState:
+        counts = dict(running) if window == FINAL else dict(before[window])
+        return (plan.docs[window], counts, *snap(plan.idf[window]))
+
+    out = {w: (state(w), snap(plan.end[w]) if plan.end[w] else None) for w in sorted(windows)}
+    return out, state(FINAL)
+
+
+def term_rows(window: int, terms: tuple[int, dict[str, int], dict[int, dict[str, int]]]) -> Iterator[tuple]:
+    """A window's ``window_terms`` as rows (window, point, term, count): point None for the whole window,
+    else the refresh point of a partial count."""
+    _, totals, partial = terms
+    yield from ((window, None, t, c) for t, c in totals.items())
+    for point, counts in partial.items():
+        yield from ((window, point, t, c) for t, c in counts.items())
+
+
+def windows_of_term_rows(rows: Iterable[Mapping[str, Any]], sizes: Mapping[int, int]
+                         ) -> dict[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]]:
+    """``term_rows`` back to ``window_terms``' tuples (what ``doc_freq_states`` takes)."""
+    out: dict[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]] = {w: (n, {}, {}) for w, n in sizes.items()}
+    for r in rows:
+        _, totals, partial = out[r["window"]]
+        (totals if r["point"] is None else partial.setdefault(r["point"], {}))[r["term"]] = r["count"]
+    return out
+
+
+def docfreq_blob(plan: DocFreqPlan, window: int, parts: Mapping[str, dict[str, int]]) -> bytes:
+    """A window's ``docfreq`` context row from its summed counts (``parts``: counts, idf, end), as
+    ``doc_freq_states`` gives it."""
+    idf, end = plan.idf[window], plan.end[window]
+    state = (plan.docs[window], dict(parts["counts"]), idf[0] if idf else 0, dict(parts["idf"]) if idf else {})
+    return dumps((state, (end[0], dict(parts["end"])) if end else None))
 
 
 @dataclasses.dataclass
