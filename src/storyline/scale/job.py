@@ -366,13 +366,19 @@ def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config
         windows = stages.windows_of_term_rows(terms.toLocalIterator(), sizes)
         states, final = stages.doc_freq_states(windows, config.batch_size)
         rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-        context, final_frame = spark.createDataFrame(rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
+        context, final_frame = _distributed(spark, rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
     else:
         context, final_frame = doc_freq_in_spark(spark, terms, plan)
         context, final_frame = context.persist(), final_frame.persist()
         context.count(), final_frame.count()
     terms.unpersist()
     return context, final_frame, totals
+
+
+def _distributed(spark, rows: list[tuple], schema):
+    """Driver rows as a DataFrame whose plan does not embed them (``createDataFrame`` of a list does: every
+    plan built on it, and the name Spark gives each cached frame, would carry the data)."""
+    return spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, min(len(rows) // 1000, 64))), schema)
 
 
 def _terms_schema():
@@ -433,7 +439,7 @@ def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
 
     schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
                            T.StructField("id", T.StringType()), T.StructField("target", T.LongType())])
-    pairs = spark.createDataFrame([(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
+    pairs = _distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
     joined = records.join(pairs, (records["window"] == pairs["source"]) & (records["kind"] == pairs["kind"])
                           & (records["id"] == pairs["id"]))
     return joined.select(pairs["target"].alias("window"), pairs["source"], pairs["kind"], pairs["id"],
@@ -560,8 +566,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).collect())
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
-        last = last.filter(~F.col("window").isin(changed)).unionByName(placed).persist()
-        last.count()  # cached before what it was built from goes
+        # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
+        last = last.filter(~F.col("window").isin(changed)).unionByName(placed).localCheckpoint()
         for frame in (previous, placed, context):
             frame.unpersist()
         resolution = stages.resolve_ids(earlier, placements)
