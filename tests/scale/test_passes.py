@@ -61,16 +61,17 @@ def test_document_frequencies_summed_in_spark_are_the_drivers():
                 partial[position] = dict(df.counts)
         windows[w] = (n, dict(df.counts), partial)
         start += n
-    expected, final = doc_freq_states(windows, 256)
     spark = session("local[1]", 1, app="storyline-tests-docfreq")
     try:
         rows = [r for w, terms in windows.items() for r in term_rows(w, terms)]
         terms = spark.createDataFrame(rows, "window long, point long, term string, count long")
-        context, final_frame = doc_freq_in_spark(spark, terms, doc_freq_plan(sizes, 256))
-        got = {r["window"]: loads(r["blob"]) for r in context.collect()}
-        stored = {r["term"]: (r["n"], r["n_idf"]) for r in final_frame.collect()}
+        for batch in (256, 5):  # with 5 the first window ends on a batch's end: it sums nothing at all
+            expected, final = doc_freq_states(windows, batch)
+            context, final_frame = doc_freq_in_spark(spark, terms, doc_freq_plan(sizes, batch))
+            got = {r["window"]: loads(r["blob"]) for r in context.collect()}
+            stored = {r["term"]: (r["n"], r["n_idf"]) for r in final_frame.collect()}
+            assert got == expected, batch
+            assert stored == {t: (n, final[3].get(t, 0)) for t, n in final[1].items()}
+            assert doc_freq_plan(sizes, batch).idf[FINAL][0] == final[2]
     finally:
         spark.stop()
-    assert got == expected
-    assert stored == {t: (n, final[3].get(t, 0)) for t, n in final[1].items()}
-    assert doc_freq_plan(sizes, 256).idf[FINAL][0] == final[2]

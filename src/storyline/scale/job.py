@@ -411,6 +411,10 @@ def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
         (F.col("t.window") == F.col("s.cut")) & (F.col("t.point") == F.col("s.cut_point")))
     summed = whole.unionByName(partial).groupBy("s.target", "s.part", "t.term").agg(F.sum("t.count").alias("count"))
     summed = summed.select(F.col("target"), F.col("part"), F.col("term"), F.col("count"))
+    # one row per target whatever it sums (the first window sums nothing, yet needs its docfreq row)
+    seeds = spec.select("target").distinct().select("target", F.lit("seed").alias("part"),
+                                                     F.lit(None).cast("string").alias("term"), F.lit(0).cast("long").alias("count"))
+    summed = summed.unionByName(seeds)
     plan_b = spark.sparkContext.broadcast(plan)
 
     def assemble(frame):
@@ -419,14 +423,15 @@ def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
         target = int(frame["target"].iloc[0])
         parts: dict[str, dict[str, int]] = {"counts": {}, "idf": {}, "end": {}}
         for part, term, count in zip(frame["part"], frame["term"], frame["count"]):
-            parts[part][term] = int(count)
+            if part != "seed":
+                parts[part][term] = int(count)
         blob = stages.docfreq_blob(plan_b.value, target, parts)
         return pd.DataFrame([(target, target, "docfreq", None, None, blob)],
                             columns=["window", "source", "kind", "id", "last_day", "blob"])
 
     windows = summed.filter(F.col("target") != stages.FINAL)
     context = windows.groupBy("target").applyInPandas(assemble, _records_schema(context=True))
-    final = summed.filter(F.col("target") == stages.FINAL).groupBy("term").agg(
+    final = summed.filter((F.col("target") == stages.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
         F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
         F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
     return context, final.select("term", "n", "n_idf")
