@@ -1,6 +1,7 @@
 """Spark batch at scale: passes, windows re-placed per pass, wall, articles/s, peak memory, agreement with track.
 
-    python benchmarks/spark.py [--copies 21] [--workers 1,2] [--window-days 365] [--no-track]
+    python benchmarks/spark.py [--copies 21] [--workers 1,2] [--window-days 365] [--replace-when members|records]
+                               [--no-track | --track-db STORE]
 
 The input is ``copies`` variant rounds of the shipped Wikinews sample (``storyline.scale.synthetic``;
 21 copies = 2,085 articles over ~72 years). Each run is a fresh process (models load in the timing, as in
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--window-days", type=int, default=365)
     parser.add_argument("--no-track", action="store_true", help="skip track (and the agreement with it)")
+    parser.add_argument("--track-db", type=Path, help="compare with this store of an earlier `track` on the same input (no track run)")
+    parser.add_argument("--replace-when", default="members", choices=("members", "records"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storyline-spark-bench-") as tmp:
         source = Path(tmp) / "in"
@@ -117,9 +120,9 @@ def main() -> None:
         n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies, dateline=True)
         print(f"input: {n} rows ({args.copies} variant rounds of the Wikinews sample), --window-days {args.window_days}; "
               f"{os.cpu_count()} CPUs", flush=True)
-        track_db = Path(tmp) / "track.db"
+        track_db = args.track_db or Path(tmp) / "track.db"
         track_rate = None
-        if not args.no_track:
+        if not args.no_track and not args.track_db:
             t = _run([_storyline(), "track", str(source), "--db", str(track_db)], "track")
             track_rate = n / t["wall_s"]
             print(f"track: {t['wall_s']} s wall = {track_rate:.1f} input rows/s; CPU {t['cpu_s']} s = "
@@ -128,7 +131,8 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             out = Path(tmp) / f"out{workers}"
             r = _run([_storyline(), "batch", "run", str(source), str(out), "--master", f"local[{workers}]", "--partitions",
-                      str(workers), "--window-days", str(args.window_days), "--json"], f"local[{workers}]")
+                      str(workers), "--window-days", str(args.window_days), "--replace-when", args.replace_when, "--json"],
+                     f"local[{workers}]")
             c, s = r["counts"], r["seconds"]
             rates[workers] = n / r["wall_s"]  # per input row, as for track
             enrich = s["read_enrich"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from storyline.model import Event, Story
@@ -167,3 +168,24 @@ def test_partial_dates_settle_per_story_as_track_settles_them_batch_by_batch():
     settle_story_dates([(0, lone)])
     assert lone.dates[0].is_partial  # no firm date in the story: left as it was
 
+
+
+def test_the_members_digest_sees_members_and_ids_but_not_profiles():
+    from storyline.scale.stages import context_digest, dumps
+
+    event = _event("ev-a", "st-a", ["a1", "a2"], 0)
+    story = _story("st-a", ["ev-a"], 0)
+
+    def rows(e, s, own=("a1", "a2")):
+        return [{"source": 1, "kind": "event", "id": e.id, "blob": dumps((e, False, list(own)))},
+                {"source": 1, "kind": "story", "id": s.id, "blob": dumps((s, False, []))}]
+
+    mapping = {(1, "ev-a"): ("ev-a", "st-a")}
+    same = context_digest(rows(event, story), mapping, members_only=True)
+    moved = dataclasses.replace(event, title="another title", terms={"w:quake": 2.0}, last_date=dt.date(2020, 1, 9))
+    assert context_digest(rows(moved, story), mapping, members_only=True) == same  # a profile only
+    assert context_digest(rows(moved, story), mapping) != context_digest(rows(event, story), mapping)  # the exact digest sees it
+    assert context_digest(rows(event, story, ("a1",)), mapping, members_only=True) != same  # a member left
+    joined = dataclasses.replace(story, event_ids=["ev-a", "ev-b"])
+    assert context_digest(rows(event, joined), mapping, members_only=True) != same  # an event joined the story
+    assert context_digest(rows(event, story), {(1, "ev-a"): ("ev-z", "st-z")}, members_only=True) != same  # final ids

@@ -57,6 +57,10 @@ class BatchConfig:
     # placement passes at most: pass k re-places the windows whose restored context pass k - 1 changed, so a
     # story that chains through n windows comes back whole by pass n + 1; the job stops when no context changed
     max_passes: int = 8
+    # which change in a window's restored context re-places it in the next pass: "members" (ids and members:
+    # which articles each event holds, which events each story) or "records" (also any profile: the exact
+    # fixed point, but a story running through n windows then takes n passes; see stages.context_digest)
+    replace_when: str = "members"
     input_format: str | None = None  # "files" or "parquet"; None: parquet when the path ends in .parquet
     # the per-window document frequencies are summed on the driver up to this many (window, term) entries
     # (~100 bytes each in Python: 10M ~ 1 GB of the driver), past it in Spark (``doc_freq_in_spark``)
@@ -451,7 +455,7 @@ def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
                          records["last_day"], records["blob"])
 
 
-def _digests(context, mapping_b) -> dict[int, tuple[str, int]]:
+def _digests(context, mapping_b, members_only: bool) -> dict[int, tuple[str, int]]:
     """Per window, (``stages.context_digest`` of what it would restore, how many record rows that is)."""
     from pyspark.sql import types as T
 
@@ -462,7 +466,7 @@ def _digests(context, mapping_b) -> dict[int, tuple[str, int]]:
         import pandas as pd
 
         rows = list(_rows(frame))
-        digest = stages.context_digest(rows, mapping_b.value if mapping_b is not None else None)
+        digest = stages.context_digest(rows, mapping_b.value if mapping_b is not None else None, members_only)
         return pd.DataFrame([(int(frame["window"].iloc[0]), digest, sum(r["kind"] != "docfreq" for r in rows))],
                             columns=["window", "digest", "records"])
 
@@ -544,7 +548,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     from storyline.stories.linking import PlacementConfig
 
     cfg = PlacementConfig()
-    digests = _digests(doc_freq, None)
+    members_only = config.replace_when == "members"
+    digests = _digests(doc_freq, None, members_only)
     last = _place_pass(windowed, doc_freq, names_b, offsets_b, None, config).persist()
     placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
@@ -558,7 +563,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
                                          cfg.event_window_days, cfg.story_window_days)
         mapping_b = spark.sparkContext.broadcast(resolution.mapping)
         context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq).persist()
-        now = _digests(context, mapping_b)
+        now = _digests(context, mapping_b, members_only)
         changed = sorted(w for w in windows if now[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
         if not changed or passes >= config.max_passes:

@@ -590,18 +590,32 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
     return {k: v for k, v in out.items() if v}
 
 
-def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None) -> str:
+def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None,
+                   members_only: bool = False) -> str:
     """What a window restores in a pass, as one hash: its context rows (who wrote them, and their bytes) and
     the final ids ``mapping`` gives their events. ``place_pass_window`` is a function of these and the
     window's own articles, so a window whose digest did not change would be placed exactly as before: the
-    job does not place it again."""
+    job does not place it again.
+
+    ``members_only``: only the ids and the members (which articles each event holds, which events each
+    story, what merged into what), not the profiles. A story that runs through many windows changes its
+    profile in each one, so the exact digest re-places the windows after it one pass at a time (passes
+    grow with the longest chain); a profile alone rarely changes a decision, and a decision that changes
+    changes the members, which this digest sees."""
     import hashlib
 
     keys = []
     for r in rows:
         source = r.get("source", r.get("window"))
         final = mapping.get((source, r["id"])) if mapping is not None and r["kind"] == "event" else None
-        keys.append((source, r["kind"], r["id"] or "", hashlib.sha256(bytes(r["blob"])).hexdigest(), final))
+        if members_only and r["kind"] in ("event", "story"):
+            record, restored, own = loads(bytes(r["blob"]))
+            shape = (restored, tuple(own), record.merged_into,
+                     record.story_id if r["kind"] == "event" else tuple(record.event_ids))
+            content = repr(shape)
+        else:
+            content = hashlib.sha256(bytes(r["blob"])).hexdigest()
+        keys.append((source, r["kind"], r["id"] or "", content, final))
     return hashlib.sha256(repr(sorted(keys, key=repr)).encode()).hexdigest()
 
 
