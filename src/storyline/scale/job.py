@@ -355,24 +355,34 @@ def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config
     the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
     parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    def run(frame):  # one window's articles
+    blob_schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("terms", T.LongType()),
+                                T.StructField("blob", T.BinaryType())])
+
+    def run(frame):  # one window's articles: one row, its ``window_terms``
+        import pandas as pd
+
         window = int(frame["window"].iloc[0])
         terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window], names_b.value)
-        return _frame([dict(zip(("window", "point", "term", "count"), r)) for r in stages.term_rows(window, terms)],
-                      _terms_schema())
+        return pd.DataFrame([(window, len(terms[1]), stages.dumps(terms))], columns=["window", "terms", "blob"])
 
-    terms = windowed.groupBy("window").applyInPandas(run, _terms_schema()).persist()
+    def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
+        for frame in frames:
+            out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in stages.term_rows(int(w), stages.loads(blob))]
+            yield _frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
+
+    terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
     plan = stages.doc_freq_plan(sizes, config.batch_size)
     totals = (plan.docs[stages.FINAL], (plan.idf[stages.FINAL] or (0,))[0])
-    entries = terms.filter(F.col("point").isNull()).count() * len(sizes) // 2  # the sums' size, roughly
+    entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes) // 2  # the sums' size, roughly
     if entries <= config.driver_doc_freq_entries:
-        windows = stages.windows_of_term_rows(terms.toLocalIterator(), sizes)
+        windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
         states, final = stages.doc_freq_states(windows, config.batch_size)
-        rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-        context, final_frame = _distributed(spark, rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
+        states_rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
+        context, final_frame = _distributed(spark, states_rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
     else:
-        context, final_frame = doc_freq_in_spark(spark, terms, plan)
+        context, final_frame = doc_freq_in_spark(spark, terms.mapInPandas(rows, _terms_schema()), plan)
         context, final_frame = context.persist(), final_frame.persist()
         context.count(), final_frame.count()
     terms.unpersist()

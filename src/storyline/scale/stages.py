@@ -306,16 +306,6 @@ def term_rows(window: int, terms: tuple[int, dict[str, int], dict[int, dict[str,
         yield from ((window, point, t, c) for t, c in counts.items())
 
 
-def windows_of_term_rows(rows: Iterable[Mapping[str, Any]], sizes: Mapping[int, int]
-                         ) -> dict[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]]:
-    """``term_rows`` back to ``window_terms``' tuples (what ``doc_freq_states`` takes)."""
-    out: dict[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]] = {w: (n, {}, {}) for w, n in sizes.items()}
-    for r in rows:
-        _, totals, partial = out[r["window"]]
-        (totals if r["point"] is None else partial.setdefault(r["point"], {}))[r["term"]] = r["count"]
-    return out
-
-
 def docfreq_blob(plan: DocFreqPlan, window: int, parts: Mapping[str, dict[str, int]]) -> bytes:
     """A window's ``docfreq`` context row from its summed counts (``parts``: counts, idf, end), as
     ``doc_freq_states`` gives it."""
