@@ -142,7 +142,8 @@ def main() -> None:
                   f"CPU {r['cpu_s']} s = {c['articles'] / r['cpu_s']:.1f} articles/CPU-s; load {r['load']}", flush=True)
             print(f"  {c['windows']} windows, {c['passes']} placement passes ({'converged' if c['converged'] else 'NOT converged'}), "
                   f"windows re-placed per pass {c['replaced_per_pass']} (the last: the check after the last pass, 0 when converged), "
-                  f"most record rows one window restored per pass {c['restored_max_per_pass']}; "
+                  f"partition final after pass {c['partition_final_at']}, most record rows one window restored per pass "
+                  f"{c['restored_max_per_pass']}; "
                   f"peak MB: driver {r['peak_mb']['driver']}, JVM (driver+executors) {r['peak_mb']['jvm']}, "
                   f"Python workers {r['peak_mb']['python_workers']}", flush=True)
             print(f"  stage seconds {s}", flush=True)
