@@ -211,7 +211,7 @@ DocFreqState = tuple[int, dict[str, int], int, dict[str, int]]  # what ``StoryPl
 Snapshot = tuple[int, dict[str, int]]  # an IDF snapshot: (documents, counts), as ``place_batch(idf_at_end=)`` takes
 
 
-FINAL = -1  # the plan's key for the frequencies after the last article (what the store keeps)
+FINAL = -(2**62)  # the plan's key for the frequencies after the last article (no window: those before 1970 are negative)
 Cut = tuple[int | None, int | None]  # counts after a point: every window before ``[0]`` (None: all), plus ``[0]``'s own up to ``[1]``
 
 
