@@ -375,7 +375,11 @@ def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config
     terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
     plan = stages.doc_freq_plan(sizes, config.batch_size)
     totals = (plan.docs[stages.FINAL], (plan.idf[stages.FINAL] or (0,))[0])
-    entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes) // 2  # the sums' size, roughly
+    # the sums' size: at most every window holding the whole vocabulary (counted only when the windows'
+    # own terms alone could pass the limit)
+    entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes)
+    if entries > config.driver_doc_freq_entries:
+        entries = terms.mapInPandas(rows, _terms_schema()).select("term").distinct().count() * len(sizes)
     if entries <= config.driver_doc_freq_entries:
         windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
         states, final = stages.doc_freq_states(windows, config.batch_size)
