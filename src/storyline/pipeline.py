@@ -409,6 +409,30 @@ def place_batches(placer, batches: Iterable[list[Article]], prepare: Callable[[A
         batch = following if idf_at_end is not None else next(it, None)
 
 
+WEAK_DATES = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
+
+
+def settle_dates(members: list[Article], anchor: dt.date | None = None) -> list[Article]:
+    """Settle the partial dates (month and day, no year) of a story's weakly dated members against the
+    latest firm publication date among ``members`` (and ``anchor``, one known elsewhere: the store's).
+    Returns the members it changed. ``track`` runs it for each story a placed batch touched; the batch
+    path (``scale.stages.settle_story_dates``) replays those batches per final story."""
+    from storyline.enrich.dates import resolve_partial
+
+    anchors = [m.published for m in members if m.published and m.published_provenance not in WEAK_DATES]
+    if anchor is not None:
+        anchors.append(anchor)
+    if not anchors:
+        return []
+    latest = max(anchors)
+    changed = []
+    for member in members:
+        if member.published_provenance in WEAK_DATES and any(d.is_partial for d in member.dates):
+            member.dates = resolve_partial(member.dates, latest, DateProvenance.STORY.value)
+            changed.append(member)
+    return changed
+
+
 class Pipeline:
     """Runs the stages over one store. Models load lazily, once per Pipeline."""
 
@@ -732,31 +756,20 @@ class Pipeline:
         self.placer.forget_frozen()  # written: memory stays bounded by the open window, not the store
 
     def _settle_dates(self, batch: list[Article]) -> list[Article]:
-        """Undated (or date-inferred) members of a story resolve their partial dates against its dated ones.
+        """Undated (or date-inferred) members of a story resolve their partial dates against its dated ones
+        (``settle_dates``).
 
         Runs for every story the batch touched, so it also fires when the dated article arrives after the
         undated one. Returns the already-stored articles it changed (the batch is written anyway).
         """
-        from storyline.enrich.dates import resolve_partial
-
-        weak = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
         in_batch = {a.id: a for a in batch}
         changed: list[Article] = []
         for story_id in sorted({a.story_id for a in batch if a.story_id}):
             ids = self.placer.story_article_ids(story_id)
             stored_anchor, stored_weak = self.store.date_anchor_and_weak([i for i in ids if i not in in_batch])
             members = stored_weak + [in_batch[i] for i in ids if i in in_batch]
-            anchors = [m.published for m in members if m.published and m.published_provenance not in weak]
-            if stored_anchor:
-                anchors.append(dt.date.fromisoformat(stored_anchor))
-            if not anchors:
-                continue
-            anchor = max(anchors)
-            for member in members:
-                if member.published_provenance in weak and any(d.is_partial for d in member.dates):
-                    member.dates = resolve_partial(member.dates, anchor, DateProvenance.STORY.value)
-                    if member.id not in in_batch:
-                        changed.append(member)
+            anchor = dt.date.fromisoformat(stored_anchor) if stored_anchor else None
+            changed.extend(m for m in settle_dates(members, anchor) if m.id not in in_batch)
         return changed
 
     # --- tell: prepared views ------------------------------------------------------------------

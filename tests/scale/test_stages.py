@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from storyline.model import Event, Story
@@ -105,3 +106,86 @@ def test_a_story_chained_across_windows_is_restored_whole_in_the_next_pass():
     assert [(e.id, e.story_id, e.article_ids) for e in events] == [("ev-a1", "st-a1", ["a1"]), ("ev-b1", "st-a1", ["b1"])]
     assert [(s.id, s.event_ids, s.first_date, s.last_date) for s in stories] == \
         [("st-a1", ["ev-a1", "ev-b1"], dt.date(2020, 1, 1), dt.date(2021, 2, 4))]
+
+
+def test_a_long_archive_restores_a_bounded_context():
+    from storyline.scale.stages import context_targets
+
+    # 30-day windows over 25 years; each window opens one event and one story that last 5 days. Open at a
+    # window's start (event window 30 days, story window 400) are the stories of the last 400 days and their
+    # events: the count a window restores is the same at window 50 and at window 300, however many came before
+    days, n = 30, 300
+    placements, mapping = {}, {}
+    for w in range(n):
+        start = w * days + 3 - (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
+        event, story = _event(f"ev-{w}", f"st-{w}", [f"a{w}"], start + 5), _story(f"st-{w}", [f"ev-{w}"], start + 5)
+        placements[w] = WindowPlacement(w, [], [event], [story], set(), {f"ev-{w}": [f"a{w}"]})
+        mapping[(w, f"ev-{w}")] = (f"ev-{w}", f"st-{w}")
+    targets = context_targets(placements, mapping, range(n), days, event_days=30, story_days=400)
+    restored = [sum(w in ts for ts in targets.values()) for w in range(n)]
+    assert restored[50] == restored[150] == restored[299] == 2 * 13  # 13 earlier windows' story and event
+    assert max(restored) == restored[299]
+    # a story chained through every window stays open, so its events come back with it (as track keeps them)
+    for w in range(n):
+        placements[w].events[0].story_id = "st-0"
+        placements[w].stories[0].id = "st-0"
+        mapping[(w, f"ev-{w}")] = (f"ev-{w}", "st-0")
+    chained = context_targets(placements, mapping, range(n), days, event_days=30, story_days=400)
+    assert sum(299 in ts for ts in chained.values()) == 2 * 299
+
+
+def test_a_window_whose_context_did_not_change_hashes_the_same():
+    from storyline.scale.stages import context_digest
+
+    rows = [{"source": 1, "kind": "event", "id": "ev-a", "blob": b"x"}, {"source": 1, "kind": "story", "id": "st-a", "blob": b"y"},
+            {"source": 3, "kind": "docfreq", "id": None, "blob": b"z"}]
+    mapping = {(1, "ev-a"): ("ev-a", "st-a")}
+    same = context_digest(rows, mapping)
+    assert context_digest(list(reversed(rows)), dict(mapping)) == same  # Spark sends rows in any order
+    assert context_digest(rows, {(1, "ev-a"): ("ev-b", "st-a")}) != same  # the event now has another final id
+    assert context_digest([{**rows[0], "blob": b"x2"}, *rows[1:]], mapping) != same  # its record changed
+    assert context_digest(rows[1:], mapping) != same  # a record no longer restored
+
+
+def test_partial_dates_settle_per_story_as_track_settles_them_batch_by_batch():
+    from storyline.model import Article, DateMention, DateProvenance, Granularity
+    from storyline.scale.stages import settle_story_dates
+
+    def article(key, published=None, partial=False):
+        dates = [DateMention("March 3", 0, 7, "--03-03", Granularity.MONTH_DAY)] if partial else []
+        return Article(id=key, text="t", original_text="t", origin=key, content_hash=key, ingested_at="2025-01-01T00:00:00+00:00",
+                       published=published, dates=dates,
+                       published_provenance=DateProvenance.METADATA if published else DateProvenance.UNDATED)
+
+    early, anchor, later = article("u1", partial=True), article("d1", dt.date(2021, 6, 1)), article("d2", dt.date(2024, 6, 1))
+    waiting = article("u0", partial=True)
+    # batch 0: the undated one alone (nothing to settle against); batch 1: the first firm date settles it;
+    # batch 2: a later firm date does not move a date already settled; an undated member placed after it does
+    settle_story_dates([(0, early), (1, anchor), (2, later), (2, waiting)])
+    assert early.dates[0].resolved == "2021-03-03" and early.dates[0].granularity is Granularity.DAY
+    assert waiting.dates[0].resolved == "2024-03-03"
+    lone = article("u2", partial=True)
+    settle_story_dates([(0, lone)])
+    assert lone.dates[0].is_partial  # no firm date in the story: left as it was
+
+
+
+def test_the_members_digest_sees_members_and_ids_but_not_profiles():
+    from storyline.scale.stages import context_digest, dumps
+
+    event = _event("ev-a", "st-a", ["a1", "a2"], 0)
+    story = _story("st-a", ["ev-a"], 0)
+
+    def rows(e, s, own=("a1", "a2")):
+        return [{"source": 1, "kind": "event", "id": e.id, "blob": dumps((e, False, list(own)))},
+                {"source": 1, "kind": "story", "id": s.id, "blob": dumps((s, False, []))}]
+
+    mapping = {(1, "ev-a"): ("ev-a", "st-a")}
+    same = context_digest(rows(event, story), mapping, members_only=True)
+    moved = dataclasses.replace(event, title="another title", terms={"w:quake": 2.0}, last_date=dt.date(2020, 1, 9))
+    assert context_digest(rows(moved, story), mapping, members_only=True) == same  # a profile only
+    assert context_digest(rows(moved, story), mapping) != context_digest(rows(event, story), mapping)  # the exact digest sees it
+    assert context_digest(rows(event, story, ("a1",)), mapping, members_only=True) != same  # a member left
+    joined = dataclasses.replace(story, event_ids=["ev-a", "ev-b"])
+    assert context_digest(rows(event, joined), mapping, members_only=True) != same  # an event joined the story
+    assert context_digest(rows(event, story), {(1, "ev-a"): ("ev-z", "st-z")}, members_only=True) != same  # final ids

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from storyline.model import Document
 
-__all__ = ["agreement", "run_documents", "write_jsonl"]
+__all__ = ["agreement", "level_agreement", "run_documents", "store_partitions", "write_jsonl"]
 
 
 def write_jsonl(documents: Sequence[Document], path: Path) -> None:
@@ -67,3 +67,22 @@ def agreement(reference: dict[str, str], other: dict[str, str]) -> dict[str, flo
 
     p, r, f = bcubed(other, reference)
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
+def store_partitions(store) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Per placed article of a store: its event, story and thread (merged ones followed to what they became)."""
+    events, stories, threads = {}, {}, {}
+    for article in store.articles():
+        events[article.id] = article.event_id and store.get_event(article.event_id).id
+        story = article.story_id and store.get_story(article.story_id)
+        stories[article.id] = story and story.id
+        threads[article.id] = story and story.thread_id and store.get_thread(story.thread_id).id
+    return events, stories, threads
+
+
+def level_agreement(reference, other) -> dict[str, dict[str, float]]:
+    """BCubed of ``other``'s events, stories and threads against ``reference``'s (two stores, same articles)."""
+    (te, ts, tt), (be, bs, bt) = store_partitions(reference), store_partitions(other)
+    if te.keys() != be.keys():
+        raise ValueError(f"the stores hold different articles ({len(te.keys() ^ be.keys())} differ): compare runs on the same input")
+    return {"events": agreement(te, be), "stories": agreement(ts, bs), "threads": agreement(tt, bt)}

@@ -12,13 +12,16 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
 4. stories: articles grouped by time window, in ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
    article follow exactly (``stages.doc_freq_states``). Pass 1 places every window on its own from those
-   frequencies (parallel). Pass k places every window again (parallel) after restoring the events and
-   stories pass k - 1 formed in the windows before it, merged under their final ids (a story pass k - 1
-   chained through several windows comes back whole), so whether an article continues an earlier event,
-   or an event an earlier story, is decided by ``StoryPlacer`` itself. Every pass places in ``track``'s
-   batches (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are
-   followed back window by window to final ids (``stages.resolve_ids``); the passes stop when one
-   changes nothing (or at ``max_passes``).
+   frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
+   the events and stories pass k - 1 formed in the windows before it that are still open at its start
+   (the placer's open-window rule, ``stages.context_targets``: bounded whatever the archive's length),
+   merged under their final ids (a story pass k - 1 chained through several windows comes back whole),
+   so whether an article continues an earlier event, or an event an earlier story, is decided by
+   ``StoryPlacer`` itself; a window whose context hashes the same (``stages.context_digest``) would be
+   placed the same and keeps its last placement. Every pass places in ``track``'s batches
+   (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
+   window by window to final ids (``stages.resolve_ids``); the passes stop when no window's context
+   changed (or at ``max_passes``).
 5. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -29,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import os
 import sys
 import time
@@ -50,18 +52,19 @@ class BatchConfig:
     # history as context gives the same events and story BCubed 0.984; 30 days (12x the parallelism
     # per year) gives events 0.995 / stories 0.949 with a 400-day context (README, "Spark")
     window_days: int = 365
-    # how far back (days) a window restores the events and stories earlier windows formed. Beyond the
-    # placer's own reach (30 days for events) they take no members, but they carry the document
-    # frequencies ``track`` accumulates over its whole history. None: the whole history (what matches
-    # ``track``; the cost grows with it); 400 (the story window) bounds it for archives of many years
-    context_days: int | None = None
     embedder: str = "use"
     batch_size: int = PipelineConfig.batch_size  # placement batches (place, refine, expire), cut where ``track`` cuts them
-    # placement passes at most: pass k restores what pass k - 1 formed in earlier windows, so a story that
-    # chains through n windows comes back whole by pass n + 1; the job stops as soon as a pass changes
-    # nothing (the generated archive in tests/scale: pass 5 matches `track` exactly, pass 6 confirms it)
+    # placement passes at most: pass k re-places the windows whose restored context pass k - 1 changed, so a
+    # story that chains through n windows comes back whole by pass n + 1; the job stops when no context changed
     max_passes: int = 8
+    # which change in a window's restored context re-places it in the next pass: "members" (ids and members:
+    # which articles each event holds, which events each story) or "records" (also any profile: the exact
+    # fixed point, but a story running through n windows then takes n passes; see stages.context_digest)
+    replace_when: str = "members"
     input_format: str | None = None  # "files" or "parquet"; None: parquet when the path ends in .parquet
+    # the per-window document frequencies are summed on the driver up to this many (window, term) entries
+    # (~100 bytes each in Python: 10M ~ 1 GB of the driver), past it in Spark (``doc_freq_in_spark``)
+    driver_doc_freq_entries: int = 10_000_000
 
 
 @dataclasses.dataclass
@@ -333,59 +336,155 @@ def _sorted_articles(frame) -> list:
     return [stages.article_from_row(r) for r in rows]
 
 
-def _offsets(windowed) -> dict[int, int]:
+def _sizes(windowed) -> dict[int, int]:
+    """Articles per window."""
+    return {r["window"]: r["count"] for r in windowed.groupBy("window").count().collect()}
+
+
+def _offsets(sizes: dict[int, int]) -> dict[int, int]:
     """Per window, the placement position (in the whole run) of its first article."""
-    sizes = sorted((r["window"], r["count"]) for r in windowed.groupBy("window").count().collect())
     offsets, total = {}, 0
-    for window, n in sizes:
+    for window in sorted(sizes):
         offsets[window] = total
-        total += n
+        total += sizes[window]
     return offsets
 
 
-def _doc_freq(spark, windowed, names_b, offsets_b, config: BatchConfig):
-    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones)."""
+def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config: BatchConfig):
+    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones as
+    the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
+    parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
+    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("blob", T.BinaryType())])
+    blob_schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("terms", T.LongType()),
+                                T.StructField("blob", T.BinaryType())])
 
-    def run(frame):
+    def run(frame):  # one window's articles: one row, its ``window_terms``
         import pandas as pd
 
         window = int(frame["window"].iloc[0])
         terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window], names_b.value)
-        return pd.DataFrame([(window, stages.dumps(terms))], columns=["window", "blob"])
+        return pd.DataFrame([(window, len(terms[1]), stages.dumps(terms))], columns=["window", "terms", "blob"])
 
-    windows = {r["window"]: stages.loads(r["blob"]) for r in windowed.groupBy("window").applyInPandas(run, schema).collect()}
-    states, final = stages.doc_freq_states(windows, config.batch_size)
-    rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-    return spark.createDataFrame(rows, _records_schema(context=True)), final
+    def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
+        for frame in frames:
+            out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in stages.term_rows(int(w), stages.loads(blob))]
+            yield _frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
+
+    terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
+    plan = stages.doc_freq_plan(sizes, config.batch_size)
+    totals = (plan.docs[stages.FINAL], (plan.idf[stages.FINAL] or (0,))[0])
+    # the sums' size: at most every window holding the whole vocabulary (counted only when the windows'
+    # own terms alone could pass the limit)
+    entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes)
+    if entries > config.driver_doc_freq_entries:
+        entries = terms.mapInPandas(rows, _terms_schema()).select("term").distinct().count() * len(sizes)
+    if entries <= config.driver_doc_freq_entries:
+        windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
+        states, final = stages.doc_freq_states(windows, config.batch_size)
+        states_rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
+        context, final_frame = _distributed(spark, states_rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
+    else:
+        context, final_frame = doc_freq_in_spark(spark, terms.mapInPandas(rows, _terms_schema()), plan)
+        context, final_frame = context.persist(), final_frame.persist()
+        context.count(), final_frame.count()
+    terms.unpersist()
+    return context, final_frame, totals
 
 
-def _context(records, windows: list[int], days: int, context_days: int | None = None):
-    """For each window, the records (pieces) a pass formed in earlier windows that its placer could still join."""
+def _distributed(spark, rows: list[tuple], schema):
+    """Driver rows as a DataFrame whose plan does not embed them (``createDataFrame`` of a list does: every
+    plan built on it, and the name Spark gives each cached frame, would carry the data)."""
+    return spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, min(len(rows) // 1000, 64))), schema)
+
+
+def _terms_schema():
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField("window", T.LongType()), T.StructField("point", T.LongType()),
+                         T.StructField("term", T.StringType()), T.StructField("count", T.LongType())])
+
+
+def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
+    """``stages.doc_freq_states`` summed in Spark: each window's (and the final) counts are the sum of the
+    whole windows before a cut plus one window's partial counts (``stages.DocFreqPlan``); only the plan, one
+    row per window, is on the driver. ``terms``: rows (window, point, term, count) of ``stages.term_rows``."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    from storyline.stories.linking import PlacementConfig
+    everything = 2**62  # a cut of None: every window
+    specs = []
+    for target in plan.docs:
+        specs.append((target, "counts", everything if target == stages.FINAL else target, None))
+        for part, entry in (("idf", plan.idf[target]), ("end", plan.end[target])):
+            if entry is not None:
+                window, point = entry[1]
+                specs.append((target, part, everything if window is None else window, point))
+    spec = spark.createDataFrame(specs, "target long, part string, cut long, cut_point long")
+    whole = terms.filter(F.col("point").isNull()).alias("t").join(
+        F.broadcast(spec.alias("s")), F.col("t.window") < F.col("s.cut"))
+    partial = terms.filter(F.col("point").isNotNull()).alias("t").join(
+        F.broadcast(spec.filter(F.col("cut_point").isNotNull()).alias("s")),
+        (F.col("t.window") == F.col("s.cut")) & (F.col("t.point") == F.col("s.cut_point")))
+    summed = whole.unionByName(partial).groupBy("s.target", "s.part", "t.term").agg(F.sum("t.count").alias("count"))
+    summed = summed.select(F.col("target"), F.col("part"), F.col("term"), F.col("count"))
+    # one row per target whatever it sums (the first window sums nothing, yet needs its docfreq row)
+    seeds = spec.select("target").distinct().select("target", F.lit("seed").alias("part"),
+                                                     F.lit(None).cast("string").alias("term"), F.lit(0).cast("long").alias("count"))
+    summed = summed.unionByName(seeds)
+    plan_b = spark.sparkContext.broadcast(plan)
 
-    cfg = PlacementConfig()
-    event_reach = context_days or 10**6  # None: every earlier window
-    reach = {"event": event_reach, "story": max(cfg.story_window_days, event_reach)}  # an event needs its story
-    dated = [w for w in windows if w != stages.UNDATED_WINDOW]
-    ahead = F.when(F.col("kind") == "event", F.lit(math.ceil(reach["event"] / days) + 1)) \
-        .otherwise(F.lit(math.ceil(reach["story"] / days) + 1))
-    spread = records.withColumn("target", F.explode(F.sequence(F.col("window") + 1, F.col("window") + ahead)))
-    start = F.col("target") * days
-    keep = F.col("last_day").isNull() | (F.col("last_day") >= start - F.when(F.col("kind") == "event", reach["event"])
-                                         .otherwise(reach["story"]))
-    spread = spread.filter(keep & F.col("target").isin(dated))
-    if stages.UNDATED_WINDOW in windows and dated:
-        end = (max(dated) + 1) * days
-        undated = records.filter(F.col("window") != stages.UNDATED_WINDOW).filter(
-            F.col("last_day").isNull() | (F.col("last_day") >= end - F.when(F.col("kind") == "event", reach["event"])
-                                          .otherwise(reach["story"]))).withColumn("target", F.lit(stages.UNDATED_WINDOW))
-        spread = spread.unionByName(undated)
-    return spread.select(F.col("target").alias("window"), F.col("window").alias("source"), "kind", "id", "last_day", "blob")
+    def assemble(frame):
+        import pandas as pd
+
+        target = int(frame["target"].iloc[0])
+        parts: dict[str, dict[str, int]] = {"counts": {}, "idf": {}, "end": {}}
+        for part, term, count in zip(frame["part"], frame["term"], frame["count"]):
+            if part != "seed":
+                parts[part][term] = int(count)
+        blob = stages.docfreq_blob(plan_b.value, target, parts)
+        return pd.DataFrame([(target, target, "docfreq", None, None, blob)],
+                            columns=["window", "source", "kind", "id", "last_day", "blob"])
+
+    windows = summed.filter(F.col("target") != stages.FINAL)
+    context = windows.groupBy("target").applyInPandas(assemble, _records_schema(context=True))
+    final = summed.filter((F.col("target") == stages.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
+        F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
+        F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
+    return context, final.select("term", "n", "n_idf")
+
+
+def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
+    """For each window, the record rows a pass wrote in earlier windows that are still open at its start
+    (``stages.context_targets``): a bounded context, whatever the archive's length."""
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
+                           T.StructField("id", T.StringType()), T.StructField("target", T.LongType())])
+    pairs = _distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
+    joined = records.join(pairs, (records["window"] == pairs["source"]) & (records["kind"] == pairs["kind"])
+                          & (records["id"] == pairs["id"]))
+    return joined.select(pairs["target"].alias("window"), pairs["source"], pairs["kind"], pairs["id"],
+                         records["last_day"], records["blob"])
+
+
+def _digests(context, mapping_b, members_only: bool) -> dict[int, tuple[str, int]]:
+    """Per window, (``stages.context_digest`` of what it would restore, how many record rows that is)."""
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("digest", T.StringType()),
+                           T.StructField("records", T.LongType())])
+
+    def run(frame):
+        import pandas as pd
+
+        rows = list(_rows(frame))
+        digest = stages.context_digest(rows, mapping_b.value if mapping_b is not None else None, members_only)
+        return pd.DataFrame([(int(frame["window"].iloc[0]), digest, sum(r["kind"] != "docfreq" for r in rows))],
+                            columns=["window", "digest", "records"])
+
+    return {r["window"]: (r["digest"], r["records"]) for r in context.groupBy("window").applyInPandas(run, schema).collect()}
 
 
 def _place_pass(windowed, context, names_b, offsets_b, mapping_b, config: BatchConfig):
@@ -451,38 +550,67 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("names")
 
     windowed = _with_window(enriched, config.window_days).persist()
-    offsets = _offsets(windowed)
+    sizes = _sizes(windowed)
+    offsets = _offsets(sizes)
     windows = sorted(offsets)
     offsets_b = spark.sparkContext.broadcast(offsets)
-    doc_freq, final_doc_freq = _doc_freq(spark, windowed, names_b, offsets_b, config)
+    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, names_b, offsets_b, sizes, config)
     doc_freq = doc_freq.persist()
     lap("doc_freq")
-    # pass 1: every window on its own; pass k: every window again, after restoring what pass k - 1 formed
-    # in the windows before it (whole stories, once a pass has linked them), until a pass changes nothing
+    # pass 1: every window on its own; pass k: only the windows whose context (what pass k - 1 formed in the
+    # windows before them that is still open at their start, under final ids) changed, until none did
+    from storyline.stories.linking import PlacementConfig
+
+    cfg = PlacementConfig()
+    members_only = config.replace_when == "members"
+    digests = _digests(doc_freq, None, members_only)
     last = _place_pass(windowed, doc_freq, names_b, offsets_b, None, config).persist()
     placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
+    replaced, restored = [len(windows)], [0]
+    partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
     lap("place_pass1")
-    converged, passes, cached = False, 1, [last]
-    while passes < config.max_passes and not converged:
+    converged, passes = False, 1
+    while True:
         earlier = stages.final_records(placements, resolution.mapping)
+        targets = stages.context_targets(placements, resolution.mapping, windows, config.window_days,
+                                         cfg.event_window_days, cfg.story_window_days)
         mapping_b = spark.sparkContext.broadcast(resolution.mapping)
-        context = _context(last.filter(F.col("kind").isin("event", "story")), windows, config.window_days, config.context_days) \
-            .unionByName(doc_freq)
-        last = _place_pass(windowed, context, names_b, offsets_b, mapping_b, config).persist()
-        placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
-        previous, resolution = resolution, stages.resolve_ids(earlier, placements)
-        converged = stages.partition(resolution) == stages.partition(previous)
-        passes += 1
-        for frame in cached:
+        context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq).persist()
+        now = _digests(context, mapping_b, members_only)
+        changed = sorted(w for w in windows if now[w][0] != digests[w][0])
+        lap(f"context{passes + 1}")
+        if not changed or passes >= config.max_passes:
+            converged = not changed
+            replaced.append(len(changed))  # the check: 0 when converged (nothing placed)
+            context.unpersist()
+            break
+        placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
+                             names_b, offsets_b, mapping_b, config).persist()
+        fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).collect())
+        placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
+        previous = last
+        # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
+        last = last.filter(~F.col("window").isin(changed)).unionByName(placed).localCheckpoint()
+        for frame in (previous, placed, context):
             frame.unpersist()
-        cached = [last]
+        resolution = stages.resolve_ids(earlier, placements)
+        partitions.append(stages.partition(resolution))
+        digests = {**digests, **{w: now[w] for w in changed}}
+        passes += 1
+        replaced.append(len(changed))
+        restored.append(max(now[w][1] for w in changed))
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     events, stories = stages.final_records(placements, resolved)
     story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in last.filter(F.col("kind") == "storybatch").collect()]
     threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
+                  replaced_per_pass=replaced, restored_max_per_pass=restored,
+                  # the first pass whose article -> (event, story) partition is the final one (later passes
+                  # only refined records: profiles, titles, thread links)
+                  partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
+                  restored_max=max((n for _, n in now.values()), default=0),
                   threads=sum(1 for t in threads if not t.merged_into),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                                if e.id in p.restored and p.own.get(e.id)))
@@ -508,21 +636,21 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     assignments = last.filter(F.col("kind") == "assign").mapInPandas(finalise, assign_schema)
     assignments.write.mode("overwrite").parquet(f"{output}/assignments")
     assignments = spark.read.parquet(f"{output}/assignments")
-    _write_articles(enriched, assignments, names_b, f"{output}/articles")
+    _write_articles(windowed, assignments, names_b, offsets_b, config.batch_size, f"{output}/articles")
     _records_frame(spark, events, "event").write.mode("overwrite").parquet(f"{output}/events")
     _records_frame(spark, stories, "story").write.mode("overwrite").parquet(f"{output}/stories")
     _records_frame(spark, threads, "thread").write.mode("overwrite").parquet(f"{output}/threads")
     entity_schema = T.StructType([T.StructField(n, t) for n, t in (
         ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
     spark.createDataFrame([tuple(r) for r in registry_rows], entity_schema).write.mode("overwrite").parquet(f"{output}/entities")
-    _doc_freq_frame(spark, final_doc_freq).write.mode("overwrite").parquet(f"{output}/doc_freq")
+    final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
     for frame in (windowed, doc_freq, last):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
-               "doc_freq": {"docs": final_doc_freq[0], "idf_docs": final_doc_freq[2]},
+               "doc_freq": {"docs": doc_totals[0], "idf_docs": doc_totals[1]},
                "finished": dt.datetime.now(dt.timezone.utc).isoformat()}
     spark.createDataFrame([(json.dumps(summary),)], "summary string").coalesce(1).write.mode("overwrite").parquet(f"{output}/summary")
     return BatchResult(counts, seconds)
@@ -550,26 +678,46 @@ def _doc_freq_frame(spark, state: stages.DocFreqState):
     return spark.createDataFrame([(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
 
 
-def _write_articles(enriched, assignments, names_b, path: str) -> None:
+def _write_articles(windowed, assignments, names_b, offsets_b, batch_size: int, path: str) -> None:
+    """The articles as store rows, with their final event and story, canonical names, and partial dates
+    settled per story as ``track`` settles them (``stages.settle_story_dates``, grouped by story in Spark)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     from storyline.store import PLACED
 
     schema = _article_schema()
-    joined = enriched.drop("event_id", "story_id", "duplicate_of").join(
-        assignments.select(assignments.article_id.alias("id"), "event_id", "story_id", "duplicate_of"), "id", "left")
+    order = Window.partitionBy("window").orderBy(F.col("published").asc_nulls_last(), F.col("ord"))
+    joined = windowed.drop("event_id", "story_id", "duplicate_of").join(
+        assignments.select(assignments.article_id.alias("id"), "event_id", "story_id", "duplicate_of"), "id", "left") \
+        .withColumn("rank", F.row_number().over(order) - 1)
+    columns = [f.name for f in schema.fields]
+    joined = joined.select(*columns, "window", "rank")
 
-    def run(frames):
-        names = names_b.value
+    def convert(rows: list[dict]) -> list[tuple[int, Any, dict]]:
+        names, offsets = names_b.value, offsets_b.value
+        out = []
+        for r in sorted(rows, key=lambda r: (r["window"], r["rank"])):
+            article = stages.article_from_row(r)
+            stages.rename_entities(article, names)
+            out.append(((offsets[r["window"]] + r["rank"]) // batch_size, article, r))
+        return out
+
+    def row(article, r) -> dict:
+        return {"ord": r["ord"], **stages.article_to_row(article, PLACED if article.event_id else r["stage"])}
+
+    def story(frame):  # one final story's members
+        members = convert(list(_rows(frame)))
+        stages.settle_story_dates((number, article) for number, article, _ in members)
+        return _frame([row(article, r) for _, article, r in members], schema)
+
+    def unplaced(frames):
         for frame in frames:
-            out = []
-            for r in _rows(frame):
-                article = stages.article_from_row(r)
-                stages.rename_entities(article, names)
-                stage = PLACED if article.event_id else r["stage"]
-                out.append({"ord": r["ord"], **stages.article_to_row(article, stage)})
-            yield _frame(out, schema)
+            yield _frame([row(article, r) for _, article, r in convert(list(_rows(frame)))], schema)
 
-    joined.select(*[f.name for f in schema.fields]).mapInPandas(run, schema).sortWithinPartitions("ord") \
-        .write.mode("overwrite").parquet(path)
+    placed = joined.filter(F.col("story_id").isNotNull()).groupBy("story_id").applyInPandas(story, schema)
+    rest = joined.filter(F.col("story_id").isNull()).mapInPandas(unplaced, schema)
+    placed.unionByName(rest).sortWithinPartitions("ord").write.mode("overwrite").parquet(path)
 
 
 def _input_stamp(spark, path: str) -> list:

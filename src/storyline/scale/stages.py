@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import math
 import pickle
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Iterator, Mapping
@@ -27,6 +28,8 @@ __all__ = [
     "article_from_row",
     "article_to_row",
     "clean_items",
+    "context_digest",
+    "context_targets",
     "doc_freq_states",
     "documents_of_file",
     "documents_of_records",
@@ -39,6 +42,7 @@ __all__ = [
     "placements_of",
     "reconcile_names",
     "rename_entities",
+    "settle_story_dates",
     "resolve_ids",
     "Resolution",
     "window_of",
@@ -207,50 +211,107 @@ DocFreqState = tuple[int, dict[str, int], int, dict[str, int]]  # what ``StoryPl
 Snapshot = tuple[int, dict[str, int]]  # an IDF snapshot: (documents, counts), as ``place_batch(idf_at_end=)`` takes
 
 
-def doc_freq_states(windows: Mapping[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]], batch_size: int
-                    ) -> tuple[dict[int, tuple[DocFreqState, Snapshot | None]], DocFreqState]:
-    """What ``track``'s placer holds, from every window's ``window_terms``: exact, because document
-    frequencies depend only on which articles came before, never on where they were placed.
+FINAL = -(2**62)  # the plan's key for the frequencies after the last article (no window: those before 1970 are negative)
+Cut = tuple[int | None, int | None]  # counts after a point: every window before ``[0]`` (None: all), plus ``[0]``'s own up to ``[1]``
 
-    Per window: the frequencies at its first article; and where the window ends inside one of
-    ``track``'s batches (of ``batch_size``), the IDF snapshot ``track`` refines that batch with at its
-    end, if it is another one. Also the frequencies after the last article (what the store keeps).
-    """
+
+@dataclasses.dataclass(frozen=True)
+class DocFreqPlan:
+    """Which counts make each window's starting document frequencies, from the windows' sizes alone.
+
+    Per window (and ``FINAL``): the documents before it, the IDF snapshot's position and cut (None: none
+    yet) and, where the window ends inside one of ``track``'s batches, the snapshot ``track`` refines that
+    batch with at its real end, if another (position and cut). A cut names whole earlier windows and at
+    most one window's partial counts (``window_terms`` keeps them at the refresh points): so the counts
+    can be summed anywhere, on the driver (``doc_freq_states``) or in Spark (the job, past a size)."""
+
+    docs: dict[int, int]
+    idf: dict[int, tuple[int, Cut] | None]
+    end: dict[int, tuple[int, Cut] | None]
+
+
+def doc_freq_plan(sizes: Mapping[int, int], batch_size: int) -> DocFreqPlan:
     from storyline.stories.similarity import DocFreq
 
-    order = sorted(windows)
+    order = sorted(sizes)
     starts, total = {}, 0
     for window in order:
         starts[window] = total
-        total += windows[window][0]
+        total += sizes[window]
+    ends = [starts[w] + sizes[w] for w in order]
     points = DocFreq.refreshes(total)
 
     def snapshot_at(position: int) -> int:  # the last refresh at or before ``position``
-        return points[bisect.bisect_right(points, position) - 1] if position >= points[0] else 0
+        return points[bisect.bisect_right(points, position) - 1] if points and position >= points[0] else 0
 
-    ends: dict[int, int] = {}
-    for window in order:
-        end = starts[window] + windows[window][0]
-        batch_end = min(-(-end // batch_size) * batch_size, total)
-        if snapshot_at(batch_end) != snapshot_at(end):
-            ends[window] = snapshot_at(batch_end)
-    wanted = set(ends.values())
-    kept: dict[int, dict[str, int]] = {}
-    states: dict[int, DocFreqState] = {}
-    counts: Counter[str] = Counter()
-    docs, snapshot = 0, (0, {})
-    for window in order:
-        n, totals, partial = windows[window]
-        states[window] = (docs, dict(counts), snapshot[0], dict(snapshot[1]))
-        for point in sorted(partial):
-            if point in wanted or point == max(partial):
-                full = dict(counts + Counter(partial[point]))
-                kept.update({point: full} if point in wanted else {})
-                snapshot = (point, full) if point == max(partial) else snapshot
-        counts.update(totals)
-        docs += n
-    out = {w: (states[w], (ends[w], kept[ends[w]]) if w in ends else None) for w in order}
-    return out, (docs, dict(counts), snapshot[0], dict(snapshot[1]))
+    def cut(position: int) -> Cut:  # position > 0: inside (or at the end of) the window that holds it
+        window = order[bisect.bisect_left(ends, position)]
+        return (None, None) if position == total else (window, position)
+
+    def snapshot(position: int) -> tuple[int, Cut] | None:
+        point = snapshot_at(position)
+        return (point, cut(point)) if point else None
+
+    docs, idf, end = {FINAL: total}, {FINAL: snapshot(total)}, {FINAL: None}
+    for window, stop in zip(order, ends):
+        docs[window], idf[window] = starts[window], snapshot(starts[window])
+        batch_end = min(-(-stop // batch_size) * batch_size, total)
+        end[window] = snapshot(batch_end) if snapshot_at(batch_end) != snapshot_at(stop) else None
+    return DocFreqPlan(docs, idf, end)
+
+
+def cut_counts(cut: Cut, before: Mapping[int, Counter[str]], partial: Mapping[int, Mapping[int, dict[str, int]]],
+               everything: Counter[str]) -> dict[str, int]:
+    """A cut's counts from the running totals before each window and the windows' partial counts."""
+    window, point = cut
+    if window is None:
+        return dict(everything)
+    return dict(before[window] + Counter(partial[window][point])) if point is not None else dict(before[window])
+
+
+def doc_freq_states(windows: Mapping[int, tuple[int, dict[str, int], dict[int, dict[str, int]]]], batch_size: int
+                    ) -> tuple[dict[int, tuple[DocFreqState, Snapshot | None]], DocFreqState]:
+    """What ``track``'s placer holds, from every window's ``window_terms``, summed on the driver: exact,
+    because document frequencies depend only on which articles came before, never on where they were placed.
+
+    Per window: the frequencies at its first article; and where the window ends inside one of
+    ``track``'s batches, the IDF snapshot ``track`` refines that batch with at its end (``doc_freq_plan``).
+    Also the frequencies after the last article (what the store keeps).
+    """
+    plan = doc_freq_plan({w: v[0] for w, v in windows.items()}, batch_size)
+    before: dict[int, Counter[str]] = {}
+    running: Counter[str] = Counter()
+    for window in sorted(windows):
+        before[window] = running.copy()
+        running.update(windows[window][1])
+    partial = {w: v[2] for w, v in windows.items()}
+
+    def snap(entry: tuple[int, Cut] | None) -> Snapshot:
+        return (entry[0], cut_counts(entry[1], before, partial, running)) if entry else (0, {})
+
+    def state(window: int) -> DocFreqState:
+        counts = dict(running) if window == FINAL else dict(before[window])
+        return (plan.docs[window], counts, *snap(plan.idf[window]))
+
+    out = {w: (state(w), snap(plan.end[w]) if plan.end[w] else None) for w in sorted(windows)}
+    return out, state(FINAL)
+
+
+def term_rows(window: int, terms: tuple[int, dict[str, int], dict[int, dict[str, int]]]) -> Iterator[tuple]:
+    """A window's ``window_terms`` as rows (window, point, term, count): point None for the whole window,
+    else the refresh point of a partial count."""
+    _, totals, partial = terms
+    yield from ((window, None, t, c) for t, c in totals.items())
+    for point, counts in partial.items():
+        yield from ((window, point, t, c) for t, c in counts.items())
+
+
+def docfreq_blob(plan: DocFreqPlan, window: int, parts: Mapping[str, dict[str, int]]) -> bytes:
+    """A window's ``docfreq`` context row from its summed counts (``parts``: counts, idf, end), as
+    ``doc_freq_states`` gives it."""
+    idf, end = plan.idf[window], plan.end[window]
+    state = (plan.docs[window], dict(parts["counts"]), idf[0] if idf else 0, dict(parts["idf"]) if idf else {})
+    return dumps((state, (end[0], dict(parts["end"])) if end else None))
 
 
 @dataclasses.dataclass
@@ -344,7 +405,7 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     under their final ids (``mapping``: the previous pass's ``Resolution.mapping``; None in the first
     pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
     """
-    rows = list(context)
+    rows = sorted(context, key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
     state = next((loads(r["blob"]) for r in rows if r["kind"] == "docfreq"), (None, None))
     events, stories = final_records(placements_of((r for r in rows if r["kind"] != "docfreq"), "source"), mapping) \
         if mapping is not None else ([], [])
@@ -467,6 +528,87 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
     return Resolution(mapping, article_event, event_story, home)
 
 
+def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
+                    windows: Iterable[int], days: int, event_days: int, story_days: int
+                    ) -> dict[tuple[int, str, str], list[int]]:
+    """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
+
+    The placer's open-window rule (``StoryPlacer._expire``/``forget_frozen``, ``Store.placement_records``),
+    applied at each window's first day D (no article of the window is older): a story is restored while its
+    final story's last date is within ``story_days`` of D; an event while its own last date is within
+    ``event_days`` of D or its story is open (a live story keeps its old events: average link reads them).
+    Every piece of a final record gets the same windows, so a window restores each record whole. The
+    undated window (placed last) takes what is open at the last dated window's first day. A record
+    without dates (a story of undated articles) stays open. So what a window restores depends on what is
+    open at its start, never on how many windows came before it.
+    """
+    events, stories = final_records(placements, mapping)
+    event_last = {e.id: _day(e.last_date) for e in events}
+    story_last = {s.id: _day(s.last_date) for s in stories}
+    dated = sorted(w for w in windows if w != UNDATED_WINDOW)
+    undated_start = dated[-1] * days if dated and UNDATED_WINDOW in windows else None
+
+    def story_reach(final: str | None) -> float:
+        if final not in story_last:
+            return -math.inf
+        last = story_last[final]
+        return math.inf if last is None else last + story_days
+
+    def targets(source: int, reach: float) -> list[int]:
+        out = [w for w in dated[bisect.bisect_right(dated, source):] if w * days <= reach] if reach > -math.inf else []
+        if undated_start is not None and source != UNDATED_WINDOW and reach >= undated_start:
+            out.append(UNDATED_WINDOW)
+        return out
+
+    out: dict[tuple[int, str, str], list[int]] = {}
+    for window in sorted(placements):
+        placed = placements[window]
+        story_final: dict[str, str] = {}
+        for e in placed.events:
+            if e.merged_into or (window, e.id) not in mapping:
+                continue
+            fe, fs = mapping[(window, e.id)]
+            if e.story_id:
+                story_final.setdefault(e.story_id, fs)
+            if fe in event_last:  # else no member is left in it: ``final_records`` drops it too
+                last = event_last[fe]
+                own = -math.inf if last is None else last + event_days  # an undated event only with its story
+                out[(window, "event", e.id)] = targets(window, max(own, story_reach(fs)))
+        for s in placed.stories:
+            if not s.merged_into:
+                out[(window, "story", s.id)] = targets(window, story_reach(story_final.get(s.id)))
+    return {k: v for k, v in out.items() if v}
+
+
+def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None,
+                   members_only: bool = False) -> str:
+    """What a window restores in a pass, as one hash: its context rows (who wrote them, and their bytes) and
+    the final ids ``mapping`` gives their events. ``place_pass_window`` is a function of these and the
+    window's own articles, so a window whose digest did not change would be placed exactly as before: the
+    job does not place it again.
+
+    ``members_only``: only the ids and the members (which articles each event holds, which events each
+    story, what merged into what), not the profiles. A story that runs through many windows changes its
+    profile in each one, so the exact digest re-places the windows after it one pass at a time (passes
+    grow with the longest chain); a profile alone rarely changes a decision, and a decision that changes
+    changes the members, which this digest sees."""
+    import hashlib
+
+    keys = []
+    for r in rows:
+        source = r.get("source", r.get("window"))
+        final = mapping.get((source, r["id"])) if mapping is not None and r["kind"] == "event" else None
+        if members_only and r["kind"] in ("event", "story"):
+            record, restored, own = loads(bytes(r["blob"]))
+            shape = (restored, tuple(own), record.merged_into,
+                     record.story_id if r["kind"] == "event" else tuple(record.event_ids))
+            content = repr(shape)
+        else:
+            content = hashlib.sha256(bytes(r["blob"])).hexdigest()
+        keys.append((source, r["kind"], r["id"] or "", content, final))
+    return hashlib.sha256(repr(sorted(keys, key=repr)).encode()).hexdigest()
+
+
 def partition(resolution: Resolution) -> dict[str, tuple[str, str]]:
     """article -> (final event, final story): what a pass decided (passes stop when it stays the same)."""
     return {a: (e, resolution.event_story.get(e)) for a, e in resolution.article_event.items()}
@@ -505,6 +647,21 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
         by_story[story_of[e.id]].append(e.id)
     stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story)
     return events, stories
+
+
+def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:
+    """``track``'s date settling (``pipeline.settle_dates``) for one final story's members, given as
+    (placement batch number in the whole run, article) in placement order: replayed batch by batch, each
+    batch settling the members so far, as ``track`` settles a story after each batch that gave it members
+    (a partial date settles against the firm dates known by then, and stays settled)."""
+    from storyline.pipeline import settle_dates
+
+    so_far: list[Article] = []
+    members = list(members)
+    for i, (number, article) in enumerate(members):
+        so_far.append(article)
+        if i + 1 == len(members) or members[i + 1][0] != number:  # the batch's last member of this story
+            settle_dates(so_far)
 
 
 def link_threads(stories: list[Story], batches: Iterable[tuple[int, int, list[Story]]] = (), config=None) -> list:

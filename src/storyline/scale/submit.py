@@ -18,15 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("output")
     parser.add_argument("--partitions", type=int, default=2)
     parser.add_argument("--window-days", type=int, default=365)
-    parser.add_argument("--context-days", type=int, default=None)
     parser.add_argument("--max-passes", type=int, default=BatchConfig.max_passes)
     parser.add_argument("--input-format", choices=("files", "parquet"), default=None)
+    parser.add_argument("--replace-when", choices=("members", "records"), default=BatchConfig.replace_when)
     args = parser.parse_args(argv)
     spark = session(None, args.partitions)
     try:
         result = run_batch(spark, args.input, args.output, BatchConfig(partitions=args.partitions,
-                           window_days=args.window_days, context_days=args.context_days, max_passes=args.max_passes,
-                           input_format=args.input_format))
+                           window_days=args.window_days, max_passes=args.max_passes,
+                           input_format=args.input_format, replace_when=args.replace_when))
     finally:
         spark.stop()
     print(json.dumps({"counts": result.counts, "seconds": result.seconds}))
