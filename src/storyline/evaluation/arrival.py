@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from storyline.evaluation.product import EnrichedSet, cluster_ids
+from storyline.evaluation.product import EnrichedSet, cluster_ids, placed_store
 from storyline.evaluation.scores import bcubed
-from storyline.pipeline import Pipeline
-from storyline.store import ENRICHED, INGESTED, Store
+from storyline.store import ENRICHED, Store
 
 __all__ = ["ORDERS", "agreement", "deliveries", "place_in_deliveries"]
 
@@ -61,19 +59,11 @@ def deliveries(dates: dict[str, dt.date | None], order: str, seed: int = 7) -> l
 
 def place_in_deliveries(enriched: EnrichedSet, path: str | Path, groups: Sequence[Sequence[str]],
                         levels: Sequence[str] = LEVELS) -> dict[str, dict[str, str]]:
-    """Copy the enriched store to ``path``, hold every article back, then release and place one delivery at a
-    time (``Pipeline.place`` each, as a ``track`` per delivery would); level -> article id -> cluster id."""
-    path = Path(path)
-    shutil.copyfile(enriched.path, path)
+    """The enriched set placed one delivery at a time (``placed_store``); level -> article id -> cluster id."""
+    path = placed_store(enriched, path, deliveries=groups)
     try:
         with Store(path) as store:
-            held = {a.id: a for a in store.articles(stage=ENRICHED)}
-            store.update_articles(list(held.values()), stage=INGESTED)
-            pipeline = Pipeline(store)
-            for group in groups:
-                store.update_articles([held[k] for k in group if k in held], stage=ENRICHED)
-                pipeline.place()
-            return cluster_ids(store, list(held), levels)
+            return cluster_ids(store, [k for group in groups for k in group], levels)
     finally:
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

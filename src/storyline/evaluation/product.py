@@ -83,21 +83,24 @@ def open_enriched(name: str, documents: Sequence[Document], path: str | Path) ->
 
 
 def placed_store(enriched: EnrichedSet, path: str | Path, config: "PlacementConfig | None" = None,
-                 only: Iterable[str] | None = None) -> Path:
+                 only: Iterable[str] | None = None, deliveries: Sequence[Sequence[str]] | None = None) -> Path:
     """Copy the enriched store to ``path`` and run ``Pipeline.place`` on it with ``config``.
 
     ``only`` (article ids): place only these; the others are held back (left unplaced in the copy), so a
     fold's training articles or a subset of a set (MultiLing's ar+en+fr of all seven) can be placed
-    from one enrichment.
+    from one enrichment. ``deliveries`` (groups of article ids): hold every article back, then release and
+    place one group at a time, as a ``track`` per delivery would (``evaluation.arrival``).
     """
     path = Path(path)
     shutil.copyfile(enriched.path, path)
     with Store(path) as store:
-        if only is not None:
-            keep = set(only)
-            held = [a for a in store.articles(stage=ENRICHED) if a.id not in keep]
-            store.update_articles(held, stage=INGESTED)
-        Pipeline(store, PipelineConfig(placement=config)).place()
+        every = {a.id: a for a in store.articles(stage=ENRICHED)}
+        keep = set(only) if only is not None else set(every) if deliveries is None else set()
+        store.update_articles([a for k, a in every.items() if k not in keep], stage=INGESTED)
+        pipeline = Pipeline(store, PipelineConfig(placement=config))
+        for group in deliveries or [[]]:
+            store.update_articles([every[k] for k in group if k in every], stage=ENRICHED)
+            pipeline.place()
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
