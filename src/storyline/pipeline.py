@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from storyline.ingest import IngestOptions, read_sources
-from storyline.model import Article, DateProvenance, Document, Rejection
+from storyline.model import Article, Document, Rejection
 from storyline.enrich.bounds import EnrichBounds, oversized, quarantine, quarantine_reason
+from storyline.enrich.dates import settle_dates
 from storyline.normalize.clean import EmptyArticle, clean
 from storyline.store import ENRICHED, INGESTED, PLACED, QUARANTINED, Store
 
@@ -407,30 +408,6 @@ def place_batches(placer, batches: Iterable[list[Article]], prepare: Callable[[A
                 article.story_id = placer.resolve(article.story_id)
         yield batch, links, moved
         batch = following if idf_at_end is not None else next(it, None)
-
-
-WEAK_DATES = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
-
-
-def settle_dates(members: list[Article], anchor: dt.date | None = None) -> list[Article]:
-    """Settle the partial dates (month and day, no year) of a story's weakly dated members against the
-    latest firm publication date among ``members`` (and ``anchor``, one known elsewhere: the store's).
-    Returns the members it changed. ``track`` runs it for each story a placed batch touched; the batch
-    path (``scale.stages.settle_story_dates``) replays those batches per final story."""
-    from storyline.enrich.dates import resolve_partial
-
-    anchors = [m.published for m in members if m.published and m.published_provenance not in WEAK_DATES]
-    if anchor is not None:
-        anchors.append(anchor)
-    if not anchors:
-        return []
-    latest = max(anchors)
-    changed = []
-    for member in members:
-        if member.published_provenance in WEAK_DATES and any(d.is_partial for d in member.dates):
-            member.dates = resolve_partial(member.dates, latest, DateProvenance.STORY.value)
-            changed.append(member)
-    return changed
 
 
 class Pipeline:

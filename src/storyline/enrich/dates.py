@@ -43,7 +43,8 @@ from storyline.enrich.dates_infer import Inference, infer, precision_of_evidence
 from storyline.model import Article, DateMention, DateProvenance, Granularity
 from storyline.normalize.clean import date_doubt
 
-__all__ = ["MODEL", "enrich_dates", "find_dates", "infer_publication_date", "resolve_partial", "settle_named_events"]
+__all__ = ["MODEL", "WEAK_DATES", "enrich_dates", "find_dates", "infer_publication_date", "resolve_partial", "settle_dates",
+           "settle_named_events"]
 
 MODEL = f"storyline regex candidates + dateparser {dateparser.__version__}"
 _FIXED_BASE = dt.datetime(2000, 1, 1)  # a leap year, so "february 29" parses; its year is never used
@@ -354,3 +355,25 @@ def enrich_dates(article: Article) -> None:
     except Exception as exc:  # noqa: BLE001 - a date stage must not stop the pipeline; say what failed
         article.dates = []
         article.problems.append(f"dates: failed on article {article.id}: {type(exc).__name__}: {exc}")
+
+
+WEAK_DATES = (DateProvenance.UNDATED, DateProvenance.INFERRED, DateProvenance.UNTRUSTED)
+
+
+def settle_dates(members: list[Article], anchor: dt.date | None = None) -> list[Article]:
+    """Settle the partial dates (month and day, no year) of a story's weakly dated members against the
+    latest firm publication date among ``members`` (and ``anchor``, one known elsewhere: the store's).
+    Returns the members it changed. ``track`` runs it for each story a placed batch touched; the batch
+    path (``scale.stages.settle_story_dates``) replays those batches per final story."""
+    anchors = [m.published for m in members if m.published and m.published_provenance not in WEAK_DATES]
+    if anchor is not None:
+        anchors.append(anchor)
+    if not anchors:
+        return []
+    latest = max(anchors)
+    changed = []
+    for member in members:
+        if member.published_provenance in WEAK_DATES and any(d.is_partial for d in member.dates):
+            member.dates = resolve_partial(member.dates, latest, DateProvenance.STORY.value)
+            changed.append(member)
+    return changed

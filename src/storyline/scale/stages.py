@@ -650,11 +650,11 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
 
 
 def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:
-    """``track``'s date settling (``pipeline.settle_dates``) for one final story's members, given as
+    """``track``'s date settling (``enrich.dates.settle_dates``) for one final story's members, given as
     (placement batch number in the whole run, article) in placement order: replayed batch by batch, each
     batch settling the members so far, as ``track`` settles a story after each batch that gave it members
     (a partial date settles against the firm dates known by then, and stays settled)."""
-    from storyline.pipeline import settle_dates
+    from storyline.enrich.dates import settle_dates
 
     so_far: list[Article] = []
     members = list(members)
