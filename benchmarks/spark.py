@@ -1,6 +1,6 @@
 """Spark batch at scale: passes, windows re-placed per pass, wall, articles/s, peak memory, agreement with track.
 
-    python benchmarks/spark.py [--copies 21] [--workers 1,2] [--window-days 365] [--replace-when members|records]
+    python benchmarks/spark.py [--copies 21] [--workers 1,2] [--windows W | --window-days D] [--replace-when members|records]
                                [--no-track | --track-db STORE]
 
 The input is ``copies`` variant rounds of the shipped Wikinews sample (``storyline.scale.synthetic``;
@@ -109,7 +109,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=21)
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--window-days", type=int, default=365)
+    parser.add_argument("--windows", type=int, default=None, help="story windows for every run (default: the job's, one a worker)")
+    parser.add_argument("--window-days", type=int, default=None, help="calendar story windows of this many days instead")
     parser.add_argument("--no-track", action="store_true", help="skip track (and the agreement with it)")
     parser.add_argument("--track-db", type=Path, help="compare with this store of an earlier `track` on the same input (no track run)")
     parser.add_argument("--replace-when", default="members", choices=("members", "records"))
@@ -118,7 +119,7 @@ def main() -> None:
         source = Path(tmp) / "in"
         source.mkdir()
         n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies, dateline=True)
-        print(f"input: {n} rows ({args.copies} variant rounds of the Wikinews sample), --window-days {args.window_days}; "
+        print(f"input: {n} rows ({args.copies} variant rounds of the Wikinews sample), windows {args.windows or ('of ' + str(args.window_days) + ' days' if args.window_days else 'one a worker')}; "
               f"{os.cpu_count()} CPUs", flush=True)
         track_db = args.track_db or Path(tmp) / "track.db"
         track_rate = None
@@ -131,7 +132,9 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             out = Path(tmp) / f"out{workers}"
             r = _run([_storyline(), "batch", "run", str(source), str(out), "--master", f"local[{workers}]", "--partitions",
-                      str(workers), "--window-days", str(args.window_days), "--replace-when", args.replace_when, "--json"],
+                      str(workers), *(["--windows", str(args.windows)] if args.windows else []),
+                      *(["--window-days", str(args.window_days)] if args.window_days else []),
+                      "--replace-when", args.replace_when, "--json"],
                      f"local[{workers}]")
             c, s = r["counts"], r["seconds"]
             rates[workers] = n / r["wall_s"]  # per input row, as for track

@@ -48,9 +48,27 @@ def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_ar
     assert resolved.home == {"ev-a1": 0, "ev-b2": 1, "ev-b3": 1}
 
 
-def test_undated_articles_are_placed_last():
+def test_undated_articles_are_placed_last_and_a_window_is_named_by_its_first_day():
     assert window_of(None, 30) == UNDATED_WINDOW > window_of(dt.date(2100, 1, 1), 1)
-    assert window_of(dt.date(1970, 1, 31), 30) == 1
+    assert window_of(dt.date(1970, 1, 31), 30) == 30
+    assert window_of(dt.date(1969, 12, 31), 30) == -30  # before 1970: still the window's first day
+
+
+def test_story_windows_are_contiguous_runs_of_days_of_about_equal_size():
+    import pytest
+
+    from storyline.scale.stages import window_starts
+
+    counts = {0: 10, 1: 10, 5: 30, 9: 10, 40: 20, 41: 20}  # 100 articles over six days
+    starts = window_starts(counts, windows=2)
+    assert starts == {0: 0, 1: 0, 5: 0, 9: 9, 40: 9, 41: 9}  # 50 and 50, cut between days
+    assert sorted(set(window_starts(counts, windows=4).values())) == [0, 5, 9, 41]  # 20, 30, 30, 20: a day is never split
+    assert set(window_starts(counts, windows=1).values()) == {0}
+    assert len(set(window_starts(counts, windows=10).values())) == len(counts)  # at most one a day
+    assert window_starts(counts, days=7) == {0: 0, 1: 0, 5: 0, 9: 7, 40: 35, 41: 35}
+    assert window_starts({}, windows=3) == {}
+    with pytest.raises(ValueError, match="at least 1"):
+        window_starts(counts, windows=0)
 
 
 def test_document_frequencies_at_each_window_are_those_of_one_placer_over_the_whole_stream():
@@ -116,22 +134,23 @@ def test_a_long_archive_restores_a_bounded_context():
     # events: the count a window restores is the same at window 50 and at window 300, however many came before
     days, n = 30, 300
     placements, mapping = {}, {}
-    for w in range(n):
-        start = w * days + 3 - (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
+    windows = [w * days for w in range(n)]  # a window is named by its first day
+    for w in windows:
+        start = w + 3 - (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
         event, story = _event(f"ev-{w}", f"st-{w}", [f"a{w}"], start + 5), _story(f"st-{w}", [f"ev-{w}"], start + 5)
         placements[w] = WindowPlacement(w, [], [event], [story], set(), {f"ev-{w}": [f"a{w}"]})
         mapping[(w, f"ev-{w}")] = (f"ev-{w}", f"st-{w}")
-    targets = context_targets(placements, mapping, range(n), days, event_days=30, story_days=400)
-    restored = [sum(w in ts for ts in targets.values()) for w in range(n)]
+    targets = context_targets(placements, mapping, windows, event_days=30, story_days=400)
+    restored = [sum(w in ts for ts in targets.values()) for w in windows]
     assert restored[50] == restored[150] == restored[299] == 2 * 13  # 13 earlier windows' story and event
     assert max(restored) == restored[299]
     # a story chained through every window stays open, so its events come back with it (as track keeps them)
-    for w in range(n):
+    for w in windows:
         placements[w].events[0].story_id = "st-0"
         placements[w].stories[0].id = "st-0"
         mapping[(w, f"ev-{w}")] = (f"ev-{w}", "st-0")
-    chained = context_targets(placements, mapping, range(n), days, event_days=30, story_days=400)
-    assert sum(299 in ts for ts in chained.values()) == 2 * 299
+    chained = context_targets(placements, mapping, windows, event_days=30, story_days=400)
+    assert sum(windows[-1] in ts for ts in chained.values()) == 2 * 299
 
 
 def test_a_window_whose_context_did_not_change_hashes_the_same():

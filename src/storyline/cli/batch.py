@@ -20,8 +20,9 @@ def batch_run(
     output: str = typer.Argument(..., help="Folder for the Parquet results (overwritten whole: re-running is safe)."),
     master: str = typer.Option("local[2]", "--master", help="Spark master: local[N], spark://host:7077, yarn …"),
     partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
-    window_days: int = typer.Option(365, "--window-days", min=1, help="Story formation time window (windows are placed in parallel)."),
-    max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default 8)."),
+    windows: Optional[int] = typer.Option(None, "--windows", min=1, help="Story windows: contiguous runs of days of about equal size, placed in parallel, each as `track` places it (default: --partitions). The passes are at most the windows."),
+    window_days: Optional[int] = typer.Option(None, "--window-days", min=1, help="Calendar story windows of this many days instead of --windows (more windows: more passes)."),
+    max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default: the number of windows, which always settles)."),
     replace_when: str = typer.Option("members", "--replace-when", help="Re-place a window in the next pass when the ids or members it restores changed (members), or also any restored profile (records: exact, passes grow with the longest story chain)."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="files or parquet (default: parquet when INPUT ends in .parquet)."),
     as_json: bool = JsonOption,
@@ -32,6 +33,8 @@ def batch_run(
     problem = spark_available()
     if problem:
         fail(problem, 2)
+    if windows is not None and window_days is not None:
+        fail("give --windows or --window-days, not both", 2)
     if replace_when not in ("members", "records"):
         fail(f"--replace-when must be members or records, got {replace_when!r}", 2)
     if input_format not in (None, "files", "parquet"):
@@ -47,8 +50,8 @@ def batch_run(
         fail(f"cannot start Spark with --master {master!r}: {_first_line(exc)} "
              "(use local[N], spark://HOST:PORT, yarn, k8s://... )", 2)
     try:
-        result = run_batch(spark, input, output, BatchConfig(partitions=partitions, window_days=window_days,
-                                                             max_passes=max_passes or BatchConfig.max_passes, input_format=input_format,
+        result = run_batch(spark, input, output, BatchConfig(partitions=partitions, windows=windows, window_days=window_days,
+                                                             max_passes=max_passes, input_format=input_format,
                                                              replace_when=replace_when))
     except FileNotFoundError as exc:
         fail(str(exc), 1)

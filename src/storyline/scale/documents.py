@@ -28,7 +28,7 @@ def write_jsonl(documents: Sequence[Document], path: Path) -> None:
 
 
 def run_documents(documents: Sequence[Document], master: str = "local[2]", partitions: int = 2,
-                  window_days: int = 365, spark=None) -> dict[str, tuple[str, str]]:
+                  window_days: int | None = None, spark=None) -> dict[str, tuple[str, str]]:
     """origin → (event id, story id) of every document, through the Spark batch job."""
     import pyarrow.parquet as pq
 

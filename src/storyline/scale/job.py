@@ -9,7 +9,8 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
 2. enrich: range partitions in input order, ``pipeline.enrich_articles`` per batch, models loaded once
    per Python worker; written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
 3. canonical names: each partition's names replayed through one registry in input order (driver).
-4. stories: articles grouped by time window, in ``track``'s placement order. First, each window's terms
+4. stories: articles grouped by story window (by default one contiguous run of days a worker, of about
+   equal size: ``stages.window_starts``), in ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
    article follow exactly (``stages.doc_freq_states``). Pass 1 places every window on its own from those
    frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
@@ -21,7 +22,8 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    placed the same and keeps its last placement. Every pass places in ``track``'s batches
    (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
    window by window to final ids (``stages.resolve_ids``); the passes stop when no window's context
-   changed (or at ``max_passes``).
+   changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
+   window k is final after pass k: the passes are at most the windows.
 5. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -48,15 +50,19 @@ DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments
 @dataclasses.dataclass(frozen=True)
 class BatchConfig:
     partitions: int = 2  # enrichment partitions (and shuffle partitions)
-    # story formation window. Measured on examples/ against `track` (tests/scale): 365 days with the whole
-    # history as context gives the same events and story BCubed 0.984; 30 days (12x the parallelism
-    # per year) gives events 0.995 / stories 0.949 with a 400-day context (README, "Spark")
-    window_days: int = 365
+    # story windows: placed in parallel in the first pass, each as ``track`` places it; a pass makes one more
+    # window exact, so the passes are at most the windows (+ one for undated articles). ``windows``: that many
+    # contiguous runs of days of about equal size (None: ``partitions``, one a worker); ``window_days``:
+    # calendar windows of that many days instead (many more windows, so many more passes: a story chained
+    # through n windows settles only by pass n + 1; see ``stages.window_starts``)
+    windows: int | None = None
+    window_days: int | None = None
     embedder: str = "use"
     batch_size: int = PipelineConfig.batch_size  # placement batches (place, refine, expire), cut where ``track`` cuts them
-    # placement passes at most: pass k re-places the windows whose restored context pass k - 1 changed, so a
-    # story that chains through n windows comes back whole by pass n + 1; the job stops when no context changed
-    max_passes: int = 8
+    # placement passes at most (None: as many as windows, which always settles): pass k re-places the windows
+    # whose restored context pass k - 1 changed, and window k is final after pass k; the job stops when no
+    # context changed
+    max_passes: int | None = None
     # which change in a window's restored context re-places it in the next pass: "members" (ids and members:
     # which articles each event holds, which events each story) or "records" (also any profile: the exact
     # fixed point, but a story running through n windows then takes n passes; see stages.context_digest)
@@ -322,12 +328,19 @@ def _names(spark, enriched) -> tuple[dict[str, str], list[tuple]]:
 
 
 # ----------------------------------------------------------------------------- 4. stories
-def _with_window(enriched, days: int):
+def _with_window(spark, enriched, config: BatchConfig):
+    """The articles with their story window (``stages.window_starts``), from the articles per day: one row
+    per publication day on the driver (tens of thousands for a century), joined back in Spark."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    day = F.datediff(F.to_date("published"), F.lit("1970-01-01"))
-    return enriched.withColumn(
-        "window", F.when(F.col("published").isNull(), F.lit(stages.UNDATED_WINDOW)).otherwise(F.floor(day / days)).cast("long"))
+    dated = enriched.withColumn("day", F.datediff(F.to_date("published"), F.lit("1970-01-01")).cast("long"))
+    counts = {r["day"]: r["count"] for r in dated.filter(F.col("day").isNotNull()).groupBy("day").count().collect()}
+    starts = stages.window_starts(counts, config.windows or config.partitions, config.window_days)
+    schema = T.StructType([T.StructField("day", T.LongType()), T.StructField("window", T.LongType())])
+    days = spark.createDataFrame(sorted(starts.items()), schema)
+    return (dated.join(F.broadcast(days), "day", "left")
+            .withColumn("window", F.coalesce(F.col("window"), F.lit(stages.UNDATED_WINDOW)).cast("long")).drop("day"))
 
 
 def _sorted_articles(frame) -> list:
@@ -549,7 +562,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     counts["names_reconciled"] = len(mapping)
     lap("names")
 
-    windowed = _with_window(enriched, config.window_days).persist()
+    windowed = _with_window(spark, enriched, config).persist()
     sizes = _sizes(windowed)
     offsets = _offsets(sizes)
     windows = sorted(offsets)
@@ -573,14 +586,13 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     converged, passes = False, 1
     while True:
         earlier = stages.final_records(placements, resolution.mapping)
-        targets = stages.context_targets(placements, resolution.mapping, windows, config.window_days,
-                                         cfg.event_window_days, cfg.story_window_days)
+        targets = stages.context_targets(placements, resolution.mapping, windows, cfg.event_window_days, cfg.story_window_days)
         mapping_b = spark.sparkContext.broadcast(resolution.mapping)
         context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq).persist()
         now = _digests(context, mapping_b, members_only)
         changed = sorted(w for w in windows if now[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
-        if not changed or passes >= config.max_passes:
+        if not changed or passes >= (config.max_passes or len(windows)):
             converged = not changed
             replaced.append(len(changed))  # the check: 0 when converged (nothing placed)
             context.unpersist()

@@ -46,6 +46,7 @@ __all__ = [
     "resolve_ids",
     "Resolution",
     "window_of",
+    "window_starts",
     "window_terms",
 ]
 
@@ -181,8 +182,38 @@ def rename_entities(article: Article, mapping: Mapping[str, str]) -> None:
 
 # ----------------------------------------------------------------------------- stories
 def window_of(published: dt.date | None, days: int) -> int:
-    """The time window an article is placed in (undated ones last, like ``track``)."""
-    return UNDATED_WINDOW if published is None else (published - _EPOCH).days // days
+    """The calendar window of ``days`` days an article is placed in, named by its first day (days since
+    1970-01-01; undated ones last, like ``track``)."""
+    return UNDATED_WINDOW if published is None else (published - _EPOCH).days // days * days
+
+
+def window_starts(day_counts: Mapping[int, int], windows: int | None = None, days: int | None = None) -> dict[int, int]:
+    """Per publication day (days since 1970-01-01), the story window it is placed in, named by the window's
+    first day (so a window's id says where the placer's open-window rule is applied to it).
+
+    With ``days``: calendar windows of that many days. Otherwise ``windows`` contiguous runs of days holding
+    about equal numbers of articles, cut only between days (a day's articles are never split). Why runs of
+    equal size: each window is placed as ``track`` places it, one article after another, and a pass makes
+    one more window exact (the first restores nothing; window k restores what window k - 1 formed in the
+    pass before), so the passes are bounded by the number of windows, and as many windows as workers
+    keep every worker busy in the first pass, which places everything.
+    """
+    if days is not None:
+        if days < 1:
+            raise ValueError(f"window days must be at least 1, got {days}")
+        return {day: day // days * days for day in day_counts}
+    if windows is None or windows < 1:
+        raise ValueError(f"the number of story windows must be at least 1, got {windows}")
+    total = sum(day_counts.values())
+    out: dict[int, int] = {}
+    seen, start, current = 0, None, -1
+    for day in sorted(day_counts):
+        index = min(windows - 1, (2 * seen + day_counts[day]) * windows // (2 * total)) if total else 0  # by the day's middle article
+        if index != current:
+            start, current = day, index
+        out[day] = start
+        seen += day_counts[day]
+    return out
 
 
 def window_terms(articles: list[Article], offset: int, names: Mapping[str, str] | None = None
@@ -529,12 +560,13 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
 
 
 def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
-                    windows: Iterable[int], days: int, event_days: int, story_days: int
+                    windows: Iterable[int], event_days: int, story_days: int
                     ) -> dict[tuple[int, str, str], list[int]]:
     """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
 
     The placer's open-window rule (``StoryPlacer._expire``/``forget_frozen``, ``Store.placement_records``),
-    applied at each window's first day D (no article of the window is older): a story is restored while its
+    applied at each window's first day D (a window is named by its first day, ``window_starts``; no article
+    of the window is older): a story is restored while its
     final story's last date is within ``story_days`` of D; an event while its own last date is within
     ``event_days`` of D or its story is open (a live story keeps its old events: average link reads them).
     Every piece of a final record gets the same windows, so a window restores each record whole. The
@@ -546,7 +578,7 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
     event_last = {e.id: _day(e.last_date) for e in events}
     story_last = {s.id: _day(s.last_date) for s in stories}
     dated = sorted(w for w in windows if w != UNDATED_WINDOW)
-    undated_start = dated[-1] * days if dated and UNDATED_WINDOW in windows else None
+    undated_start = dated[-1] if dated and UNDATED_WINDOW in windows else None
 
     def story_reach(final: str | None) -> float:
         if final not in story_last:
@@ -555,7 +587,7 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
         return math.inf if last is None else last + story_days
 
     def targets(source: int, reach: float) -> list[int]:
-        out = [w for w in dated[bisect.bisect_right(dated, source):] if w * days <= reach] if reach > -math.inf else []
+        out = [w for w in dated[bisect.bisect_right(dated, source):] if w <= reach] if reach > -math.inf else []
         if undated_start is not None and source != UNDATED_WINDOW and reach >= undated_start:
             out.append(UNDATED_WINDOW)
         return out

@@ -1,7 +1,7 @@
 """Entry point for ``spark-submit``: the master and resources come from spark-submit's own options.
 
     spark-submit --master spark://host:7077 "$(python -c 'import storyline.scale.submit as m; print(m.__file__)')" \
-        INPUT OUTPUT [--partitions N] [--window-days D] [--max-passes P] [--input-format files|parquet]
+        INPUT OUTPUT [--partitions N] [--windows W | --window-days D] [--max-passes P] [--input-format files|parquet]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("input")
     parser.add_argument("output")
     parser.add_argument("--partitions", type=int, default=2)
-    parser.add_argument("--window-days", type=int, default=365)
+    windows = parser.add_mutually_exclusive_group()
+    windows.add_argument("--windows", type=int, default=None, help="story windows of about equal size (default: --partitions)")
+    windows.add_argument("--window-days", type=int, default=None, help="calendar story windows of this many days instead")
     parser.add_argument("--max-passes", type=int, default=BatchConfig.max_passes)
     parser.add_argument("--input-format", choices=("files", "parquet"), default=None)
     parser.add_argument("--replace-when", choices=("members", "records"), default=BatchConfig.replace_when)
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     spark = session(None, args.partitions)
     try:
         result = run_batch(spark, args.input, args.output, BatchConfig(partitions=args.partitions,
-                           window_days=args.window_days, max_passes=args.max_passes,
+                           windows=args.windows, window_days=args.window_days, max_passes=args.max_passes,
                            input_format=args.input_format, replace_when=args.replace_when))
     finally:
         spark.stop()
