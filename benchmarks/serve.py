@@ -1,5 +1,5 @@
-"""Serving under load: 8 clients on the front page, story pages (first visits included), search, the API and
-similar articles, with a real article POSTed every second.
+"""Serving under load: 8 clients on the front page, story and thread pages (first visits included), search, the
+API and similar articles, with a real article POSTed every second.
 
     python benchmarks/serve.py [--articles 10000] [--seconds 60] [--clients 8] [--db out/bench-serve-N.db]
 
@@ -9,10 +9,12 @@ English and Timeline17 from ``../shared/eval``, then retold re-dated variants, a
 last), so the store has many real stories, sources and near-duplicates. The POSTed articles are further
 retold variants, new to the store. Then starts ``storyline serve`` on 127.0.0.1 in a subprocess and for
 --seconds runs --clients concurrent readers (bounded; loopback only), each picking a kind of request at
-random: the front page, a story page or its API answer (any story, so most are first visits), an article
-page or its API answer, similar articles, search (page and API) for a word of a stored title, the stories
-listing; while one writer POSTs an article every --post-every seconds. Prints requests/s, p50/p99 latency
-and errors per kind and overall, with the machine's load average: take figures on a quiet machine only.
+random: the front page, a story page or its API answer (any story, so most are first visits), a thread page
+or its API answer, an article page or its API answer, similar articles, search (page and API) for a word of
+a stored title, the stories listing; while one writer POSTs an article every --post-every seconds. Prints
+requests/s, p50/p99 latency and errors per kind and overall, the peak memory of the server's whole process
+tree (web process and its write worker; PSS, so pages they share count once; sampled every second) and
+the machine's load average: take figures on a quiet machine only.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "src"))
 
+from proctree import tree_memory  # noqa: E402 - benchmarks/proctree.py
 from track import corpus  # noqa: E402 - benchmarks/track.py: the same corpus as the speed profile
 
 
@@ -109,6 +112,7 @@ def main() -> None:
                                                  timeout=60).json()["items"]]
         article_ids = [a["id"] for a in httpx.get(base + "/api/articles", params={"limit": 200, "offset": 0},
                                                   timeout=60).json()["items"]]
+        thread_ids = [t["id"] for t in httpx.get(base + "/api/threads", params={"limit": 200}, timeout=60).json()["items"]]
         print(f"store: {facets['articles']} articles, {facets['stories']} stories; load average "
               f"{open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} cores; no warm-up", flush=True)
         kinds = {
@@ -116,6 +120,8 @@ def main() -> None:
             "story_page": lambda rnd: f"/stories/{rnd.choice(story_ids)}",
             "story_api": lambda rnd: f"/api/stories/{rnd.choice(story_ids)}",
             "stories_api": lambda rnd: f"/api/stories?sort={rnd.choice(['latest', 'articles', 'growing'])}&limit=20",
+            "thread_page": lambda rnd: f"/threads/{rnd.choice(thread_ids)}",
+            "thread_api": lambda rnd: f"/api/threads/{rnd.choice(thread_ids)}",
             "article_page": lambda rnd: f"/articles/{rnd.choice(article_ids)}",
             "article_api": lambda rnd: f"/api/articles/{rnd.choice(article_ids)}",
             "similar_api": lambda rnd: f"/api/articles/{rnd.choice(article_ids)}/similar",
@@ -157,8 +163,15 @@ def main() -> None:
                     posts["ok" if ok else "errors"] += 1
                     time.sleep(max(0.0, min(args.post_every, stop - time.monotonic())))
 
+        peak = [tree_memory(server.pid)]
+
+        def sampler() -> None:
+            while time.monotonic() < stop:
+                peak[0] = max(peak[0], tree_memory(server.pid))
+                time.sleep(1.0)
+
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(args.clients)]
-        threads.append(threading.Thread(target=writer))
+        threads += [threading.Thread(target=writer), threading.Thread(target=sampler)]
         for t in threads:
             t.start()
         for t in threads:
@@ -168,7 +181,7 @@ def main() -> None:
                   "requests_per_s": round(len(every) / args.seconds, 1),
                   "p50_ms": round(1000 * statistics.median(every), 1),
                   "p99_ms": round(1000 * statistics.quantiles(every, n=100)[98], 1),
-                  "errors": sum(errors.values()), "posts": posts,
+                  "errors": sum(errors.values()), "posts": posts, "server_peak_mb": round(peak[0] / 2**20),
                   "load_average_after": open("/proc/loadavg").read().split()[0]}
         for kind, values in latencies.items():
             if len(values) > 2:

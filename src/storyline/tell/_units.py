@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import importlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -19,6 +18,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from storyline.enrich.tokens import language_stop_words
 from storyline.model import Article, Citation, SummarySentence
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -151,11 +151,7 @@ def stop_words(languages: frozenset[str]) -> frozenset[str]:
     spaCy lacks). Function words ("de", "la", "que") otherwise dominate a Spanish story's vectors."""
     out = set(_STOP)
     for lang in sorted({(code or "").split("-")[0].lower() for code in languages} - {"", "en"}):
-        if lang.isalpha():
-            try:
-                out |= importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
-            except (ImportError, AttributeError):
-                continue
+        out |= language_stop_words(lang)
     return frozenset(out)
 
 
@@ -197,9 +193,13 @@ def whole_sentence(text: str, punctuated: bool, cased: bool) -> bool:
     return all(text.count(a) == text.count(b) for a, b in _BRACKETS)
 
 
+@functools.lru_cache(maxsize=32_768)
 def not_reporting(text: str) -> bool:
     """Captions, credits, page furniture, markup and fact boxes ("Born : August 29 , 1958 ... Also known as :
-    ..."): text about the page, a picture or a person's card, not about what happened."""
+    ..."): text about the page, a picture or a person's card, not about what happened.
+
+    Cached: a story's articles are cut into units again for each view (timeline, summary, what's new) and
+    each time the story changes, and these six patterns cost ~45 us a sentence, more than the rest of it."""
     return bool(_BOILER.search(text) or _CAPTION.search(text) or _PHOTO.search(text) or _FURNITURE.search(text)
                 or _MARKUP.search(text) or len(_FIELD.findall(text)) >= 2)
 
