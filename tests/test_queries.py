@@ -105,6 +105,35 @@ def test_index_follows_new_writes(examples_db_copy):
     reader.close(), writer.close()
 
 
+def test_a_server_index_rebuilds_at_most_its_share_of_the_time_and_at_once_after_a_post_or_a_round(examples_db_copy):
+    """With ``rebuild_share`` (the server) readers keep the last index until the next rebuild is due, so a
+    writer committing many times a second does not keep the web process rebuilding; a POST in this process
+    (``invalidate``) and the writer's end of round (``refresh``) make the next read see the store."""
+    from storyline.pipeline import Pipeline
+    from storyline.model import Document
+
+    reader, writer = Store(examples_db_copy), Store(examples_db_copy)
+    ask = Queries(reader, rebuild_share=1e-6)  # the next rebuild is due in days: only invalidate/refresh rebuild
+    before = ask.version()["articles"]
+
+    def post(n: int) -> None:
+        Pipeline(writer).ingest_documents([Document(text=f"Article {n} about the harbour of Valparaiso, new today. " * 3,
+                                                    origin=f"test:{n}", title=f"Valparaiso harbour {n}")])
+
+    post(1)
+    assert ask.version()["articles"] == before  # not due: the last index answers
+    ask.invalidate()
+    assert ask.version()["articles"] == before + 1
+    post(2)
+    assert ask.version()["articles"] == before + 1
+    ask.refresh()
+    assert ask.version()["articles"] == before + 2
+    assert Queries(reader).version()["articles"] == before + 2  # without a share: every read is current
+    with pytest.raises(ValueError, match="rebuild_share"):
+        Queries(reader, rebuild_share=0)
+    reader.close(), writer.close()
+
+
 def test_titles_read_like_headlines_in_every_view(ask):
     """An untitled article (the seeds are plain text files) gets its first sentence as title, the same in the
     listing, the article answer and the story answer; a story's title is one of its articles' titles (never

@@ -20,6 +20,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections import Counter, OrderedDict
 from typing import Any, Callable
 
@@ -340,14 +341,27 @@ class Queries:
     previous one, so a burst of writes never stalls every reader at once.
     """
 
-    def __init__(self, store: Store, cache_size: int = 256, stale_views: bool = False) -> None:
+    def __init__(self, store: Store, cache_size: int = 256, stale_views: bool = False,
+                 rebuild_share: float | None = None) -> None:
         """``stale_views``: answer from a prepared view even when its cluster changed since (the server, whose
-        writer is preparing the new one); otherwise a changed cluster is computed on read."""
+        writer is preparing the new one); otherwise a changed cluster is computed on read.
+
+        ``rebuild_share``: None rebuilds the index on the first read after any change (the CLI, the Python
+        API: a read after a write sees it). A share (the server: 0.2) lets readers answer from the last index
+        until rebuilding would take at most that share of the time: after a rebuild that took d seconds, the
+        next one waits d / share seconds. A writer commits several times a round (ingest, enrich, place,
+        views), and rebuilding on each ran the web process out of time under a POST a second; ``refresh``
+        (the writer's end of round) rebuilds at once."""
+        if rebuild_share is not None and not 0 < rebuild_share <= 1:
+            raise ValueError(f"rebuild_share must be in (0, 1], got {rebuild_share}")
         self.store = store
         self.stale_views = stale_views
+        self.rebuild_share = rebuild_share
         self._lock = threading.RLock()
         self._building = threading.Lock()
         self._index: _Index | None = None
+        self._index_db: Store | None = None  # the server's rebuilds read on a connection of their own
+        self._next_rebuild = 0.0  # monotonic time before which readers keep the last index (rebuild_share)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
         self._vectors = DayVectors()  # filled on the first ``similar`` (or by ``warm``)
@@ -356,25 +370,56 @@ class Queries:
 
     # --- plumbing -----------------------------------------------------------------------------
     def index(self) -> _Index:
-        """The light index, rebuilt when the store changed since it was built (stale while another rebuilds)."""
+        """The light index, rebuilt when the store changed since it was built (stale while another rebuilds,
+        and with ``rebuild_share`` until the next rebuild is due)."""
         with self._lock:
             version = self.store.version()
         current = self._index
         if current is not None and current.version == version:
             return current
+        if current is not None and self.rebuild_share is not None and time.monotonic() < self._next_rebuild:
+            return current
         if not self._building.acquire(blocking=current is None):
             return current  # another thread is rebuilding: answer from the last index meanwhile
         try:
-            with self._lock:
-                version = self.store.version()
-                if self._index is not None and self._index.version == version:
-                    return self._index
-                rows = (self.store.article_index_rows(), self.store.event_index_rows(), self.store.story_index_rows(),
-                        self.store.thread_index_rows(), self.store.entity_rows())
-            self._index = _Index(version, *rows)
-            return self._index
+            return self._rebuild()
         finally:
             self._building.release()
+
+    def invalidate(self) -> None:
+        """Let the next read rebuild the index whatever ``rebuild_share`` (this process stored articles: a
+        client that posted them and reads next must find them)."""
+        self._next_rebuild = 0.0
+
+    def refresh(self) -> _Index:
+        """Rebuild the index now if the store changed (a writer's round is complete), whatever ``rebuild_share``."""
+        with self._building:
+            return self._rebuild()
+
+    def _rebuild(self) -> _Index:
+        """Under ``_building``. The version is read before the rows, so the rows are at least that new."""
+        with self._lock:
+            version = self.store.version()
+            if self._index is not None and self._index.version == version:
+                return self._index
+        started = time.monotonic()
+        if self.rebuild_share is not None and not self.store.read_only and str(self.store.path) != ":memory:":
+            # rows on a connection of their own: reads of the store's connection do not wait behind them
+            if self._index_db is None:
+                self._index_db = Store(self.store.path)
+            rows = self._index_rows(self._index_db)
+        else:
+            with self._lock:
+                rows = self._index_rows(self.store)
+        self._index = _Index(version, *rows)
+        if self.rebuild_share is not None:
+            self._next_rebuild = time.monotonic() + (time.monotonic() - started) / self.rebuild_share
+        return self._index
+
+    @staticmethod
+    def _index_rows(store: Store) -> tuple:
+        return (store.article_index_rows(), store.event_index_rows(), store.story_index_rows(),
+                store.thread_index_rows(), store.entity_rows())
 
     def version(self) -> dict[str, Any]:
         """What a live page polls: changes whenever an article is stored or placed."""

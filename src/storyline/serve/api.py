@@ -327,6 +327,8 @@ def submit(body: SubmitIn, request: Request) -> Any:
             answer = {"status": "not_stored", "id": None, "reason": f"the store failed: {printable(failure)}"}
         results.append({"index": i, **{k: v for k, v in answer.items() if v is not None}})
     queued = sum(r["status"] == "new" for r in results)
+    if queued:
+        request.app.state.queries.invalidate()  # whoever posted reads what they posted next
     if failure is None:
         return {"results": results, "queued": queued}
     stored = sum(r["status"] in ("new", "duplicate") for r in results)

@@ -51,7 +51,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
         if writer and app.state.writer is None:
             from storyline.serve.writer import Writer
 
-            app.state.writer = Writer(store.path, on_change=app.state.queries.index)
+            app.state.writer = Writer(store.path, on_change=app.state.queries.refresh)
         threading.Thread(target=_warm, args=(app.state.queries,), name="storyline-warm", daemon=True).start()
         if watcher is not None and app.state.writer is not None:
             watcher.attach(app.state.writer.get_state, app.state.writer.set_state)
@@ -69,7 +69,9 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
     # nothing from outside) forbids; the schema itself is at /openapi.json
     app = FastAPI(title="Storyline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Stories tracked across outlets, languages and months: read them, follow them, feed them.")
-    app.state.queries = Queries(store, stale_views=writer)  # its writer is preparing the changed stories' views
+    # its writer is preparing the changed stories' views, and ends each round with a refresh of the index;
+    # readers rebuild it in between only as far as a fifth of the web process's time allows
+    app.state.queries = Queries(store, stale_views=writer, rebuild_share=0.2 if writer else None)
     app.state.token = state_token
     app.state.writer = None
     app.include_router(api.router)
