@@ -11,7 +11,9 @@ retold variants, new to the store. Then starts ``storyline serve`` on 127.0.0.1 
 --seconds runs --clients concurrent readers (bounded; loopback only), each picking a kind of request at
 random: the front page, a story page or its API answer (any story, so most are first visits), a thread page
 or its API answer, an article page or its API answer, similar articles, search (page and API) for a word of
-a stored title, the stories listing; while one writer POSTs an article every --post-every seconds. Prints
+a stored title, the stories listing; while one writer POSTs an article every --post-every seconds. With
+--rate the readers together offer that many requests a second (Poisson arrivals); without it each reader
+asks again as soon as it is answered, which saturates the server, so latency is then its queue. Prints
 requests/s, p50/p99 latency and errors per kind and overall, the peak memory of the server's whole process
 tree (web process and its write worker; PSS, so pages they share count once; sampled every second) and
 the machine's load average: take figures on a quiet machine only.
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -82,6 +85,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--post-every", type=float, default=1.0)
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="requests/s offered by all readers together, Poisson arrivals (0: each reader sends its next "
+                         "request as soon as the last is answered, which saturates the server and measures its queue)")
     ap.add_argument("--db", type=Path, default=None)
     args = ap.parse_args()
     args.clients = max(1, min(args.clients, 32))  # bounded
@@ -129,6 +135,7 @@ def main() -> None:
             "search_api": lambda rnd: f"/api/search?q={rnd.choice(words)}",
         }
         latencies: dict[str, list[float]] = {k: [] for k in kinds}
+        timeline: list[tuple[float, float, str]] = []
         errors = {k: 0 for k in kinds}
         posts = {"ok": 0, "errors": 0}
         stop = time.monotonic() + args.seconds
@@ -138,6 +145,8 @@ def main() -> None:
             rnd = random.Random(seed)
             with httpx.Client(base_url=base, timeout=60) as client:
                 while time.monotonic() < stop:
+                    if args.rate > 0:  # each reader offers rate / clients requests a second
+                        time.sleep(rnd.expovariate(args.rate / args.clients))
                     kind = rnd.choice(list(kinds))
                     t0 = time.perf_counter()
                     try:
@@ -147,6 +156,7 @@ def main() -> None:
                     took = time.perf_counter() - t0
                     with lock:
                         latencies[kind].append(took)
+                        timeline.append((t0, took, kind))
                         errors[kind] += not ok
 
         def writer() -> None:
@@ -177,7 +187,8 @@ def main() -> None:
         for t in threads:
             t.join()
         every = [x for v in latencies.values() for x in v]
-        result = {"clients": args.clients, "seconds": args.seconds, "requests": len(every),
+        result = {"clients": args.clients, "seconds": args.seconds, "offered_rate": args.rate or "saturating",
+                  "requests": len(every),
                   "requests_per_s": round(len(every) / args.seconds, 1),
                   "p50_ms": round(1000 * statistics.median(every), 1),
                   "p99_ms": round(1000 * statistics.quantiles(every, n=100)[98], 1),
@@ -187,6 +198,11 @@ def main() -> None:
             if len(values) > 2:
                 result[kind] = {"requests": len(values), "p50_ms": round(1000 * statistics.median(values), 1),
                                 "p99_ms": round(1000 * statistics.quantiles(values, n=100)[98], 1), "errors": errors[kind]}
+        if timeline:  # when the slowest hundredth came, per 10 s: a tail only at the start is the server warming
+            first = min(t for t, _, _ in timeline)
+            slow = sorted(timeline, key=lambda r: -r[1])[: max(1, len(timeline) // 100)]
+            bins = sorted(Counter(int((t - first) // 10) * 10 for t, _, _ in slow).items())
+            result["slowest_1pct_per_10s"] = {f"{b}-{b + 10}s": n for b, n in bins}
         print(json.dumps(result, indent=1))
     finally:
         server.terminate()

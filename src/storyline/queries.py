@@ -334,6 +334,9 @@ def _page(items: list[Any], limit: int | None, offset: int) -> dict[str, Any]:
     return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset:end]}
 
 
+VERSION_POLL_SECONDS = 0.05  # with ``rebuild_share``, how long an unchanged version is taken as read
+
+
 class Queries:
     """Read answers over one store. Thread-safe: one lock around the store connection and the caches.
 
@@ -372,12 +375,14 @@ class Queries:
     def index(self) -> _Index:
         """The light index, rebuilt when the store changed since it was built (stale while another rebuilds,
         and with ``rebuild_share`` until the next rebuild is due)."""
+        current = self._index
+        if current is not None and self.rebuild_share is not None and time.monotonic() < self._next_rebuild:
+            return current  # not due: not even the version is read (it waits for the store's lock)
         with self._lock:
             version = self.store.version()
-        current = self._index
         if current is not None and current.version == version:
-            return current
-        if current is not None and self.rebuild_share is not None and time.monotonic() < self._next_rebuild:
+            if self.rebuild_share is not None:
+                self._next_rebuild = time.monotonic() + VERSION_POLL_SECONDS
             return current
         if not self._building.acquire(blocking=current is None):
             return current  # another thread is rebuilding: answer from the last index meanwhile
@@ -499,6 +504,13 @@ class Queries:
         f = filters or Filters()
         index = self.index()
         since = _instant(new_since) or index.window_start
+        # the same listing is asked for by every front-page view until the store changes
+        key = ("stories", index.version, f, sort, limit, offset, since)  # ``since`` counts each row's growth
+        page = self._cached(key, lambda: self._stories(index, f, sort, limit, offset, since))
+        return {**page, "items": list(page["items"])}
+
+    def _stories(self, index: _Index, f: Filters, sort: str, limit: int | None, offset: int, since: str | None
+                 ) -> dict[str, Any]:
         hits = {i for i, _ in self._search_ids(f.text)} if f.text else None
         chosen = [s for s in index.stories.values() if s.article_ids and self._story_matches(index, s, f, hits)]
         keys: dict[str, Callable[[_StoryEntry], tuple]] = {
@@ -930,10 +942,15 @@ class Queries:
 
     # --- search and facets --------------------------------------------------------------------
     def _search_ids(self, text: str | None, limit: int = 1000) -> list[tuple[str, float]]:
+        """Full-text hits, cached until the index changes (a query holds the store's lock while it runs)."""
         if not text:
             return []
-        with self._lock:
-            return self.store.search_ids(text, limit=limit)
+
+        def run() -> list[tuple[str, float]]:
+            with self._lock:
+                return self.store.search_ids(text, limit=limit)
+
+        return self._cached(("search ids", self.index().version, text, limit), run)
 
     def search(self, query: str, filters: Filters | None = None, limit: int | None = 20, offset: int = 0) -> dict[str, Any]:
         """Full-text hits (SQLite FTS5, bm25), best first, narrowed by ``filters``; a page."""

@@ -27,8 +27,8 @@ router = APIRouter(tags=["feeds"], responses=READ_ERRORS, dependencies=[Depends(
 ATOM = "application/atom+xml; charset=utf-8"
 EPOCH = "1970-01-01T00:00:00Z"
 # every value printed into a feed passes through xml_text: one control character makes a feed unreadable
-FEEDS = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(
-    default=True, default_for_string=True), finalize=xml_text)
+FEEDS = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), auto_reload=False,
+                    autoescape=select_autoescape(default=True, default_for_string=True), finalize=xml_text)
 FEEDS.filters["iri"] = lambda value: quote(str(value), safe="")
 
 

@@ -25,7 +25,8 @@ from storyline.serve.security import SECURITY_HEADERS, public_origin, safe_href
 __all__ = ["router", "error_page", "query_string", "timeline_chart", "install_error_handlers", "SEEN_COOKIE"]
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+# auto_reload off: the templates ship with the package, and checking their files' times cost every render a stat
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), auto_reload=False,
                         autoescape=select_autoescape(default=True, default_for_string=True))
 TEMPLATES.filters["href"] = safe_href
 TEMPLATES.filters["origin"] = public_origin
