@@ -330,7 +330,10 @@ def _names(spark, enriched) -> tuple[dict[str, str], list[tuple]]:
 # ----------------------------------------------------------------------------- 4. stories
 def _with_window(spark, enriched, config: BatchConfig):
     """The articles with their story window (``stages.window_starts``), from the articles per day: one row
-    per publication day on the driver (tens of thousands for a century), joined back in Spark."""
+    per publication day on the driver (tens of thousands for a century), joined back in Spark. Undated
+    articles join the last dated window, which places them after its dated ones, where ``track`` places
+    them: a window of their own would wait a pass more for what the last window formed, and restore it
+    instead of going on from it."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -339,8 +342,9 @@ def _with_window(spark, enriched, config: BatchConfig):
     starts = stages.window_starts(counts, config.windows or config.partitions, config.window_days)
     schema = T.StructType([T.StructField("day", T.LongType()), T.StructField("window", T.LongType())])
     days = spark.createDataFrame(sorted(starts.items()), schema)
+    last = max(starts.values(), default=stages.UNDATED_WINDOW)
     return (dated.join(F.broadcast(days), "day", "left")
-            .withColumn("window", F.coalesce(F.col("window"), F.lit(stages.UNDATED_WINDOW)).cast("long")).drop("day"))
+            .withColumn("window", F.coalesce(F.col("window"), F.lit(last)).cast("long")).drop("day"))
 
 
 def _sorted_articles(frame) -> list:
