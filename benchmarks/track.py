@@ -17,7 +17,8 @@ a store that already holds 9,500 articles (the whole-run figures also change wit
 
 Printed: one JSON line per N (``--json``) or a table: wall-clock articles/s, CPU-ms per article for each
 stage (from ``Pipeline.cpu``; the helper process's stages are counted where they run), total CPU of the
-main and helper processes, peak RSS of each, and the ratio of each per-article cost at the largest N to
+main and helper processes, peak RSS of each, the peak of all of them together as PSS (pages the forked
+helpers share with the main process counted once), and the ratio of each per-article cost at the largest N to
 the smallest (1.0 = flat). Take figures on a quiet machine: wall time on a shared one means little, the
 CPU columns much more.
 """
@@ -33,8 +34,12 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctree import tree_memory  # noqa: E402 - benchmarks/proctree.py
 
 # the probe and the later rounds are retold up to 30 years on, past today: ingest must judge their dates against a later "now" (a date past it is untrusted)
 os.environ.setdefault("STORYLINE_INGEST_TIME", "2100-01-01T00:00:00+00:00")
@@ -201,6 +206,7 @@ def table(results: list[dict]) -> str:
     row("CPU-s, main + helper processes", [r["main_cpu_s"] + r["helper_cpu_s"] for r in results], "{:.0f}")
     row("peak RSS MB, main process", [r["peak_rss_mb"] for r in results], "{:.0f}")
     row("peak RSS MB, largest helper process", [r["helper_peak_rss_mb"] for r in results], "{:.0f}")
+    row("peak MB, all processes together (PSS)", [r["peak_pss_mb_all"] for r in results], "{:.0f}")
     return "\n".join(lines)
 
 
@@ -217,11 +223,23 @@ def main() -> None:
         return
     results = []
     for n in args.n:
-        child = subprocess.run([sys.executable, __file__, "--one", str(n), "--workers", str(args.workers),
-                                "--batch", str(args.batch)], capture_output=True, text=True, env=os.environ)
+        child = subprocess.Popen([sys.executable, __file__, "--one", str(n), "--workers", str(args.workers),
+                                  "--batch", str(args.batch)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=os.environ)
+        peak = [0]
+
+        def sample(pid: int = child.pid) -> None:  # every process of the run together, shared pages once (PSS)
+            while child.poll() is None:
+                peak[0] = max(peak[0], tree_memory(pid))
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out, err = child.communicate()
+        sampler.join()
         if child.returncode:
-            raise SystemExit(f"N = {n} failed:\n{child.stderr[-3000:]}")
-        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+            raise SystemExit(f"N = {n} failed:\n{err[-3000:]}")
+        results.append({**json.loads(out.strip().splitlines()[-1]), "peak_pss_mb_all": round(peak[0] / 2**20)})
         print(json.dumps(results[-1]) if args.json else
               f"N = {n}: {results[-1]['articles_per_s']} articles/s, {results[-1]['wall_s']} s", flush=True)
     if not args.json:

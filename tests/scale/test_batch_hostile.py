@@ -63,6 +63,8 @@ def test_links_out_empty_files_and_year_one_are_rejected_or_kept_as_ingest_does(
 @pytest.mark.parametrize("args, said", [
     (["batch", "run", "/nonexistent/input", "OUT"], "no such file or folder"),
     (["batch", "run", str(ROOT / "examples" / "seeds"), "OUT", "--master", "garbage://"], "cannot start Spark"),
+    (["batch", "run", str(ROOT / "examples" / "seeds"), "OUT", "--windows", "2", "--window-days", "30"],
+     "give --windows or --window-days, not both"),
 ])
 def test_batch_run_fails_with_one_line(args, said, tmp_path):
     """In a process of its own: in this one, Spark hands back the module's running session whatever the master."""

@@ -33,7 +33,7 @@ def serve(
 
         watcher = make_watcher(watch, every, allow_private)
     path = db or default_db_path()
-    application = create_app(path, watcher=watcher)
+    application = create_app(path, watcher=watcher, freeze_gc=True)
     token = "on (STORYLINE_TOKEN)" if os.environ.get("STORYLINE_TOKEN") else "off (set STORYLINE_TOKEN to enable POST /articles)"
     errors.print(f"serving {path} on http://{host}:{port}/  ·  OpenAPI /openapi.json  ·  write endpoint {token}")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -29,22 +29,26 @@ MAX_BODY = 5 * 1024 * 1024  # bytes of one request body (100 articles of ~50 KB)
 STATIC = Path(__file__).parent / "static"
 
 
-def _warm(queries: Queries) -> None:
-    """Build the read index and load the vectors in the background as the server starts; then move what is
-    alive (modules, the first index) out of the cyclic garbage collector's reach (``gc.freeze``): its full
-    collections walked those ~190,000 objects of a 10,000-article store in ~90 ms every ten seconds or so,
-    stalling every request in flight. Refcounting still frees them; only cycles among them would stay."""
+def _warm(queries: Queries, freeze: bool) -> None:
+    """Build the read index and load the vectors in the background as the server starts; then (``freeze``:
+    a server process of its own) move what is alive (modules, the first index) out of the cyclic garbage
+    collector's reach (``gc.freeze``): its full collections walked those ~190,000 objects of a
+    10,000-article store in ~90 ms every ten seconds or so, stalling every request in flight. Refcounting
+    still frees them; only cycles among them would stay, which is why an app embedded in another program
+    (the tests) does not freeze that program's objects."""
     try:
         queries.warm()
     except Exception as exc:  # noqa: BLE001 - the first request that needs them builds them and reports
         log.debug("warming the read layer failed: %s", exc)
-    gc.freeze()
+    if freeze:
+        gc.freeze()
 
 
 def create_app(db: str | Path | None = None, *, token: str | None = None, writer: bool = True,
-               max_body: int = MAX_BODY, watcher: Any = None) -> FastAPI:
+               max_body: int = MAX_BODY, watcher: Any = None, freeze_gc: bool = False) -> FastAPI:
     """The FastAPI app over the store at ``db``. ``token`` defaults to ``$STORYLINE_TOKEN``; ``watcher``
-    (a ``storyline.fetch.watch.Watcher``) is started with the app and fed into the same writer."""
+    (a ``storyline.fetch.watch.Watcher``) is started with the app and fed into the same writer;
+    ``freeze_gc``: the process is this server's own (``storyline serve``), see ``_warm``."""
     from storyline.serve import api, feeds, threads, web
 
     path = Path(db) if db is not None else None
@@ -57,7 +61,7 @@ def create_app(db: str | Path | None = None, *, token: str | None = None, writer
             from storyline.serve.writer import Writer
 
             app.state.writer = Writer(store.path, on_change=app.state.queries.refresh)
-        threading.Thread(target=_warm, args=(app.state.queries,), name="storyline-warm", daemon=True).start()
+        threading.Thread(target=_warm, args=(app.state.queries, freeze_gc), name="storyline-warm", daemon=True).start()
         if watcher is not None and app.state.writer is not None:
             watcher.attach(app.state.writer.get_state, app.state.writer.set_state)
             watcher.start(app.state.writer.submit)

@@ -193,7 +193,7 @@ def whole_sentence(text: str, punctuated: bool, cased: bool) -> bool:
     return all(text.count(a) == text.count(b) for a, b in _BRACKETS)
 
 
-@functools.lru_cache(maxsize=32_768)
+@functools.lru_cache(maxsize=131_072)  # a story of 1,400 articles has ~40,000 sentences, read by three views
 def not_reporting(text: str) -> bool:
     """Captions, credits, page furniture, markup and fact boxes ("Born : August 29 , 1958 ... Also known as :
     ..."): text about the page, a picture or a person's card, not about what happened.

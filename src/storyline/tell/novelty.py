@@ -70,8 +70,12 @@ def rank_new(units: list[Unit], history: list[Unit], *, max_sentences: int | Non
 
 
 def _rank(units: list[Unit], matrix: sparse.csr_matrix, hist: sparse.csr_matrix, seen: set[str],
-          max_sentences: int | None, min_novelty: float) -> list[SummarySentence]:
-    if hist.shape[0]:
+          max_sentences: int | None, min_novelty: float,
+          redundancy: np.ndarray | None = None) -> list[SummarySentence]:
+    """``redundancy``: each unit's highest similarity to ``hist``, when the caller has it already."""
+    if redundancy is not None:
+        pass
+    elif hist.shape[0]:
         redundancy = np.asarray((matrix @ hist.T).max(axis=1).todense()).ravel()
     else:
         redundancy = np.zeros(len(units), dtype=np.float32)
@@ -90,6 +94,14 @@ def _rank(units: list[Unit], matrix: sparse.csr_matrix, hist: sparse.csr_matrix,
     return [units[i].cite(s) for s, i in scored]
 
 
+def _highest_before(rows: sparse.csr_matrix, every: sparse.csr_matrix, start: int) -> np.ndarray:
+    """Per row, its highest dot product with the first ``start`` units (``every``: all units, transposed);
+    0 where it shares nothing with them, as a sparse row maximum counts its zeros."""
+    if start == 0:
+        return np.zeros(rows.shape[0], dtype=np.float32)
+    return (rows @ every).toarray()[:, :start].max(axis=1)
+
+
 def whats_new_each(
     articles: Sequence[Article], *, max_sentences: int | None = 3, min_novelty: float = 0.4,
 ) -> dict[str, list[SummarySentence]]:
@@ -106,6 +118,9 @@ def whats_new_each(
     if not flat:
         return {a.id: [] for a in ordered}
     matrix = tfidf([u.text for u in flat], languages={u.language for u in flat})
+    # every unit against every unit, transposed once: slicing and transposing the growing history for each
+    # article made a story of 1,400 articles cost ~18 s (copies of up to 40,000 rows, 1,400 times)
+    every = matrix.T.tocsr()
     seen: set[str] = set()
     ids: set[str] = set()
     start = 0
@@ -114,7 +129,8 @@ def whats_new_each(
         if art.duplicate_of and art.duplicate_of in ids or not units:
             out[art.id] = []
         else:
-            out[art.id] = _rank(units, matrix[start:end], matrix[:start], seen, max_sentences, min_novelty)
+            redundancy = _highest_before(matrix[start:end], every, start)
+            out[art.id] = _rank(units, matrix[start:end], matrix[:0], seen, max_sentences, min_novelty, redundancy)
         for u in units:
             seen |= _grams(u.text)
         ids.add(art.id)
