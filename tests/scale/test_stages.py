@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from storyline.model import Event, Story
-from storyline.scale.stages import WindowPlacement, reconcile_names, resolve_ids, window_of, UNDATED_WINDOW
+from storyline.scale.stages import WindowPlacement, reconcile_names, resolve_ids, window_starts
 
 
 def test_a_surname_kept_bare_in_one_partition_joins_the_full_name_from_another():
@@ -48,16 +48,15 @@ def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_ar
     assert resolved.home == {"ev-a1": 0, "ev-b2": 1, "ev-b3": 1}
 
 
-def test_undated_articles_are_placed_last_and_a_window_is_named_by_its_first_day():
-    assert window_of(None, 30) == UNDATED_WINDOW > window_of(dt.date(2100, 1, 1), 1)
-    assert window_of(dt.date(1970, 1, 31), 30) == 30
-    assert window_of(dt.date(1969, 12, 31), 30) == -30  # before 1970: still the window's first day
+def test_a_calendar_window_is_named_by_its_first_day():
+    day = lambda d: (d - dt.date(1970, 1, 1)).days  # noqa: E731
+    assert window_starts({day(dt.date(1970, 1, 31)): 1}, days=30) == {30: 30}
+    assert window_starts({day(dt.date(1969, 12, 31)): 1}, days=30) == {-1: -30}  # before 1970: still its first day
+    assert window_starts({day(dt.date(2100, 1, 1)): 1}, days=1) == {day(dt.date(2100, 1, 1)): day(dt.date(2100, 1, 1))}
 
 
 def test_story_windows_are_contiguous_runs_of_days_of_about_equal_size():
     import pytest
-
-    from storyline.scale.stages import window_starts
 
     counts = {0: 10, 1: 10, 5: 30, 9: 10, 40: 20, 41: 20}  # 100 articles over six days
     starts = window_starts(counts, windows=2)

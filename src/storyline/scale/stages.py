@@ -45,12 +45,11 @@ __all__ = [
     "settle_story_dates",
     "resolve_ids",
     "Resolution",
-    "window_of",
     "window_starts",
     "window_terms",
 ]
 
-UNDATED_WINDOW = 1_000_000_000  # undated articles are placed last, as ``track`` places them
+UNDATED_WINDOW = 1_000_000_000  # the window of a run whose articles are all undated (``job._with_window``)
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -181,12 +180,6 @@ def rename_entities(article: Article, mapping: Mapping[str, str]) -> None:
 
 
 # ----------------------------------------------------------------------------- stories
-def window_of(published: dt.date | None, days: int) -> int:
-    """The calendar window of ``days`` days an article is placed in, named by its first day (days since
-    1970-01-01; undated ones last, like ``track``)."""
-    return UNDATED_WINDOW if published is None else (published - _EPOCH).days // days * days
-
-
 def window_starts(day_counts: Mapping[int, int], windows: int | None = None, days: int | None = None) -> dict[int, int]:
     """Per publication day (days since 1970-01-01), the story window it is placed in, named by the window's
     first day (so a window's id says where the placer's open-window rule is applied to it).
@@ -569,16 +562,15 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
     of the window is older): a story is restored while its
     final story's last date is within ``story_days`` of D; an event while its own last date is within
     ``event_days`` of D or its story is open (a live story keeps its old events: average link reads them).
-    Every piece of a final record gets the same windows, so a window restores each record whole. The
-    undated window (placed last) takes what is open at the last dated window's first day. A record
-    without dates (a story of undated articles) stays open. So what a window restores depends on what is
+    Every piece of a final record gets the same windows, so a window restores each record whole (undated
+    articles are placed last in the last dated window, ``job._with_window``, so no window is undated unless
+    every article is). A record without dates (a story of undated articles) stays open. So what a window restores depends on what is
     open at its start, never on how many windows came before it.
     """
     events, stories = final_records(placements, mapping)
     event_last = {e.id: _day(e.last_date) for e in events}
     story_last = {s.id: _day(s.last_date) for s in stories}
-    dated = sorted(w for w in windows if w != UNDATED_WINDOW)
-    undated_start = dated[-1] if dated and UNDATED_WINDOW in windows else None
+    starts = sorted(windows)
 
     def story_reach(final: str | None) -> float:
         if final not in story_last:
@@ -587,10 +579,7 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
         return math.inf if last is None else last + story_days
 
     def targets(source: int, reach: float) -> list[int]:
-        out = [w for w in dated[bisect.bisect_right(dated, source):] if w <= reach] if reach > -math.inf else []
-        if undated_start is not None and source != UNDATED_WINDOW and reach >= undated_start:
-            out.append(UNDATED_WINDOW)
-        return out
+        return [w for w in starts[bisect.bisect_right(starts, source):] if w <= reach]
 
     out: dict[tuple[int, str, str], list[int]] = {}
     for window in sorted(placements):
