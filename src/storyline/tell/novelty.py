@@ -66,19 +66,24 @@ def rank_new(units: list[Unit], history: list[Unit], *, max_sentences: int | Non
     hist_texts = [u.text for u in history]
     matrix = tfidf(texts + hist_texts, languages={u.language for u in units + history})
     seen: set[str] = set().union(*(_grams(t) for t in hist_texts)) if hist_texts else set()
-    return _rank(units, matrix[: len(units)], matrix[len(units):], seen, max_sentences, min_novelty)
+    # the units first, then their history: each unit against the rows after the units
+    every = matrix.T.tocsr()
+    redundancy = _highest(matrix[: len(units)], every, len(units), matrix.shape[0])
+    return _rank(units, matrix[: len(units)], redundancy, seen, max_sentences, min_novelty)
 
 
-def _rank(units: list[Unit], matrix: sparse.csr_matrix, hist: sparse.csr_matrix, seen: set[str],
-          max_sentences: int | None, min_novelty: float,
-          redundancy: np.ndarray | None = None) -> list[SummarySentence]:
-    """``redundancy``: each unit's highest similarity to ``hist``, when the caller has it already."""
-    if redundancy is not None:
-        pass
-    elif hist.shape[0]:
-        redundancy = np.asarray((matrix @ hist.T).max(axis=1).todense()).ravel()
-    else:
-        redundancy = np.zeros(len(units), dtype=np.float32)
+def _highest(rows: sparse.csr_matrix, every: sparse.csr_matrix, start: int, end: int) -> np.ndarray:
+    """Per row, its highest dot product with units ``start:end`` (``every``: all units, transposed, built
+    once per story: slicing and transposing the history for each article made a story of 1,400 articles
+    cost ~18 s); 0 where it shares nothing with them, as a sparse row maximum counts its zeros."""
+    if end <= start:
+        return np.zeros(rows.shape[0], dtype=np.float32)
+    return (rows @ every).toarray()[:, start:end].max(axis=1)
+
+
+def _rank(units: list[Unit], matrix: sparse.csr_matrix, redundancy: np.ndarray, seen: set[str],
+          max_sentences: int | None, min_novelty: float) -> list[SummarySentence]:
+    """``redundancy``: each unit's highest similarity to what came before (``_highest``)."""
     central = np.asarray(matrix @ centroid(matrix)).ravel()
     scored = []
     for i, u in enumerate(units):
@@ -92,14 +97,6 @@ def _rank(units: list[Unit], matrix: sparse.csr_matrix, hist: sparse.csr_matrix,
     if max_sentences is not None:
         scored = scored[:max_sentences]
     return [units[i].cite(s) for s, i in scored]
-
-
-def _highest_before(rows: sparse.csr_matrix, every: sparse.csr_matrix, start: int) -> np.ndarray:
-    """Per row, its highest dot product with the first ``start`` units (``every``: all units, transposed);
-    0 where it shares nothing with them, as a sparse row maximum counts its zeros."""
-    if start == 0:
-        return np.zeros(rows.shape[0], dtype=np.float32)
-    return (rows @ every).toarray()[:, :start].max(axis=1)
 
 
 def whats_new_each(
@@ -118,8 +115,6 @@ def whats_new_each(
     if not flat:
         return {a.id: [] for a in ordered}
     matrix = tfidf([u.text for u in flat], languages={u.language for u in flat})
-    # every unit against every unit, transposed once: slicing and transposing the growing history for each
-    # article made a story of 1,400 articles cost ~18 s (copies of up to 40,000 rows, 1,400 times)
     every = matrix.T.tocsr()
     seen: set[str] = set()
     ids: set[str] = set()
@@ -129,8 +124,8 @@ def whats_new_each(
         if art.duplicate_of and art.duplicate_of in ids or not units:
             out[art.id] = []
         else:
-            redundancy = _highest_before(matrix[start:end], every, start)
-            out[art.id] = _rank(units, matrix[start:end], matrix[:0], seen, max_sentences, min_novelty, redundancy)
+            redundancy = _highest(matrix[start:end], every, 0, start)
+            out[art.id] = _rank(units, matrix[start:end], redundancy, seen, max_sentences, min_novelty)
         for u in units:
             seen |= _grams(u.text)
         ids.add(art.id)
