@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import functools
 import re
 import threading
 import time
@@ -32,7 +31,7 @@ from storyline.enrich.canonical import (
 )
 from storyline.enrich.credits import is_credit, outlet_keys
 from storyline.enrich.places import place_names, place_key
-from storyline.enrich.tokens import Tokens, tokenize
+from storyline.enrich.tokens import Tokens, language_stop_words, tokenize
 from storyline.model import Article, EntityMention, EntityType
 
 __all__ = ["LABELS", "LEAD_CHARS", "MODELS", "EntityExtractor", "EntityRegistry", "Recognised", "ner_input"]
@@ -655,13 +654,9 @@ def _by_language(articles: list[Article]) -> list[tuple[str, list[tuple[int, Art
     return sorted(groups.items())
 
 
-@functools.lru_cache(maxsize=None)
 def _stop_words(model: str) -> frozenset[str]:
     """The stop words of the spaCy language a model name (``model_name``) is for."""
-    import spacy
-
-    lang = model.split(":", 1)[1].split("_", 1)[0]
-    return frozenset(getattr(spacy.blank(lang).Defaults, "stop_words", ()))
+    return language_stop_words(model.split(":", 1)[1].split("_", 1)[0])
 
 
 def _note(article: Article, problem: str) -> None:

@@ -58,10 +58,8 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-@functools.lru_cache(maxsize=65_536)
 def place_key(name: str) -> str:
-    """The form ``place_names`` is keyed by: folded words joined by single spaces. Cached: ``find_places``
-    asks it for every word of every article, and the words of news repeat (folding walks each character)."""
+    """The form ``place_names`` is keyed by: folded words joined by single spaces."""
     return " ".join(_WORD.findall(_fold(name)))
 
 
@@ -184,6 +182,13 @@ def _has_case(text: str) -> bool:
     return any(ch.isupper() for ch in text[:20_000])
 
 
+@functools.lru_cache(maxsize=65_536)
+def _word_key(word: str) -> str:
+    """``place_key`` of one word of an article, cached: every word of every article is folded character by
+    character, and the words of news repeat (the gazetteer's own names are keyed once, uncached)."""
+    return place_key(word)
+
+
 def find_places(text: str) -> Counter[str]:
     """Place ids mentioned in ``text``, with how often (one, two and three-word names).
 
@@ -194,7 +199,7 @@ def find_places(text: str) -> Counter[str]:
     names = place_names()
     cased = _has_case(text)
     function_words = _function_words()
-    tokens = [(m.group(), place_key(m.group())) for m in _WORD.finditer(text)]
+    tokens = [(m.group(), _word_key(m.group())) for m in _WORD.finditer(text)]
     words = [w for _, w in tokens if w]
     originals = [t for t, w in tokens if w]
     found: Counter[str] = Counter()
