@@ -1,10 +1,13 @@
 """Spark batch at scale: passes, windows re-placed per pass, wall, articles/s, peak memory, agreement with track.
 
-    python benchmarks/spark.py [--copies 21] [--workers 1,2] [--windows W | --window-days D] [--replace-when members|records]
-                               [--no-track | --track-db STORE]
+    python benchmarks/spark.py [--copies 21 | --archive N] [--workers 1,2] [--windows W | --window-days D]
+                               [--replace-when members|records] [--no-track | --track-db STORE]
 
 The input is ``copies`` variant rounds of the shipped Wikinews sample (``storyline.scale.synthetic``;
-21 copies = 2,085 articles over ~72 years). Each run is a fresh process (models load in the timing, as in
+21 copies = 2,085 articles over ~72 years), or with ``--archive N`` an archive of N articles retold in
+rounds from the human-labelled clusters in ``../shared/eval`` (``storyline.scale.synthetic.archive``: real
+text, each article's ~700-character lead, ~2,600 articles a round, rounds 766 days apart: 100,000 articles
+span 1990-2070). Each run is a fresh process (models load in the timing, as in
 a real job): ``storyline track`` into a new store, then ``storyline batch run --master local[N]
 --partitions N`` for each N, imported into a store of its own (``batch import``, not timed) and compared
 with track's article for article (BCubed F1 at event, story and thread level, track as the reference).
@@ -28,12 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from storyline.scale.synthetic import write_corpus
+from storyline.scale.synthetic import write_archive, write_corpus
 
 # variant rounds are dated up to decades on, past today: ingest must judge their dates against a later "now" (a date past it is untrusted)
 os.environ.setdefault("STORYLINE_INGEST_TIME", "2100-01-01T00:00:00+00:00")
 
 WIKINEWS = Path(__file__).resolve().parents[1] / "examples" / "wikinews" / "wikinews_en.jsonl"
+EVAL = Path(os.environ.get("STORYLINE_EVAL") or Path(__file__).resolve().parents[2] / "shared" / "eval")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -108,6 +112,7 @@ def _agreement(reference_db: Path, batch_db: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=21)
+    parser.add_argument("--archive", type=int, default=None, help="instead: an archive of this many articles retold from ../shared/eval")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--windows", type=int, default=None, help="story windows for every run (default: the job's, one a worker)")
     parser.add_argument("--window-days", type=int, default=None, help="calendar story windows of this many days instead")
@@ -118,8 +123,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="storyline-spark-bench-") as tmp:
         source = Path(tmp) / "in"
         source.mkdir()
-        n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies, dateline=True)
-        print(f"input: {n} rows ({args.copies} variant rounds of the Wikinews sample), windows {args.windows or ('of ' + str(args.window_days) + ' days' if args.window_days else 'one a worker')}; "
+        if args.archive:
+            if not EVAL.is_dir():
+                sys.exit(f"--archive retells the clusters in {EVAL}, which is absent (set STORYLINE_EVAL to another copy)")
+            n = write_archive(EVAL, source / "articles.jsonl", args.archive)
+            what = f"an archive retold from {EVAL}"
+        else:
+            n = write_corpus(WIKINEWS, source / "articles.jsonl", args.copies, dateline=True)
+            what = f"{args.copies} variant rounds of the Wikinews sample"
+        print(f"input: {n} rows ({what}), windows {args.windows or ('of ' + str(args.window_days) + ' days' if args.window_days else 'one a worker')}; "
               f"{os.cpu_count()} CPUs", flush=True)
         track_db = args.track_db or Path(tmp) / "track.db"
         track_rate = None

@@ -1,21 +1,49 @@
-"""The batch job's per-task functions, without Spark: name reconciliation and id resolution."""
+"""The batch job's per-task functions, without Spark: names in input order and id resolution."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import pickle
 
+from storyline.enrich.embed import get_embedder
+from storyline.enrich.entities import EntityExtractor
 from storyline.model import Event, Story
-from storyline.scale.stages import WindowPlacement, reconcile_names, resolve_ids, window_starts
+from storyline.pipeline import enrich_articles
+from storyline.scale.stages import (WindowPlacement, article_from_row, article_to_row, clean_items, documents_of_file,
+                                    prepare_rows, reconcile_rows, resolve_ids, window_starts)
+from storyline.store import INGESTED
 
 
-def test_a_surname_kept_bare_in_one_partition_joins_the_full_name_from_another():
-    # partition 2 met "Khalilzad" first (input position 1), partition 1 learned the full name at position 5
-    names = [("Zalmay Khalilzad", "person", "00005", 3), ("Khalilzad", "person", "00001", 2), ("Kabul", "place", "00002", 1)]
-    mapping, rows = reconcile_names(names)
-    assert mapping == {"Khalilzad": "Zalmay Khalilzad"}
-    assert reconcile_names(list(reversed(names)))[0] == mapping  # order of arrival from Spark does not matter
-    assert ("khalilzad", "Zalmay Khalilzad", "person", 0) in rows
+def _articles(texts: list[str]) -> list:
+    lines = "\n".join(json.dumps({"id": f"a{i}", "published": "2019-01-0" + str(i + 1), "text": t}) for i, t in enumerate(texts))
+    now = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    return list(clean_items(documents_of_file("in.jsonl", lines.encode()), now))
+
+
+def _names(articles) -> list[list[tuple]]:
+    return [[(m.canonical, m.type.value, m.start) for m in a.entities] for a in articles]
+
+
+def test_names_are_tracks_whichever_partition_recognised_an_article():
+    # the second article alone would type "Gingrich" a place ("near Gingrich"); track's registry has met
+    # Newt Gingrich in the first, so its surname stays a person: recognition per partition, names in order
+    texts = ["Speaker Newt Gingrich met reporters in Washington on Monday, and Gingrich spoke about the budget.",
+             "Lawmakers who stood near Gingrich voted against the budget on Tuesday in Washington.",
+             "Gingrich said on Wednesday that the vote in Washington would be held again."]
+    rows = [{"ord": f"{i:05d}", **article_to_row(a, INGESTED)} for i, a in enumerate(_articles(texts))]
+    prepared = [*prepare_rows(rows[:1]), *prepare_rows(rows[1:])]  # two partitions, each on its own
+    out = list(reconcile_rows(prepared))
+    batch = [article_from_row(r) for r in out if "registry" not in r]
+    registry = [row for r in out if "registry" in r for row in pickle.loads(r["registry"])]
+
+    reference = _articles(texts)  # track's path: one extractor, the whole batch in order
+    extractor = EntityExtractor()
+    enrich_articles(reference, get_embedder("use"), extractor)
+    assert _names(batch) == _names(reference)
+    assert ("Newt Gingrich", "person", texts[1].index("Gingrich")) in _names(batch)[1]
+    assert sorted(registry) == sorted(tuple(r) for r in extractor.registry.to_rows())
 
 
 def _event(key, story, members, day):

@@ -6,9 +6,12 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    table; each record gets an input position that sorts like ``track``'s arrival order; clean; drop
    re-posts (same text: the first one wins) and give an id another text holds already the id the store
    gives it (``pipeline.distinct_id``), as ``Pipeline.ingest`` does.
-2. enrich: range partitions in input order, ``pipeline.enrich_articles`` per batch, models loaded once
-   per Python worker; written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
-3. canonical names: each partition's names replayed through one registry in input order (driver).
+2. enrich: range partitions in input order, the per-article part (``pipeline.prepare_batch``: restore,
+   dates, places, embedding, fingerprint, entity recognition) per batch in parallel, models loaded once
+   per Python worker; then canonical names through one registry in input order and ``track``'s batches
+   (``stages.reconcile_rows``: one task, ~0.3 ms an article, the only ordered step of enrichment, as in
+   ``track``); written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
+3. (names need no step of their own: step 2 named them as ``track`` does.)
 4. stories: articles grouped by story window (by default one contiguous run of days a worker, of about
    equal size: ``stages.window_starts``), in ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
@@ -97,7 +100,7 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.python.worker.reuse", "true")  # models stay loaded between tasks
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
-        .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # partitions decide names: keep them
+        .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # the partitions are the workers' shares: keep them
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", "2g"))
         .getOrCreate()
@@ -107,12 +110,13 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
 
 
 # ----------------------------------------------------------------------------- schemas
-def _article_schema(extra: tuple[tuple[str, Any], ...] = ()):
+def _article_schema(extra: tuple[tuple[str, Any], ...] = (), rows_without_ord: bool = False):
+    """``rows_without_ord``: the frame also holds rows that are not articles (``_enrich``'s registry rows)."""
     from pyspark.sql import types as T
 
     binary = {"embedding", "fingerprint"}
     ints = {"text_offset", "stage"}
-    fields = [T.StructField("ord", T.StringType(), False)]
+    fields = [T.StructField("ord", T.StringType(), rows_without_ord)]
     for name in stages.ARTICLE_COLUMNS:
         kind = T.BinaryType() if name in binary else T.LongType() if name in ints else \
             T.DoubleType() if name == "language_confidence" else T.StringType()
@@ -289,13 +293,17 @@ def _dedupe(articles):
 
 # ----------------------------------------------------------------------------- 2. enrich
 def _enrich(articles, config: BatchConfig):
-    schema = _article_schema()
+    """Enriched articles, with the registry's rows in chunks (``registry`` set, every other column null):
+    the parallel per-article part, then the ordered names in one task."""
+    from pyspark.sql import types as T
+
+    prepared_schema = _article_schema((("recognised", T.BinaryType()),))
+    schema = _article_schema((("registry", T.BinaryType()),), rows_without_ord=True)
     embedder = config.embedder
 
-    def run(frames):
-        rows = (r for frame in frames for r in _rows(frame))
+    def chunked(rows: Iterator[dict], schema) -> Iterator:
         batch: list[dict] = []
-        for row in stages.enrich_rows(rows, embedder):
+        for row in rows:
             batch.append(row)
             if len(batch) >= 64:
                 yield _frame(batch, schema)
@@ -303,28 +311,32 @@ def _enrich(articles, config: BatchConfig):
         if batch:
             yield _frame(batch, schema)
 
+    def prepare(frames):
+        yield from chunked(stages.prepare_rows((r for frame in frames for r in _rows(frame)), embedder), prepared_schema)
+
+    def reconcile(frames):
+        yield from chunked(stages.reconcile_rows(r for frame in frames for r in _rows(frame)), schema)
+
     ordered = articles.repartitionByRange(config.partitions, "ord").sortWithinPartitions("ord")
-    return ordered.mapInPandas(run, schema)
+    prepared = ordered.mapInPandas(prepare, prepared_schema)
+    # one partition, in input order: the task streams (its memory is the registry, not the articles)
+    return prepared.repartition(1).sortWithinPartitions("ord").mapInPandas(reconcile, schema)
 
 
-# ----------------------------------------------------------------------------- 3. names
-def _names(spark, enriched) -> tuple[dict[str, str], list[tuple]]:
-    from pyspark.sql import functions as F
+def _registry_rows(enriched):
+    """The registry rows ``_enrich`` wrote, as the ``entities`` dataset (alias, canonical, type, mentions)."""
     from pyspark.sql import types as T
 
-    schema = T.StructType([T.StructField("name", T.StringType()), T.StructField("type", T.StringType()),
-                           T.StructField("ord", T.StringType())])
+    schema = T.StructType([T.StructField(n, t) for n, t in (
+        ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
 
-    def mentions(frames):
+    def rows(frames):
         import pandas as pd
 
         for frame in frames:
-            rows = [(n, t, r["ord"]) for r in _rows(frame) for n, t in stages.entity_names(r)]
-            yield pd.DataFrame(rows, columns=["name", "type", "ord"])
+            yield pd.DataFrame([r for blob in frame["registry"] for r in stages.loads(blob)], columns=[f.name for f in schema.fields])
 
-    grouped = (enriched.select("ord", "enrichment").mapInPandas(mentions, schema)
-               .groupBy("name", "type").agg(F.min("ord").alias("first"), F.count("*").alias("n")).collect())
-    return stages.reconcile_names((r["name"], r["type"], r["first"], r["n"]) for r in grouped)
+    return enriched.filter(enriched.registry.isNotNull()).select("registry").mapInPandas(rows, schema)
 
 
 # ----------------------------------------------------------------------------- 4. stories
@@ -367,7 +379,7 @@ def _offsets(sizes: dict[int, int]) -> dict[int, int]:
     return offsets
 
 
-def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config: BatchConfig):
+def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchConfig):
     """(per-window rows of the document frequencies a window starts from, as context rows; the final ones as
     the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
     parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
@@ -381,7 +393,7 @@ def _doc_freq(spark, windowed, names_b, offsets_b, sizes: dict[int, int], config
         import pandas as pd
 
         window = int(frame["window"].iloc[0])
-        terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window], names_b.value)
+        terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window])
         return pd.DataFrame([(window, len(terms[1]), stages.dumps(terms))], columns=["window", "terms", "blob"])
 
     def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
@@ -504,7 +516,7 @@ def _digests(context, mapping_b, members_only: bool) -> dict[int, tuple[str, int
     return {r["window"]: (r["digest"], r["records"]) for r in context.groupBy("window").applyInPandas(run, schema).collect()}
 
 
-def _place_pass(windowed, context, names_b, offsets_b, mapping_b, config: BatchConfig):
+def _place_pass(windowed, context, offsets_b, mapping_b, config: BatchConfig):
     """One placement pass over every window in parallel (``stages.place_pass_window``)."""
     def run(frame, context):
         import pandas as pd
@@ -513,7 +525,7 @@ def _place_pass(windowed, context, names_b, offsets_b, mapping_b, config: BatchC
             return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
         window = int(frame["window"].iloc[0])
         rows = stages.place_pass_window(window, _sorted_articles(frame), list(_rows(context)),
-                                        mapping_b.value if mapping_b is not None else None, names_b.value,
+                                        mapping_b.value if mapping_b is not None else None,
                                         offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
@@ -542,7 +554,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         clock = time.perf_counter()
 
     stamp = json.dumps({"input": _input_stamp(spark, path), "partitions": config.partitions,
-                        "embedder": config.embedder, "input_format": config.input_format}, sort_keys=True)
+                        "embedder": config.embedder, "input_format": config.input_format,
+                        "enriched": "ordered names"}, sort_keys=True)  # what OUTPUT/enriched holds: an older run's is not reused
     done = _read_checkpoint(spark, f"{output}/_enriched_done")
     if done is not None and done.get("stamp") == stamp:  # a re-run after a kill: enrichment finished already
         counts: dict[str, Any] = dict(done["counts"], enrichment="reused")
@@ -558,20 +571,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         read.unpersist()
         _write_checkpoint(spark, f"{output}/_enriched_done", {"stamp": stamp, "counts": counts})
     lap("read_enrich")
-    enriched = spark.read.parquet(f"{output}/enriched")
+    stored = spark.read.parquet(f"{output}/enriched")
+    enriched = stored.filter(stored.registry.isNull()).drop("registry")
     counts["articles"] = enriched.count()
     counts["duplicates"] = counts["cleaned"] - counts["articles"]
-    mapping, registry_rows = _names(spark, enriched)
-    names_b = spark.sparkContext.broadcast(mapping)
-    counts["names_reconciled"] = len(mapping)
-    lap("names")
 
     windowed = _with_window(spark, enriched, config).persist()
     sizes = _sizes(windowed)
     offsets = _offsets(sizes)
     windows = sorted(offsets)
     offsets_b = spark.sparkContext.broadcast(offsets)
-    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, names_b, offsets_b, sizes, config)
+    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, offsets_b, sizes, config)
     doc_freq = doc_freq.persist()
     lap("doc_freq")
     # pass 1: every window on its own; pass k: only the windows whose context (what pass k - 1 formed in the
@@ -581,7 +591,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     cfg = PlacementConfig()
     members_only = config.replace_when == "members"
     digests = _digests(doc_freq, None, members_only)
-    last = _place_pass(windowed, doc_freq, names_b, offsets_b, None, config).persist()
+    last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
     placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
@@ -602,7 +612,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             context.unpersist()
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             names_b, offsets_b, mapping_b, config).persist()
+                             offsets_b, mapping_b, config).persist()
         fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).collect())
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
@@ -652,13 +662,11 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     assignments = last.filter(F.col("kind") == "assign").mapInPandas(finalise, assign_schema)
     assignments.write.mode("overwrite").parquet(f"{output}/assignments")
     assignments = spark.read.parquet(f"{output}/assignments")
-    _write_articles(windowed, assignments, names_b, offsets_b, config.batch_size, f"{output}/articles")
+    _write_articles(windowed, assignments, offsets_b, config.batch_size, f"{output}/articles")
     _records_frame(spark, events, "event").write.mode("overwrite").parquet(f"{output}/events")
     _records_frame(spark, stories, "story").write.mode("overwrite").parquet(f"{output}/stories")
     _records_frame(spark, threads, "thread").write.mode("overwrite").parquet(f"{output}/threads")
-    entity_schema = T.StructType([T.StructField(n, t) for n, t in (
-        ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
-    spark.createDataFrame([tuple(r) for r in registry_rows], entity_schema).write.mode("overwrite").parquet(f"{output}/entities")
+    _registry_rows(stored).write.mode("overwrite").parquet(f"{output}/entities")
     final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
@@ -694,8 +702,8 @@ def _doc_freq_frame(spark, state: stages.DocFreqState):
     return spark.createDataFrame([(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
 
 
-def _write_articles(windowed, assignments, names_b, offsets_b, batch_size: int, path: str) -> None:
-    """The articles as store rows, with their final event and story, canonical names, and partial dates
+def _write_articles(windowed, assignments, offsets_b, batch_size: int, path: str) -> None:
+    """The articles as store rows, with their final event and story, and partial dates
     settled per story as ``track`` settles them (``stages.settle_story_dates``, grouped by story in Spark)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -711,11 +719,10 @@ def _write_articles(windowed, assignments, names_b, offsets_b, batch_size: int, 
     joined = joined.select(*columns, "window", "rank")
 
     def convert(rows: list[dict]) -> list[tuple[int, Any, dict]]:
-        names, offsets = names_b.value, offsets_b.value
+        offsets = offsets_b.value
         out = []
         for r in sorted(rows, key=lambda r: (r["window"], r["rank"])):
             article = stages.article_from_row(r)
-            stages.rename_entities(article, names)
             out.append(((offsets[r["window"]] + r["rank"]) // batch_size, article, r))
         return out
 

@@ -33,15 +33,13 @@ __all__ = [
     "doc_freq_states",
     "documents_of_file",
     "documents_of_records",
-    "enrich_rows",
-    "entity_names",
+    "prepare_rows",
+    "reconcile_rows",
     "final_records",
     "partition",
     "place_pass_window",
     "place_window",
     "placements_of",
-    "reconcile_names",
-    "rename_entities",
     "settle_story_dates",
     "resolve_ids",
     "Resolution",
@@ -111,25 +109,22 @@ def _models(embedder: str):
     return _MODELS["embedder"], _MODELS["extractor"]
 
 
-def enrich_rows(rows: Iterable[dict[str, Any]], embedder: str = "use", batch_size: int = 64) -> Iterator[dict[str, Any]]:
-    """Enrich one partition's articles (in the order given) with ``pipeline.enrich_articles``.
+def prepare_rows(rows: Iterable[dict[str, Any]], embedder: str = "use", batch_size: int = 64) -> Iterator[dict[str, Any]]:
+    """The per-article part of enrichment for one partition (``pipeline.prepare_batch``: restore, dates,
+    places, embedding, fingerprint, the model's entity recognition), any partition in any order; each row
+    carries what recognition found (``recognised``, pickled) for the ordered ``reconcile_rows``.
 
-    Models are loaded once per worker process; the canonical-name registry is fresh for each partition,
-    so a partition's names depend only on its own articles (``reconcile_names`` joins them afterwards).
-    """
-    from storyline.enrich.canonical import EntityRegistry
-    from storyline.pipeline import enrich_articles
-    from storyline.store import ENRICHED
+    Models are loaded once per worker process."""
+    from storyline.pipeline import prepare_batch
+    from storyline.store import INGESTED
 
     model, extractor = _models(embedder)
-    extractor.registry = EntityRegistry()
     batch: list[tuple[dict, Article]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
-        articles = [a for _, a in batch]
-        enrich_articles(articles, model, extractor)
-        for row, article in batch:
-            yield {**row, **article_to_row(article, ENRICHED)}
+        found = prepare_batch([a for _, a in batch], model, extractor)
+        for (row, article), recognised in zip(batch, found):
+            yield {**row, **article_to_row(article, INGESTED), "recognised": dumps(recognised)}
         batch.clear()
 
     for row in rows:
@@ -140,43 +135,39 @@ def enrich_rows(rows: Iterable[dict[str, Any]], embedder: str = "use", batch_siz
         yield from flush()
 
 
-# ----------------------------------------------------------------------------- canonical names
-def entity_names(row: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(canonical name, type) of every entity mention in an enriched article row."""
-    raw = row.get("enrichment")
-    if not raw:
-        return []
-    return [(e["canonical"], e["type"]) for e in json.loads(raw).get("entities", [])]
+def reconcile_rows(rows: Iterable[dict[str, Any]], batch_size: int = 64, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
+    """Canonical names for every article, in input order, through one registry, in ``track``'s enrichment
+    batches (``pipeline.reconcile_entities``): the one ordered step of enrichment, so the batch path names
+    and types entities exactly as ``track`` does (a registry per partition, joined afterwards, named a
+    surname or a known name differently wherever a partition began). Rows must come in input order.
 
-
-def reconcile_names(names: Iterable[tuple[str, str, Any, int]]) -> tuple[dict[str, str], list[tuple]]:
-    """One canonical name per thing across partitions, whatever the partitioning found per partition.
-
-    ``names`` are (partition's canonical name, type, first position in the input, mentions). Replayed
-    through one ``EntityRegistry`` in input order (ties by name), so a surname one partition kept bare
-    joins the full name another partition learned, exactly as the store-wide registry of ``track`` joins
-    them; a bare name learned before its full name is followed to where the registry moved it. Returns
-    the mapping (partition name -> global name) and the registry rows for the store.
+    Yields the enriched rows, then the registry's rows (alias, canonical, type, mentions) in pickled
+    chunks as ``{"registry": blob}``: the store's entity table, never gathered in one place.
     """
-    from storyline.enrich.canonical import EntityRegistry, name_key
+    from storyline.enrich.canonical import EntityRegistry
+    from storyline.enrich.entities import EntityExtractor
+    from storyline.pipeline import reconcile_entities
+    from storyline.store import ENRICHED
 
-    registry = EntityRegistry()
-    first: dict[str, str] = {}
-    for name, etype, _, count in sorted(names, key=lambda n: (n[2], n[0], n[1])):
-        kind = EntityType(etype)
-        resolved, resolved_type = registry.resolve(name, kind)
-        if count > 1:
-            registry.add(resolved, resolved_type, count=count - 1)
-        first.setdefault(name, resolved)
-    mapping = {}
-    for name, resolved in first.items():
-        mapping[name] = registry.known(name_key(resolved)) or resolved
-    return {k: v for k, v in mapping.items() if k != v}, registry.to_rows()
+    extractor = EntityExtractor(EntityRegistry())
+    batch: list[tuple[dict, Article, Any]] = []
 
+    def flush() -> Iterator[dict[str, Any]]:
+        articles = [a for _, a, _ in batch]
+        reconcile_entities(articles, [found for _, _, found in batch], extractor)
+        for row, article, _ in batch:
+            yield {**{k: v for k, v in row.items() if k != "recognised"}, **article_to_row(article, ENRICHED)}
+        batch.clear()
 
-def rename_entities(article: Article, mapping: Mapping[str, str]) -> None:
-    for mention in article.entities:
-        mention.canonical = mapping.get(mention.canonical, mention.canonical)
+    for row in rows:
+        batch.append((row, article_from_row(row), loads(row["recognised"]) if row.get("recognised") else None))
+        if len(batch) >= batch_size:
+            yield from flush()
+    if batch:
+        yield from flush()
+    registry = [tuple(r) for r in extractor.registry.to_rows()]
+    for start in range(0, len(registry), chunk):
+        yield {"registry": dumps(registry[start:start + chunk])}
 
 
 # ----------------------------------------------------------------------------- stories
@@ -209,8 +200,7 @@ def window_starts(day_counts: Mapping[int, int], windows: int | None = None, day
     return out
 
 
-def window_terms(articles: list[Article], offset: int, names: Mapping[str, str] | None = None
-                 ) -> tuple[int, dict[str, int], dict[int, dict[str, int]]]:
+def window_terms(articles: list[Article], offset: int) -> tuple[int, dict[str, int], dict[int, dict[str, int]]]:
     """What one window adds to the placer's document frequencies: (articles, term counts, and the counts at
     each IDF snapshot that falls inside the window, keyed by the placement position it falls at).
 
@@ -223,8 +213,6 @@ def window_terms(articles: list[Article], offset: int, names: Mapping[str, str] 
     df = DocFreq()
     partial: dict[int, dict[str, int]] = {}
     for position, article in enumerate(articles, offset + 1):
-        if names:
-            rename_entities(article, names)
         df.add(document_terms(features(article)))
         if position in points:
             partial[position] = dict(df.counts)
@@ -358,7 +346,7 @@ class WindowPlacement:
 
 
 def place_window(window: int, articles: list[Article], restored_events: list[Event] = (),
-                 restored_stories: list[Story] = (), names: Mapping[str, str] | None = None,
+                 restored_stories: list[Story] = (),
                  config=None, doc_freq: DocFreqState | None = None, offset: int = 0,
                  batch_size: int | None = None, idf_at_end: Snapshot | None = None) -> WindowPlacement:
     """Place one window's articles as ``Pipeline.place`` does, after restoring what earlier windows formed.
@@ -397,8 +385,6 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
             start = end
 
     def prepare(article: Article) -> None:
-        if names:
-            rename_entities(article, names)
         dups[article.id] = duplicates.find(article.id, article.fingerprint) if article.fingerprint is not None else None
 
     # the events are read at the end from the records, so what a split moved needs no writing back; the story
@@ -419,8 +405,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
 
 
 def place_pass_window(window: int, articles: list[Article], context: Iterable[Mapping[str, Any]],
-                      mapping: Mapping[tuple[int, str], tuple[str, str]] | None, names: Mapping[str, str] | None,
-                      offset: int, batch_size: int) -> list[tuple]:
+                      mapping: Mapping[tuple[int, str], tuple[str, str]] | None, offset: int, batch_size: int) -> list[tuple]:
     """One window's task in one placement pass: rows (window, kind, id, last day, blob) of its assignments
     and of the records it touched.
 
@@ -435,7 +420,7 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
         if mapping is not None else ([], [])
     events.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
     stories.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
-    placed = place_window(window, articles, events, stories, names=names, doc_freq=state[0], offset=offset,
+    placed = place_window(window, articles, events, stories, doc_freq=state[0], offset=offset,
                           batch_size=batch_size, idf_at_end=state[1])
     out = [(window, "assign", a[0], None, dumps(a)) for a in placed.assignments]
     # restored records this window did not touch are left out: they are earlier windows' business,
