@@ -6,8 +6,8 @@
 The input is ``copies`` variant rounds of the shipped Wikinews sample (``storyline.scale.synthetic``;
 21 copies = 2,085 articles over ~72 years), or with ``--archive N`` an archive of N articles retold in
 rounds from the human-labelled clusters in ``../shared/eval`` (``storyline.scale.synthetic.archive``: real
-text, each article's ~700-character lead, ~2,600 articles a round, rounds 766 days apart: 100,000 articles
-span 1990-2070). Each run is a fresh process (models load in the timing, as in
+text, each article's ~700-character lead, ~2,600 articles a round, rounds 1,167 days apart: 100,000 articles
+span 1990-2111). Each run is a fresh process (models load in the timing, as in
 a real job): ``storyline track`` into a new store, then ``storyline batch run --master local[N]
 --partitions N`` for each N, imported into a store of its own (``batch import``, not timed) and compared
 with track's article for article (BCubed F1 at event, story and thread level, track as the reference).
@@ -34,7 +34,7 @@ from pathlib import Path
 from storyline.scale.synthetic import write_archive, write_corpus
 
 # variant rounds are dated up to decades on, past today: ingest must judge their dates against a later "now" (a date past it is untrusted)
-os.environ.setdefault("STORYLINE_INGEST_TIME", "2100-01-01T00:00:00+00:00")
+os.environ.setdefault("STORYLINE_INGEST_TIME", "2200-01-01T00:00:00+00:00")
 
 WIKINEWS = Path(__file__).resolve().parents[1] / "examples" / "wikinews" / "wikinews_en.jsonl"
 EVAL = Path(os.environ.get("STORYLINE_EVAL") or Path(__file__).resolve().parents[2] / "shared" / "eval")

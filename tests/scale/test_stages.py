@@ -12,7 +12,7 @@ from storyline.enrich.entities import EntityExtractor
 from storyline.model import Event, Story
 from storyline.pipeline import enrich_articles
 from storyline.scale.stages import (WindowPlacement, article_from_row, article_to_row, clean_items, documents_of_file,
-                                    prepare_rows, reconcile_rows, resolve_ids, window_starts)
+                                    final_records, prepare_rows, reconcile_rows, resolve_ids, window_starts)
 from storyline.store import INGESTED
 
 
@@ -74,6 +74,26 @@ def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_ar
     assert resolved.mapping[(1, "ev-b2")] == ("ev-b2", "st-a1")
     assert resolved.mapping[(1, "ev-b3")] == ("ev-b3", "st-b3")
     assert resolved.home == {"ev-a1": 0, "ev-b2": 1, "ev-b3": 1}
+
+
+def test_a_merge_a_later_window_made_moves_the_earlier_pieces_but_not_that_windows_own_context():
+    # window 0 formed st-a1 and st-b1; window 1 restored both, merged st-b1 into st-a1 and moved a1 out of
+    # ev-a1 into its new event ev-c1 (refinement): track ends with b1 and c1's event in st-a1, a1 in ev-c1
+    first = ([_event("ev-a1", "st-a1", ["a1", "a2"], 0), _event("ev-b1", "st-b1", ["b1"], 5)],
+             [_story("st-a1", ["ev-a1"], 0), _story("st-b1", ["ev-b1"], 5)])
+    placements = {
+        0: WindowPlacement(0, [], list(first[0]), list(first[1]), set(), {"ev-a1": ["a1", "a2"], "ev-b1": ["b1"]}),
+        1: WindowPlacement(1, [], [_event("ev-a1", "st-a1", ["a2"], 0), _event("ev-c1", "st-a1", ["c1", "a1"], 41)],
+                           [_story("st-a1", ["ev-a1", "ev-b1", "ev-c1"], 41),
+                            dataclasses.replace(_story("st-b1", [], 5), merged_into="st-a1")],
+                           {"ev-a1", "st-a1", "st-b1"}, {"ev-a1": [], "ev-c1": ["c1", "a1"]}, moved={"a1"}),
+    }
+    resolved = resolve_ids(first, placements)
+    assert resolved.mapping[(0, "ev-b1")] == ("ev-b1", "st-a1")  # the merge reaches window 0's piece
+    assert resolved.before(1)[(0, "ev-b1")] == ("ev-b1", "st-b1")  # window 1 restores what was before its merge
+    assert resolved.article_event["a1"] == "ev-c1"
+    events, _ = final_records(placements, resolved.mapping)
+    assert {e.id: e.article_ids for e in events} == {"ev-a1": ["a2"], "ev-b1": ["b1"], "ev-c1": ["c1", "a1"]}
 
 
 def test_a_calendar_window_is_named_by_its_first_day():
@@ -223,8 +243,8 @@ def test_the_members_digest_sees_members_and_ids_but_not_profiles():
     story = _story("st-a", ["ev-a"], 0)
 
     def rows(e, s, own=("a1", "a2")):
-        return [{"source": 1, "kind": "event", "id": e.id, "blob": dumps((e, False, list(own)))},
-                {"source": 1, "kind": "story", "id": s.id, "blob": dumps((s, False, []))}]
+        return [{"source": 1, "kind": "event", "id": e.id, "blob": dumps((e, False, list(own), []))},
+                {"source": 1, "kind": "story", "id": s.id, "blob": dumps((s, False, [], []))}]
 
     mapping = {(1, "ev-a"): ("ev-a", "st-a")}
     same = context_digest(rows(event, story), mapping, members_only=True)

@@ -498,7 +498,43 @@ def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
                          records["last_day"], records["blob"])
 
 
-def _digests(context, mapping_b, members_only: bool) -> dict[int, tuple[str, int]]:
+def _exemplars(spark, windowed, offsets: dict[int, int], keep: int):
+    """Per window after the first, the ``keep`` articles placed last before it, as context rows (kind
+    ``exemplar``, the article row pickled, its placement position as ``last_day``): the member exemplars
+    ``track``'s placer holds when the window starts (``PlacementConfig.exemplars``), so a window's refinement
+    can move a restored member as ``track``'s does. Bounded by ``keep`` whatever the archive's length."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    order = Window.partitionBy("window").orderBy(F.col("published").asc_nulls_last(), F.col("ord"))
+    starts = spark.createDataFrame([(w, float(offsets[w] - keep), float(offsets[w])) for w in sorted(offsets)[1:]],
+                                   "target long, lo double, hi double")
+    position = F.udf(lambda w, rank: offsets[w] + rank, T.LongType())
+    positioned = windowed.withColumn("position", position(F.col("window"), F.row_number().over(order) - 1))
+    joined = positioned.join(F.broadcast(starts), (F.col("position") >= F.col("lo")) & (F.col("position") < F.col("hi")))
+    columns = [f.name for f in _article_schema().fields]
+
+    def rows(frames):
+        import pandas as pd
+
+        for frame in frames:
+            out = [(r["target"], r["window"], "exemplar", r["id"], r["position"], stages.dumps({c: r[c] for c in columns}))
+                   for r in _rows(frame)]
+            yield pd.DataFrame(out, columns=["window", "source", "kind", "id", "last_day", "blob"])
+
+    return joined.select(*columns, "window", "target", "position").mapInPandas(rows, _records_schema(context=True))
+
+
+def _view(resolution_b, window: int):
+    """The final ids as ``window`` restores them (``stages.mapping_before``); None in the first pass."""
+    if resolution_b is None:
+        return None
+    base, moves = resolution_b.value
+    return stages.mapping_before(base, moves, window)
+
+
+def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, int]]:
     """Per window, (``stages.context_digest`` of what it would restore, how many record rows that is)."""
     from pyspark.sql import types as T
 
@@ -508,15 +544,15 @@ def _digests(context, mapping_b, members_only: bool) -> dict[int, tuple[str, int
     def run(frame):
         import pandas as pd
 
-        rows = list(_rows(frame))
-        digest = stages.context_digest(rows, mapping_b.value if mapping_b is not None else None, members_only)
-        return pd.DataFrame([(int(frame["window"].iloc[0]), digest, sum(r["kind"] != "docfreq" for r in rows))],
+        rows, window = list(_rows(frame)), int(frame["window"].iloc[0])
+        digest = stages.context_digest(rows, _view(resolution_b, window), members_only)
+        return pd.DataFrame([(window, digest, sum(r["kind"] in ("event", "story") for r in rows))],
                             columns=["window", "digest", "records"])
 
     return {r["window"]: (r["digest"], r["records"]) for r in context.groupBy("window").applyInPandas(run, schema).collect()}
 
 
-def _place_pass(windowed, context, offsets_b, mapping_b, config: BatchConfig):
+def _place_pass(windowed, context, offsets_b, resolution_b, config: BatchConfig):
     """One placement pass over every window in parallel (``stages.place_pass_window``)."""
     def run(frame, context):
         import pandas as pd
@@ -525,8 +561,7 @@ def _place_pass(windowed, context, offsets_b, mapping_b, config: BatchConfig):
             return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
         window = int(frame["window"].iloc[0])
         rows = stages.place_pass_window(window, _sorted_articles(frame), list(_rows(context)),
-                                        mapping_b.value if mapping_b is not None else None,
-                                        offsets_b.value[window], config.batch_size)
+                                        _view(resolution_b, window), offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
     return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, _records_schema())
@@ -591,6 +626,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     cfg = PlacementConfig()
     members_only = config.replace_when == "members"
     digests = _digests(doc_freq, None, members_only)
+    exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
     placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
     resolution = stages.resolve_ids(([], []), placements)
@@ -599,11 +635,12 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("place_pass1")
     converged, passes = False, 1
     while True:
-        earlier = stages.final_records(placements, resolution.mapping)
+        earlier = stages.final_records(placements, resolution.base)  # as the windows restored them: each record whole
         targets = stages.context_targets(placements, resolution.mapping, windows, cfg.event_window_days, cfg.story_window_days)
-        mapping_b = spark.sparkContext.broadcast(resolution.mapping)
-        context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq).persist()
-        now = _digests(context, mapping_b, members_only)
+        resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
+        context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
+            .unionByName(exemplars).persist()
+        now = _digests(context, resolution_b, members_only)
         changed = sorted(w for w in windows if now[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
         if not changed or passes >= (config.max_passes or len(windows)):
@@ -612,7 +649,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             context.unpersist()
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             offsets_b, mapping_b, config).persist()
+                             offsets_b, resolution_b, config).persist()
         fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).collect())
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
@@ -643,6 +680,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("resolve")
 
     resolved_b = spark.sparkContext.broadcast({f"{w}\t{raw}": v for (w, raw), v in resolved.items()})
+    # articles a later window moved out of the event their own window placed them in (few): where they went
+    moved_b = spark.sparkContext.broadcast({a: (resolution.article_event[a], resolution.event_story.get(resolution.article_event[a]))
+                                            for p in placements.values() for a in p.moved if a in resolution.article_event})
     assign_schema = T.StructType([T.StructField(n, t) for n, t in (
         ("article_id", T.StringType()), ("event_id", T.StringType()), ("story_id", T.StringType()),
         ("window", T.LongType()), ("score", T.DoubleType()), ("parts", T.StringType()), ("duplicate_of", T.StringType()))])
@@ -650,12 +690,12 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     def finalise(frames):
         import pandas as pd
 
-        table = resolved_b.value
+        table, moved = resolved_b.value, moved_b.value
         for frame in frames:
             out = []
             for r in _rows(frame):
                 article, raw_event, _raw_story, score, parts, dup = stages.loads(r["blob"])
-                event, story = table.get(f"{r['window']}\t{raw_event}", (raw_event, None))
+                event, story = moved.get(article) or table.get(f"{r['window']}\t{raw_event}", (raw_event, None))
                 out.append((article, event, story, r["window"], score, parts, dup))
             yield pd.DataFrame(out, columns=[f.name for f in assign_schema.fields])
 
@@ -671,7 +711,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
-    for frame in (windowed, doc_freq, last):
+    for frame in (windowed, doc_freq, last, exemplars):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
                "doc_freq": {"docs": doc_totals[0], "idf_docs": doc_totals[1]},

@@ -43,6 +43,7 @@ __all__ = [
     "settle_story_dates",
     "resolve_ids",
     "Resolution",
+    "mapping_before",
     "window_starts",
     "window_terms",
 ]
@@ -330,8 +331,10 @@ def docfreq_blob(plan: DocFreqPlan, window: int, parts: Mapping[str, dict[str, i
 class WindowPlacement:
     """One window's placement: per-article assignments and the placer's records.
 
-    ``own`` maps each record id to the members that are this window's own articles; ``restored`` names
-    the ids that came in from earlier windows (so they are links, not new clusters).
+    ``own`` maps each record id to the members this window decided: its own articles, and articles of
+    earlier windows that its placement moved out of the restored event that held them (refinement and
+    splits move members, as in ``track``: ``moved`` names those); ``restored`` names the ids that came
+    in from earlier windows (so they are links, not new clusters). A later window's word on an article wins.
     """
 
     window: int
@@ -343,10 +346,11 @@ class WindowPlacement:
     # per placement batch (its number in the whole run), the story records it changed: what ``track``'s
     # thread linker is given after that batch (``link_threads`` replays them)
     story_batches: list[tuple[int, list[Story]]] = dataclasses.field(default_factory=list)
+    moved: set[str] = dataclasses.field(default_factory=set)
 
 
 def place_window(window: int, articles: list[Article], restored_events: list[Event] = (),
-                 restored_stories: list[Story] = (),
+                 restored_stories: list[Story] = (), exemplars: Iterable[Article] = (),
                  config=None, doc_freq: DocFreqState | None = None, offset: int = 0,
                  batch_size: int | None = None, idf_at_end: Snapshot | None = None) -> WindowPlacement:
     """Place one window's articles as ``Pipeline.place`` does, after restoring what earlier windows formed.
@@ -370,6 +374,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     given = {s.id for s in restored_stories}
     restored_events = [e for e in restored_events if e.story_id in given]  # restore needs each event's story
     placer = StoryPlacer.restore(restored_events, restored_stories, {}, config, doc_freq=doc_freq)
+    placer.remember(exemplars)  # as ``track``'s placer holds them: so refinement can move a restored member
     duplicates = NearDuplicates()
     links: dict[str, Any] = {}
     dups: dict[str, str | None] = {}
@@ -396,12 +401,14 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     events, stories = placer.events(), placer.stories()
     restored = {r.id for r in (*restored_events, *restored_stories)}
     own_ids = {a.id for a in articles}
-    own = {e.id: [m for m in e.article_ids if m in own_ids] for e in events if not e.merged_into}
+    held = {m: e.id for e in restored_events for m in e.article_ids}  # where each restored article came in
+    own = {e.id: [m for m in e.article_ids if m in own_ids or held.get(m, e.id) != e.id] for e in events if not e.merged_into}
+    moved = {m for members in own.values() for m in members if m not in own_ids}
     event_of = {m: key for key, members in own.items() for m in members}
     story_of = {e.id: e.story_id for e in events if not e.merged_into}
     out = [(a.id, event_of[a.id], story_of[event_of[a.id]], links[a.id].score, json.dumps(links[a.id].parts), dups[a.id])
            for a in articles if a.id in event_of]
-    return WindowPlacement(window, out, events, stories, restored, own, story_batches)
+    return WindowPlacement(window, out, events, stories, restored, own, story_batches, moved)
 
 
 def place_pass_window(window: int, articles: list[Article], context: Iterable[Mapping[str, Any]],
@@ -409,18 +416,22 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     """One window's task in one placement pass: rows (window, kind, id, last day, blob) of its assignments
     and of the records it touched.
 
-    ``context`` holds the window's ``docfreq`` row (``doc_freq_states``) and the record rows the previous
+    ``context`` holds the window's ``docfreq`` row (``doc_freq_states``), the articles placed last before
+    it (``exemplar`` rows: the member exemplars ``track``'s placer holds there, its last
+    ``PlacementConfig.exemplars``, with their placement position as ``last_day``) and the record rows the previous
     pass wrote for the windows before it (``source``: the window that wrote each); those are merged
-    under their final ids (``mapping``: the previous pass's ``Resolution.mapping``; None in the first
+    under their final ids (``mapping``: the previous pass's ``Resolution.before(window)``; None in the first
     pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
     """
     rows = sorted(context, key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
     state = next((loads(r["blob"]) for r in rows if r["kind"] == "docfreq"), (None, None))
-    events, stories = final_records(placements_of((r for r in rows if r["kind"] != "docfreq"), "source"), mapping) \
+    events, stories = final_records(placements_of((r for r in rows if r["kind"] in ("event", "story")), "source"), mapping) \
         if mapping is not None else ([], [])
     events.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
     stories.sort(key=lambda r: (r.first_date or dt.date.min, r.id))
-    placed = place_window(window, articles, events, stories, doc_freq=state[0], offset=offset,
+    exemplars = [article_from_row(loads(r["blob"])) for r in sorted((r for r in rows if r["kind"] == "exemplar"),
+                                                                    key=lambda r: r["last_day"])]
+    placed = place_window(window, articles, events, stories, exemplars, doc_freq=state[0], offset=offset,
                           batch_size=batch_size, idf_at_end=state[1])
     out = [(window, "assign", a[0], None, dumps(a)) for a in placed.assignments]
     # restored records this window did not touch are left out: they are earlier windows' business,
@@ -429,8 +440,10 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     touched_events = [e for e in placed.events if e.id not in restored or own.get(e.id) or e.merged_into]
     touched = {e.story_id for e in touched_events}
     touched_stories = [s for s in placed.stories if s.id not in restored or s.id in touched or s.merged_into]
-    out += [(window, "event", e.id, _day(e.last_date), dumps((e, e.id in restored, own.get(e.id, [])))) for e in touched_events]
-    out += [(window, "story", s.id, _day(s.last_date), dumps((s, s.id in restored, []))) for s in touched_stories]
+    out += [(window, "event", e.id, _day(e.last_date), dumps((e, e.id in restored, own.get(e.id, []),
+                                                               [m for m in own.get(e.id, []) if m in placed.moved])))
+            for e in touched_events]
+    out += [(window, "story", s.id, _day(s.last_date), dumps((s, s.id in restored, [], []))) for s in touched_stories]
     out += [(window, "storybatch", str(number), None, dumps((number, changed))) for number, changed in placed.story_batches]
     return out
 
@@ -442,8 +455,9 @@ def placements_of(rows: Iterable[Mapping[str, Any]], window: str = "window") -> 
     for r in rows:
         if r["kind"] not in ("event", "story"):
             continue
-        record, restored, own = loads(r["blob"])
+        record, restored, own, moved = loads(r["blob"])
         placed = placements.setdefault(r[window], WindowPlacement(r[window], [], [], [], set(), {}))
+        placed.moved.update(moved)
         (placed.events if r["kind"] == "event" else placed.stories).append(record)
         if restored:
             placed.restored.add(record.id)
@@ -472,6 +486,36 @@ class Resolution:
     article_event: dict[str, str]
     event_story: dict[str, str]
     home: dict[str, int]
+    # as each window decided, before the merges later windows made (``mapping_before``), and those merges:
+    # a final id a window merged away -> (that window, the final id it went into)
+    base: dict[tuple[int, str], tuple[str, str]] = dataclasses.field(default_factory=dict)
+    moves: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
+
+    def before(self, window: int) -> dict[tuple[int, str], tuple[str, str]]:
+        """The final ids as ``window`` restores them (``mapping_before``)."""
+        return mapping_before(self.base, self.moves, window)
+
+
+def mapping_before(base: Mapping[tuple[int, str], tuple[str, str]], moves: Mapping[str, tuple[int, str]],
+                   window: float) -> dict[tuple[int, str], tuple[str, str]]:
+    """``base`` with the merges windows before ``window`` made: what ``track``'s placer holds when that window
+    starts. A window's own merges are not in it (they are what placing it decides), so a window's context
+    never depends on its own placement; ``window`` = inf gives the job's result."""
+    hops = {gone: into for gone, (made, into) in moves.items() if made < window}
+    if not hops:
+        return dict(base)
+
+    def follow(key: str) -> str:
+        seen = {key}
+        while key in hops and hops[key] not in seen:
+            key = hops[key]
+            seen.add(key)
+        return key
+
+    story_of: dict[str, str] = {}
+    for fe, fs in base.values():
+        story_of.setdefault(fe, fs)
+    return {k: (follow(fe), follow(story_of.get(follow(fe), fs))) for k, (fe, fs) in base.items()}
 
 
 def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Mapping[int, WindowPlacement]) -> Resolution:
@@ -496,6 +540,29 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
     event_story: dict[str, str] = {}  # a final event -> its final story
     mapping: dict[tuple[int, str], tuple[str, str]] = {}
     home: dict[str, int] = {}  # final event -> window it was created in
+    # a later window that merged a restored record into another: every piece of the first is the second's
+    # (the pieces earlier windows wrote still name the first; ``track`` moves the members with the merge)
+    moved: dict[str, tuple[int, str]] = {}
+
+    def follow(key: str) -> str:
+        seen = {key}
+        while key in moved and moved[key][1] not in seen:
+            key = moved[key][1]
+            seen.add(key)
+        return key
+
+    def restored_event(raw: str) -> str:
+        past = first_article.get(raw)
+        return follow(article_event.get(past, raw)) if past else raw
+
+    def restored_story(raw: str) -> str | None:
+        first_event = story_first_event.get(raw)
+        past = first_article.get(first_event) if first_event else None
+        target = article_event.get(past) if past is not None else None
+        if target is not None and follow(target) in event_story:
+            return follow(event_story[follow(target)])
+        return None
+
     for window in sorted(placements):
         placed = placements[window]
         hops = _redirects([*placed.events, *placed.stories])
@@ -503,23 +570,13 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
 
         def final_event(raw: str) -> str:
             raw = hops.get(raw, raw)
-            if raw in placed.restored:
-                past = first_article.get(raw)
-                return article_event.get(past, raw) if past else raw
-            return raw
+            return restored_event(raw) if raw in placed.restored else raw
 
         def final_story(raw_event: str) -> str:
             raw = raw_story.get(hops.get(raw_event, raw_event))
             if raw is None:
                 return "st-" + raw_event.removeprefix("ev-")
-            if raw in placed.restored:
-                first_event = story_first_event.get(raw)
-                past = first_article.get(first_event) if first_event else None
-                if past is not None:
-                    target = article_event.get(past)
-                    if target is not None and target in event_story:
-                        return event_story[target]
-            return raw
+            return (restored_story(raw) or raw) if raw in placed.restored else raw
 
         for e in placed.events:
             if e.merged_into:
@@ -530,11 +587,25 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
                 home[fe] = window
             for member in placed.own.get(e.id, []):
                 article_event[member] = fe
+        for record in (*placed.events, *placed.stories):
+            if record.merged_into and record.id in placed.restored:
+                story = record.id.startswith("st-")
+                gone = (restored_story(record.id) or record.id) if story else restored_event(record.id)
+                if story:
+                    into = hops.get(record.id, record.id)
+                    into = (restored_story(into) or into) if into in placed.restored else into
+                else:
+                    into = final_event(record.id)
+                if gone != into:
+                    moved[gone] = (window, into)
         for e in placed.events:
             raw = hops.get(e.id, e.id)
             fe = final_event(raw)
             mapping[(window, e.id)] = (fe, event_story.get(fe) or final_story(raw))
-    return Resolution(mapping, article_event, event_story, home)
+    # the merges later windows made, applied to what earlier windows decided
+    article_event = {a: follow(fe) for a, fe in article_event.items()}
+    event_story = {fe: follow(fs) for fe, fs in event_story.items() if follow(fe) == fe}
+    return Resolution(mapping_before(mapping, moved, math.inf), article_event, event_story, home, mapping, moved)
 
 
 def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
@@ -605,7 +676,7 @@ def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int
         source = r.get("source", r.get("window"))
         final = mapping.get((source, r["id"])) if mapping is not None and r["kind"] == "event" else None
         if members_only and r["kind"] in ("event", "story"):
-            record, restored, own = loads(bytes(r["blob"]))
+            record, restored, own, _ = loads(bytes(r["blob"]))
             shape = (restored, tuple(own), record.merged_into,
                      record.story_id if r["kind"] == "event" else tuple(record.event_ids))
             content = repr(shape)
@@ -630,6 +701,7 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
     event_pieces: dict[str, list] = defaultdict(list)
     story_pieces: dict[str, list] = defaultdict(list)
     members: dict[str, dict[str, None]] = defaultdict(dict)
+    held: dict[str, str] = {}  # article -> the final event the latest window put it in
     story_of: dict[str, str] = {}
     for window in sorted(placements):
         placed = placements[window]
@@ -640,12 +712,14 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
             fe, fs = mapping[(window, e.id)]
             event_pieces[fe].append((window, e))
             members[fe].update(dict.fromkeys(placed.own.get(e.id, [])))
+            held.update(dict.fromkeys(placed.own.get(e.id, []), fe))
             story_of.setdefault(fe, fs)
             if e.story_id:
                 story_final.setdefault(e.story_id, fs)
         for st in placed.stories:
             if not st.merged_into and st.id in story_final:
                 story_pieces[story_final[st.id]].append((window, st))
+    members = {k: {m: None for m in v if held[m] == k} for k, v in members.items()}  # a moved article: only where it went
     events = merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
                            article_ids={k: list(v) for k, v in members.items()}, story_id=story_of)
     by_story: dict[str, list] = defaultdict(list)

@@ -64,9 +64,9 @@ def archive(eval_dir: Path, n: int, start: dt.date = dt.date(1990, 1, 1), seed: 
 
     Each round retells every cluster once: the cluster keeps its articles' order and relative dates
     (squeezed into ``span_days`` when longer) and starts on a seeded random day of the round's first
-    ``gap_days``. Rounds are ``span_days + gap_days`` apart, so a cluster's retelling starts after its
-    previous one has left the story window (400 days) and each round's clusters overlap in time as the
-    originals did not always. Each article is its ``lead_chars`` lead opened by its new date, so copies
+    ``gap_days``. Rounds are ``2 × gap_days + span_days`` apart, so a cluster's retelling starts more than
+    ``gap_days`` after its previous one ended (past the 400-day story window: a new story, not a chain),
+    and each round's clusters overlap in time as the originals did not always. Each article is its ``lead_chars`` lead opened by its new date, so copies
     differ in text and content hash (they are marked near-duplicates, which only records them). The
     ``gold`` field is the cluster (set/cluster/round) for BCubed against the labels.
     """
@@ -88,7 +88,7 @@ def archive(eval_dir: Path, n: int, start: dt.date = dt.date(1990, 1, 1), seed: 
     rng = random.Random(seed)
     made, rnd = 0, 0
     while made < n:
-        base = start + dt.timedelta(days=rnd * (span_days + gap_days))
+        base = start + dt.timedelta(days=rnd * (2 * gap_days + span_days))
         for key, docs in clusters:
             first = dt.date.fromisoformat(docs[0]["date"][:10])
             span = (dt.date.fromisoformat(docs[-1]["date"][:10]) - first).days
