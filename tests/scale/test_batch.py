@@ -39,12 +39,13 @@ def _partitions(store) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     return store_partitions(store)
 
 
-def _track(paths: list[Path], db: Path):
-    from storyline.pipeline import Pipeline
+def _track(paths: list[Path], db: Path, batch_size: int | None = None):
+    from storyline.pipeline import Pipeline, PipelineConfig
     from storyline.store import Store
 
     store = Store(db)
-    report = Pipeline(store).track([str(p) for p in paths])
+    config = PipelineConfig(batch_size=batch_size) if batch_size else None
+    report = Pipeline(store, config).track([str(p) for p in paths])
     return store, report
 
 
@@ -86,8 +87,10 @@ def test_parquet_input_with_bad_rows_is_cleaned_and_rejected_row_by_row(spark, t
 
 @pytest.mark.slow
 def test_examples_give_the_same_events_as_track_and_nearly_the_same_stories(spark, tmp_path):
-    track, _ = _track([EXAMPLES], tmp_path / "track.db")
-    result, batch = _batch(spark, EXAMPLES, tmp_path / "out", tmp_path / "batch.db")
+    # placement batches of 50 (track's and the job's alike): the 102 articles make two windows, the second
+    # starting where track's second batch starts (``window_cuts``)
+    track, _ = _track([EXAMPLES], tmp_path / "track.db", batch_size=50)
+    result, batch = _batch(spark, EXAMPLES, tmp_path / "out", tmp_path / "batch.db", batch_size=50)
     scores = _agreement(track, batch)
     print("examples", result.counts, scores)
     assert result.counts["articles"] == 102 and result.counts["rejected"] == 0

@@ -12,7 +12,8 @@ from storyline.enrich.entities import EntityExtractor
 from storyline.model import Event, Story
 from storyline.pipeline import enrich_articles
 from storyline.scale.stages import (WindowPlacement, article_from_row, article_to_row, clean_items, documents_of_file,
-                                    final_records, prepare_rows, reconcile_rows, resolve_ids, window_starts)
+                                    UNDATED_WINDOW, final_records, prepare_rows, reconcile_rows, resolve_ids,
+                                    window_cuts, window_of)
 from storyline.store import INGESTED
 
 
@@ -98,24 +99,30 @@ def test_a_merge_a_later_window_made_moves_the_earlier_pieces_but_not_that_windo
 
 def test_a_calendar_window_is_named_by_its_first_day():
     day = lambda d: (d - dt.date(1970, 1, 1)).days  # noqa: E731
-    assert window_starts({day(dt.date(1970, 1, 31)): 1}, days=30) == {30: 30}
-    assert window_starts({day(dt.date(1969, 12, 31)): 1}, days=30) == {-1: -30}  # before 1970: still its first day
-    assert window_starts({day(dt.date(2100, 1, 1)): 1}, days=1) == {day(dt.date(2100, 1, 1)): day(dt.date(2100, 1, 1))}
+    assert window_cuts({day(dt.date(1970, 1, 31)): 1}, days=30) == {30: 0}
+    assert window_cuts({day(dt.date(1969, 12, 31)): 1}, days=30) == {-30: 0}  # before 1970: still its first day
+    assert window_cuts({day(dt.date(2100, 1, 1)): 1}, days=1) == {day(dt.date(2100, 1, 1)): 0}
 
 
-def test_story_windows_are_contiguous_runs_of_days_of_about_equal_size():
+def test_story_windows_are_runs_of_about_equal_size_that_start_on_a_placement_batch():
     import pytest
 
     counts = {0: 10, 1: 10, 5: 30, 9: 10, 40: 20, 41: 20}  # 100 articles over six days
-    starts = window_starts(counts, windows=2)
-    assert starts == {0: 0, 1: 0, 5: 0, 9: 9, 40: 9, 41: 9}  # 50 and 50, cut between days
-    assert sorted(set(window_starts(counts, windows=4).values())) == [0, 5, 9, 41]  # 20, 30, 30, 20: a day is never split
-    assert set(window_starts(counts, windows=1).values()) == {0}
-    assert len(set(window_starts(counts, windows=10).values())) == len(counts)  # at most one a day
-    assert window_starts(counts, days=7) == {0: 0, 1: 0, 5: 0, 9: 7, 40: 35, 41: 35}
-    assert window_starts({}, windows=3) == {}
+    assert window_cuts(counts, windows=2, batch_size=1) == {0: 0, 9: 0}  # 50 and 50
+    assert window_cuts(counts, windows=2, batch_size=20) == {0: 0, 5: 20}  # 40 and 60: a batch starts at 40, inside day 5
+    assert window_cuts(counts, windows=4, batch_size=25) == {0: 0, 5: 5, 9: 0, 40: 15}  # 25 each
+    assert window_cuts(counts, windows=2, batch_size=256) == {0: 0}  # fewer articles than a batch: one window
+    assert window_cuts(counts, windows=10, batch_size=1) == {0: 0, 1: 0, 5: 0, 9: 0, 40: 0, 41: 0}  # one a day at most
+    assert window_cuts(counts, windows=1, batch_size=1) == {0: 0}
+    assert window_cuts(counts, days=7) == {0: 0, 7: 0, 35: 0}
+    assert window_cuts({}, windows=3, batch_size=1) == {}
     with pytest.raises(ValueError, match="at least 1"):
-        window_starts(counts, windows=0)
+        window_cuts(counts, windows=0, batch_size=1)
+    with pytest.raises(ValueError, match="batch size"):
+        window_cuts(counts, windows=2)
+    cuts = sorted(window_cuts(counts, windows=2, batch_size=20).items())
+    assert [window_of(cuts, d, r) for d, r in ((1, 9), (5, 19), (5, 20), (41, 0), (None, 0))] == [0, 0, 5, 5, 5]
+    assert window_of([], None, 0) == UNDATED_WINDOW
 
 
 def test_document_frequencies_at_each_window_are_those_of_one_placer_over_the_whole_stream():

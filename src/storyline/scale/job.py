@@ -13,7 +13,8 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    ``track``); written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
 3. (names need no step of their own: step 2 named them as ``track`` does.)
 4. stories: articles grouped by story window (by default one contiguous run of days a worker, of about
-   equal size: ``stages.window_starts``), in ``track``'s placement order. First, each window's terms
+   equal size, each starting where one of ``track``'s placement batches starts: ``stages.window_cuts``), in
+   ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
    article follow exactly (``stages.doc_freq_states``). Pass 1 places every window on its own from those
    frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
@@ -57,7 +58,7 @@ class BatchConfig:
     # window exact, so the passes are at most the windows (+ one for undated articles). ``windows``: that many
     # contiguous runs of days of about equal size (None: ``partitions``, one a worker); ``window_days``:
     # calendar windows of that many days instead (many more windows, so many more passes: a story chained
-    # through n windows settles only by pass n + 1; see ``stages.window_starts``)
+    # through n windows settles only by pass n + 1; see ``stages.window_cuts``)
     windows: int | None = None
     window_days: int | None = None
     embedder: str = "use"
@@ -341,22 +342,27 @@ def _registry_rows(enriched):
 
 # ----------------------------------------------------------------------------- 4. stories
 def _with_window(spark, enriched, config: BatchConfig):
-    """The articles with their story window (``stages.window_starts``), from the articles per day: one row
-    per publication day on the driver (tens of thousands for a century), joined back in Spark. Undated
-    articles join the last dated window, which places them after its dated ones, where ``track`` places
-    them: a window of their own would wait a pass more for what the last window formed, and restore it
-    instead of going on from it."""
+    """The articles with their story window (``stages.window_cuts``, ``stages.window_of``), from the articles
+    per day: one row per publication day on the driver (tens of thousands for a century). Where a window
+    starts inside a day, each article of that day gets its rank in ``track``'s placement order (publication
+    time, then input order). Undated articles join the last dated window, which places them after its dated
+    ones, where ``track`` places them: a window of their own would wait a pass more for what the last window
+    formed, and restore it instead of going on from it."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     dated = enriched.withColumn("day", F.datediff(F.to_date("published"), F.lit("1970-01-01")).cast("long"))
     counts = {r["day"]: r["count"] for r in dated.filter(F.col("day").isNotNull()).groupBy("day").count().collect()}
-    starts = stages.window_starts(counts, config.windows or config.partitions, config.window_days)
-    schema = T.StructType([T.StructField("day", T.LongType()), T.StructField("window", T.LongType())])
-    days = spark.createDataFrame(sorted(starts.items()), schema)
-    last = max(starts.values(), default=stages.UNDATED_WINDOW)
-    return (dated.join(F.broadcast(days), "day", "left")
-            .withColumn("window", F.coalesce(F.col("window"), F.lit(last)).cast("long")).drop("day"))
+    cuts = sorted(stages.window_cuts(counts, config.windows or config.partitions, config.window_days, config.batch_size).items())
+    split = sorted(day for day, rank in cuts if rank)
+    if split:  # only the days a window starts inside need the rank
+        order = Window.partitionBy("day").orderBy(F.col("published"), F.col("ord"))
+        dated = dated.withColumn("rank", F.when(F.col("day").isin(split), F.row_number().over(order) - 1).otherwise(F.lit(0)))
+    else:
+        dated = dated.withColumn("rank", F.lit(0))
+    window = F.udf(lambda day, rank: stages.window_of(cuts, day, rank), T.LongType())
+    return dated.withColumn("window", window(F.col("day"), F.col("rank"))).drop("day", "rank")
 
 
 def _sorted_articles(frame) -> list:

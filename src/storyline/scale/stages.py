@@ -16,7 +16,7 @@ import json
 import math
 import pickle
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from storyline.ingest import IngestOptions, read_file_bytes, read_record
 from storyline.model import Article, Document, EntityType, Event, Rejection, Story
@@ -44,7 +44,8 @@ __all__ = [
     "resolve_ids",
     "Resolution",
     "mapping_before",
-    "window_starts",
+    "window_cuts",
+    "window_of",
     "window_terms",
 ]
 
@@ -172,33 +173,59 @@ def reconcile_rows(rows: Iterable[dict[str, Any]], batch_size: int = 64, chunk: 
 
 
 # ----------------------------------------------------------------------------- stories
-def window_starts(day_counts: Mapping[int, int], windows: int | None = None, days: int | None = None) -> dict[int, int]:
-    """Per publication day (days since 1970-01-01), the story window it is placed in, named by the window's
-    first day (so a window's id says where the placer's open-window rule is applied to it).
+def window_cuts(day_counts: Mapping[int, int], windows: int | None = None, days: int | None = None,
+                batch_size: int | None = None) -> dict[int, int]:
+    """Where each story window starts: {its first day (days since 1970-01-01, the window's name): the rank,
+    in ``track``'s placement order within that day, of its first article}. An article of day d and rank r
+    belongs to the last window starting at or before (d, r) (``window_of``).
 
-    With ``days``: calendar windows of that many days. Otherwise ``windows`` contiguous runs of days holding
-    about equal numbers of articles, cut only between days (a day's articles are never split). Why runs of
-    equal size: each window is placed as ``track`` places it, one article after another, and a pass makes
-    one more window exact (the first restores nothing; window k restores what window k - 1 formed in the
-    pass before), so the passes are bounded by the number of windows, and as many windows as workers
-    keep every worker busy in the first pass, which places everything.
+    With ``days``: calendar windows of that many days (each starts at rank 0 of its first calendar day).
+    Otherwise ``windows`` contiguous runs of about equal numbers of articles, each starting on one of
+    ``track``'s placement batch boundaries (a multiple of ``batch_size`` articles from the first): a
+    window placed as ``track`` places it then ends where one of ``track``'s batches ends, so the batch that
+    refines it is the one ``track`` refines, and the batch path equals ``track``'s there (a cut between
+    days split a batch: its refinement saw only the window's part). A day may be split; two windows never
+    start on one day (the later cut is dropped), so the first day names a window. Why runs of equal size:
+    a pass makes one more window exact (the first restores nothing; window k restores what window k - 1
+    formed in the pass before), so the passes are bounded by the number of windows, and as many windows
+    as workers keep every worker busy in the first pass, which places everything.
     """
     if days is not None:
         if days < 1:
             raise ValueError(f"window days must be at least 1, got {days}")
-        return {day: day // days * days for day in day_counts}
+        return {start: 0 for start in sorted({day // days * days for day in day_counts})}
     if windows is None or windows < 1:
         raise ValueError(f"the number of story windows must be at least 1, got {windows}")
-    total = sum(day_counts.values())
-    out: dict[int, int] = {}
-    seen, start, current = 0, None, -1
-    for day in sorted(day_counts):
-        index = min(windows - 1, (2 * seen + day_counts[day]) * windows // (2 * total)) if total else 0  # by the day's middle article
-        if index != current:
-            start, current = day, index
-        out[day] = start
+    if batch_size is None or batch_size < 1:
+        raise ValueError(f"story windows of equal size start on placement batch boundaries: give a batch size (got {batch_size})")
+    ordered = sorted(day_counts)
+    if not ordered:
+        return {}
+    starts, seen = [], 0
+    for day in ordered:
+        starts.append(seen)
         seen += day_counts[day]
-    return out
+    cuts = {ordered[0]: 0}
+    last = 0
+    for i in range(1, windows):
+        position = round(i * seen / windows / batch_size) * batch_size
+        if position <= last or position >= seen:
+            continue
+        k = bisect.bisect_right(starts, position) - 1
+        if ordered[k] not in cuts:
+            cuts[ordered[k]] = position - starts[k]
+            last = position
+    return cuts
+
+
+def window_of(cuts: Sequence[tuple[int, int]], day: int | None, rank: int) -> int:
+    """The window (its first day) of the article of ``day`` at ``rank`` within it, given the sorted
+    ``window_cuts`` items; an undated article joins the last window (``track`` places it after every dated one)."""
+    if not cuts:
+        return UNDATED_WINDOW
+    if day is None:
+        return cuts[-1][0]
+    return cuts[max(0, bisect.bisect_right(cuts, (day, rank)) - 1)][0]
 
 
 def window_terms(articles: list[Article], offset: int) -> tuple[int, dict[str, int], dict[int, dict[str, int]]]:
@@ -614,7 +641,7 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
     """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
 
     The placer's open-window rule (``StoryPlacer._expire``/``forget_frozen``, ``Store.placement_records``),
-    applied at each window's first day D (a window is named by its first day, ``window_starts``; no article
+    applied at each window's first day D (a window is named by its first day, ``window_cuts``; no article
     of the window is older): a story is restored while its
     final story's last date is within ``story_days`` of D; an event while its own last date is within
     ``event_days`` of D or its story is open (a live story keeps its old events: average link reads them).
