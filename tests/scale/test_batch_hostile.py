@@ -76,3 +76,23 @@ def test_batch_run_fails_with_one_line(args, said, tmp_path):
                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert result.returncode == 2 and said in " ".join(result.stderr.split()), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_driver_out_of_memory_names_the_setting_and_keeps_the_enrichment(tmp_path, monkeypatch):
+    """Spark's own words for a driver that could not hold the records become one line naming the fix."""
+    import storyline.scale.job as job
+
+    class Session:
+        def stop(self) -> None:
+            pass
+
+    def exhausted(*args, **kwargs):
+        raise RuntimeError("An error occurred while calling o458.collectToPython.\n: org.apache.spark.SparkException: "
+                           "Job aborted: TaskResultLost (result lost from block manager)")
+
+    monkeypatch.setattr(job, "session", lambda *a, **k: Session())
+    monkeypatch.setattr(job, "run_batch", exhausted)
+    result = runner.invoke(app, ["batch", "run", str(ROOT / "examples" / "seeds"), str(tmp_path / "out")])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "ran out of memory" in said and "STORYLINE_SPARK_DRIVER_MEMORY" in said and "reused" in said

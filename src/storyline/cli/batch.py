@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -20,7 +21,7 @@ def batch_run(
     output: str = typer.Argument(..., help="Folder for the Parquet results (overwritten whole: re-running is safe)."),
     master: str = typer.Option("local[2]", "--master", help="Spark master: local[N], spark://host:7077, yarn …"),
     partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
-    windows: Optional[int] = typer.Option(None, "--windows", min=1, help="Story windows: contiguous runs of days of about equal size, placed in parallel, each as `track` places it (default: --partitions). The passes are at most the windows."),
+    windows: Optional[int] = typer.Option(None, "--windows", min=1, help="Story windows: contiguous runs of about equal size, each starting where a placement batch of `track` starts, placed in parallel, each as `track` places it (default: --partitions). The passes are at most the windows."),
     window_days: Optional[int] = typer.Option(None, "--window-days", min=1, help="Calendar story windows of this many days instead of --windows (more windows: more passes)."),
     max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default: the number of windows, which always settles)."),
     replace_when: str = typer.Option("members", "--replace-when", help="Re-place a window in the next pass when the ids or members it restores changed (members), or also any restored profile (records: exact, passes grow with the longest story chain)."),
@@ -39,7 +40,7 @@ def batch_run(
         fail(f"--replace-when must be members or records, got {replace_when!r}", 2)
     if input_format not in (None, "files", "parquet"):
         fail(f"--input-format must be files or parquet, got {input_format!r}", 2)
-    from storyline.scale.job import BatchConfig, local_input, run_batch, session
+    from storyline.scale.job import DRIVER_MEMORY, BatchConfig, local_input, run_batch, session
 
     local = local_input(input)
     if local is not None and not local.exists():
@@ -55,6 +56,13 @@ def batch_run(
                                                              replace_when=replace_when))
     except FileNotFoundError as exc:
         fail(str(exc), 1)
+    except Exception as exc:  # noqa: BLE001 - the driver's memory is the one limit a user sets: name it, no traceback
+        if not any(sign in str(exc) for sign in MEMORY_SIGNS):
+            raise
+        fail(f"the Spark driver ran out of memory ({_first_line(exc)}): it gathers every window's event and story "
+             "records, ~4 GB per 100,000 articles; set STORYLINE_SPARK_DRIVER_MEMORY (now "
+             f"{os.environ.get('STORYLINE_SPARK_DRIVER_MEMORY', DRIVER_MEMORY)}), or under spark-submit --driver-memory, "
+             "and run again: the enrichment already done is reused", 1)
     finally:
         spark.stop()
     if as_json:
@@ -67,6 +75,10 @@ def batch_run(
                   f"({c['passes']} placement passes{'' if c['converged'] else ', not converged: raise --max-passes'}); written to {output}")
     if c["rejected"]:
         console.print(f"rejected records and why: {output}/rejects (Parquet)")
+
+
+# how Spark reports a driver that could not hold what a job gathers (a result evicted, a heap exhausted)
+MEMORY_SIGNS = ("TaskResultLost", "OutOfMemoryError", "maxResultSize", "Java heap space")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,8 +11,7 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    per Python worker; then canonical names through one registry in input order and ``track``'s batches
    (``stages.reconcile_rows``: one task, ~0.3 ms an article, the only ordered step of enrichment, as in
    ``track``); written to ``OUTPUT/enriched`` (the checkpoint the later steps read).
-3. (names need no step of their own: step 2 named them as ``track`` does.)
-4. stories: articles grouped by story window (by default one contiguous run of days a worker, of about
+3. stories: articles grouped by story window (by default one contiguous run a worker, of about
    equal size, each starting where one of ``track``'s placement batches starts: ``stages.window_cuts``), in
    ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
@@ -28,7 +27,7 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    window by window to final ids (``stages.resolve_ids``); the passes stop when no window's context
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
    window k is final after pass k: the passes are at most the windows.
-5. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
+4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
 """
@@ -48,6 +47,10 @@ from storyline.scale import stages
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
+# the driver gathers every window's event and story records (~4 GB per 100,000 articles, measured: see the
+# README); in local mode it is also the executor. STORYLINE_SPARK_DRIVER_MEMORY overrides it
+DRIVER_MEMORY = "4g"
+
 DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments", "entities", "doc_freq", "rejects")
 
 
@@ -55,8 +58,8 @@ DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments
 class BatchConfig:
     partitions: int = 2  # enrichment partitions (and shuffle partitions)
     # story windows: placed in parallel in the first pass, each as ``track`` places it; a pass makes one more
-    # window exact, so the passes are at most the windows (+ one for undated articles). ``windows``: that many
-    # contiguous runs of days of about equal size (None: ``partitions``, one a worker); ``window_days``:
+    # window exact, so the passes are at most the windows. ``windows``: that many
+    # contiguous runs of about equal size starting on placement batches (None: ``partitions``, one a worker); ``window_days``:
     # calendar windows of that many days instead (many more windows, so many more passes: a story chained
     # through n windows settles only by pass n + 1; see ``stages.window_cuts``)
     windows: int | None = None
@@ -103,7 +106,8 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
         .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # the partitions are the workers' shares: keep them
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", DRIVER_MEMORY))
+        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (results stream: toLocalIterator)
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -634,7 +638,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).collect())
+    placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).toLocalIterator())
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -656,7 +660,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).collect())
+        fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).toLocalIterator())
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -672,7 +676,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     events, stories = stages.final_records(placements, resolved)
-    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in last.filter(F.col("kind") == "storybatch").collect()]
+    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in last.filter(F.col("kind") == "storybatch").toLocalIterator()]
     threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
