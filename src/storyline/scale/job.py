@@ -107,7 +107,7 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # the partitions are the workers' shares: keep them
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", DRIVER_MEMORY))
-        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (results stream: toLocalIterator)
+        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (records stream: ``_stream``)
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -536,6 +536,17 @@ def _exemplars(spark, windowed, offsets: dict[int, int], keep: int):
     return joined.select(*columns, "window", "target", "position").mapInPandas(rows, _records_schema(context=True))
 
 
+def _stream(frame, parts: int = 64):
+    """A frame's rows to the driver in ``parts`` pieces, one at a time: a window's records come out of one
+    task, and as one task result they must fit the driver's JVM whole (100,000 articles in 2 windows: a Java
+    heap OOM at 4 GB, after which Spark waits for ever)."""
+    from pyspark.sql import functions as F
+
+    # in the order ``collect`` gives (partition, then row): what the driver builds from them is order-sensitive
+    ordered = frame.withColumn("_seq", F.monotonically_increasing_id())
+    return (row for row in ordered.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq").toLocalIterator())
+
+
 def _view(resolution_b, window: int):
     """The final ids as ``window`` restores them (``stages.mapping_before``); None in the first pass."""
     if resolution_b is None:
@@ -638,7 +649,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = stages.placements_of(last.filter(F.col("kind").isin("event", "story")).toLocalIterator())
+    placements = stages.placements_of(_stream(last.filter(F.col("kind").isin("event", "story"))))
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -660,7 +671,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = stages.placements_of(placed.filter(F.col("kind").isin("event", "story")).toLocalIterator())
+        fresh = stages.placements_of(_stream(placed.filter(F.col("kind").isin("event", "story"))))
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -676,7 +687,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     events, stories = stages.final_records(placements, resolved)
-    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in last.filter(F.col("kind") == "storybatch").toLocalIterator()]
+    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in _stream(last.filter(F.col("kind") == "storybatch"))]
     threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
@@ -739,7 +750,7 @@ def _records_frame(spark, records: list, kind: str):
     rows = [{"event": event_row, "story": story_row, "thread": thread_row}[kind](r) for r in records]
     binary = {"centroid", "embedding_sum"}
     schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
-    return spark.createDataFrame(rows, schema)
+    return _distributed(spark, rows, schema)  # a local relation of 100,000 articles' records overflowed a 4 GB JVM
 
 
 def _doc_freq_frame(spark, state: stages.DocFreqState):
@@ -749,7 +760,7 @@ def _doc_freq_frame(spark, state: stages.DocFreqState):
 
     _, counts, _, snapshot = state
     schema = T.StructType([T.StructField(n, t) for n, t in (("term", T.StringType()), ("n", T.LongType()), ("n_idf", T.LongType()))])
-    return spark.createDataFrame([(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
+    return _distributed(spark, [(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
 
 
 def _write_articles(windowed, assignments, offsets_b, batch_size: int, path: str) -> None:
