@@ -497,6 +497,15 @@ def _day(date: dt.date | None) -> int | None:
     return None if date is None else (date - _EPOCH).days
 
 
+def _follow(hops: Mapping[str, str], key: str) -> str:
+    """Where ``key`` ends up through ``hops`` (a cycle stops where it would repeat)."""
+    seen = {key}
+    while key in hops and hops[key] not in seen:
+        key = hops[key]
+        seen.add(key)
+    return key
+
+
 def _redirects(records: Iterable[Event | Story]) -> dict[str, str]:
     from storyline.model import follow_redirects
 
@@ -533,11 +542,7 @@ def mapping_before(base: Mapping[tuple[int, str], tuple[str, str]], moves: Mappi
         return dict(base)
 
     def follow(key: str) -> str:
-        seen = {key}
-        while key in hops and hops[key] not in seen:
-            key = hops[key]
-            seen.add(key)
-        return key
+        return _follow(hops, key)
 
     story_of: dict[str, str] = {}
     for fe, fs in base.values():
@@ -570,13 +575,10 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
     # a later window that merged a restored record into another: every piece of the first is the second's
     # (the pieces earlier windows wrote still name the first; ``track`` moves the members with the merge)
     moved: dict[str, tuple[int, str]] = {}
+    into: dict[str, str] = {}  # the same, without the window
 
     def follow(key: str) -> str:
-        seen = {key}
-        while key in moved and moved[key][1] not in seen:
-            key = moved[key][1]
-            seen.add(key)
-        return key
+        return _follow(into, key)
 
     def restored_event(raw: str) -> str:
         past = first_article.get(raw)
@@ -619,12 +621,12 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
                 story = record.id.startswith("st-")
                 gone = (restored_story(record.id) or record.id) if story else restored_event(record.id)
                 if story:
-                    into = hops.get(record.id, record.id)
-                    into = (restored_story(into) or into) if into in placed.restored else into
+                    target = hops.get(record.id, record.id)
+                    target = (restored_story(target) or target) if target in placed.restored else target
                 else:
-                    into = final_event(record.id)
-                if gone != into:
-                    moved[gone] = (window, into)
+                    target = final_event(record.id)
+                if gone != target:
+                    moved[gone], into[gone] = (window, target), target
         for e in placed.events:
             raw = hops.get(e.id, e.id)
             fe = final_event(raw)
