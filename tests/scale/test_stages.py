@@ -262,3 +262,56 @@ def test_the_members_digest_sees_members_and_ids_but_not_profiles():
     joined = dataclasses.replace(story, event_ids=["ev-a", "ev-b"])
     assert context_digest(rows(event, joined), mapping, members_only=True) != same  # an event joined the story
     assert context_digest(rows(event, story), {(1, "ev-a"): ("ev-z", "st-z")}, members_only=True) != same  # final ids
+
+
+def _profiled(record, seed: int):
+    import numpy as np
+
+    vector = np.random.default_rng(seed).normal(size=8).astype(np.float32)
+    return dataclasses.replace(record, centroid=vector, embedding_sum=vector * 2, terms={f"w:t{seed}": 1.0},
+                               entity_counts={f"person:p{seed}": seed})
+
+
+def test_final_records_resolved_from_lean_pieces_get_back_the_profile_of_the_piece_they_came_from():
+    from storyline.scale.stages import PROFILE, lean, with_profile
+
+    # the driver resolves lean pieces (no vectors, terms, entities); each final record takes its profile
+    # from the latest piece (window 1's story carries what it restored of window 0's), as from whole pieces
+    events = [[_profiled(_event("ev-a1", "st-a1", ["a1"], 0), 1)], [_profiled(_event("ev-b1", "st-a1", ["b1"], 400), 2)]]
+    stories = [[_profiled(_story("st-a1", ["ev-a1"], 0), 3)], [_profiled(_story("st-a1", ["ev-a1", "ev-b1"], 400), 4)]]
+    owns = [{"ev-a1": ["a1"]}, {"ev-b1": ["b1"]}]
+
+    def placements(shape):
+        return {w: WindowPlacement(w, [], [shape(e) for e in events[w]], [shape(s) for s in stories[w]],
+                                   {"st-a1"} if w else set(), owns[w]) for w in (0, 1)}
+
+    mapping = {(0, "ev-a1"): ("ev-a1", "st-a1"), (1, "ev-b1"): ("ev-b1", "st-a1")}
+    whole = final_records(placements(lambda r: r), mapping)
+    sources: dict = {}
+    thin = final_records(placements(lean), mapping, sources)
+    assert all(getattr(r, name) in (None, {}) for r in (*thin[0], *thin[1]) for name in PROFILE)
+    assert sources == {("event", "ev-a1"): (0, "ev-a1"), ("event", "ev-b1"): (1, "ev-b1"), ("story", "st-a1"): (1, "st-a1")}
+    pieces = {(w, kind, r.id): r for w in (0, 1) for kind, rs in (("event", events[w]), ("story", stories[w])) for r in rs}
+    rebuilt = [[with_profile(r, pieces[(*sources[(kind, r.id)][:1], kind, sources[(kind, r.id)][1])]) for r in rs]
+               for kind, rs in (("event", thin[0]), ("story", thin[1]))]
+    assert [pickle.dumps(r) for r in (*rebuilt[0], *rebuilt[1])] == [pickle.dumps(r) for r in (*whole[0], *whole[1])]
+    assert rebuilt[1][0].terms == {"w:t4": 1.0}  # the latest piece's
+
+
+def test_threads_stream_batches_in_the_runs_order_and_refuse_them_out_of_order():
+    import pytest
+
+    from storyline.scale.stages import link_threads
+
+    a = _profiled(_story("st-a", ["ev-a"], 0), 1)
+    b = _profiled(_story("st-b", ["ev-b"], 3), 2)
+    out = list(link_threads(iter([(0, 0, [a]), (1, 0, [b])]), iter([a, b])))
+    story_rows = {key: ref for kind, key, ref, _ in out if kind == "story"}
+    assert set(story_rows) == {"st-a", "st-b"} and all(story_rows.values())
+    live = {key for kind, key, ref, _ in out if kind == "thread" and ref is None}
+    assert set(story_rows.values()) <= live  # each story's thread is a thread record written
+    # a story no batch named (its window's batches were not replayed) is linked after the batches
+    late = list(link_threads(iter([(0, 0, [a])]), iter([a, b])))
+    assert {key for kind, key, _, _ in late if kind == "story"} == {"st-a", "st-b"}
+    with pytest.raises(ValueError, match="out of order"):
+        list(link_threads(iter([(1, 0, [b]), (0, 0, [a])])))

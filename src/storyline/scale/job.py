@@ -649,7 +649,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = stages.placements_of(_stream(last.filter(F.col("kind").isin("event", "story"))))
+    placements = stages.placements_of(_stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -671,7 +671,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = stages.placements_of(_stream(placed.filter(F.col("kind").isin("event", "story"))))
+        fresh = stages.placements_of(_stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -686,16 +686,19 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         restored.append(max(now[w][1] for w in changed))
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
-    events, stories = stages.final_records(placements, resolved)
-    story_batches = [stages.loads(r["blob"]) + (r["window"],) for r in _stream(last.filter(F.col("kind") == "storybatch"))]
-    threads = stages.link_threads(stories, [(number, window, changed) for number, changed, window in story_batches])
+    sources: dict[tuple[str, str], tuple[int, str]] = {}
+    events, stories = stages.final_records(placements, resolved, sources)  # lean: ids, members, dates
+    records = last.filter(F.col("kind").isin("event", "story"))
+    final_events = _final_records(spark, records, events, sources, "event")
+    final_stories = _final_records(spark, records, stories, sources, "story").persist()
+    threads = _threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
                   # the first pass whose article -> (event, story) partition is the final one (later passes
                   # only refined records: profiles, titles, thread links)
                   partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
                   restored_max=max((n for _, n in now.values()), default=0),
-                  threads=sum(1 for t in threads if not t.merged_into),
+                  threads=threads.filter((F.col("kind") == "thread") & F.col("ref").isNull()).count(),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                                if e.id in p.restored and p.own.get(e.id)))
     lap("resolve")
@@ -724,15 +727,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     assignments.write.mode("overwrite").parquet(f"{output}/assignments")
     assignments = spark.read.parquet(f"{output}/assignments")
     _write_articles(windowed, assignments, offsets_b, config.batch_size, f"{output}/articles")
-    _records_frame(spark, events, "event").write.mode("overwrite").parquet(f"{output}/events")
-    _records_frame(spark, stories, "story").write.mode("overwrite").parquet(f"{output}/stories")
-    _records_frame(spark, threads, "thread").write.mode("overwrite").parquet(f"{output}/threads")
+    _record_rows(final_events, "event").write.mode("overwrite").parquet(f"{output}/events")
+    thread_of = threads.filter(F.col("kind") == "story").select(F.col("id").alias("story"), F.col("ref").alias("thread_id"))
+    _record_rows(final_stories.join(thread_of, final_stories["id"] == thread_of["story"], "left"), "story") \
+        .write.mode("overwrite").parquet(f"{output}/stories")
+    _record_rows(_latest(threads.filter(F.col("kind") == "thread")), "thread").write.mode("overwrite").parquet(f"{output}/threads")
     _registry_rows(stored).write.mode("overwrite").parquet(f"{output}/entities")
     final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
-    for frame in (windowed, doc_freq, last, exemplars):
+    for frame in (windowed, doc_freq, last, exemplars, final_stories, threads):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
                "doc_freq": {"docs": doc_totals[0], "idf_docs": doc_totals[1]},
@@ -741,16 +746,125 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     return BatchResult(counts, seconds)
 
 
-def _records_frame(spark, records: list, kind: str):
+def _lean(records):
+    """Record rows with their records ``stages.lean``: what the driver gathers to resolve ids (ids, members
+    and dates, a few hundred bytes a record); the profiles stay in Spark."""
+    def run(frames):
+        for frame in frames:
+            frame = frame.copy()
+            frame["blob"] = [stages.lean_blob(bytes(blob)) for blob in frame["blob"]]
+            yield frame
+
+    return records.mapInPandas(run, records.schema)
+
+
+def _final_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
+    """The job's final events (or stories) whole, as rows (id, blob): each lean final record the driver
+    resolved (``stages.final_records``) joined in Spark with the record row its profile comes from
+    (``sources``) and given it (``stages.with_profile``). Profiles never reach the driver."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("raw", T.StringType()),
+                           T.StructField("final", T.BinaryType())])
+    pairs = _distributed(spark, [(*sources[(kind, r.id)], stages.dumps(r)) for r in finals], schema)
+    mine = records.filter(F.col("kind") == kind)
+    joined = mine.join(pairs, (mine["window"] == pairs["source"]) & (mine["id"] == pairs["raw"])).select("blob", "final")
+
+    def run(frames):
+        import pandas as pd
+
+        for frame in frames:
+            out = []
+            for blob, final in zip(frame["blob"], frame["final"]):
+                record = stages.with_profile(stages.loads(bytes(final)), stages.loads(bytes(blob))[0])
+                out.append((record.id, stages.dumps(record)))
+            yield pd.DataFrame(out, columns=["id", "blob"])
+
+    return joined.mapInPandas(run, "id string, blob binary")
+
+
+def _threads(story_batches, final_stories):
+    """Threads as ``track`` links them (``stages.link_threads``), in one ordered task that streams: the last
+    pass's story batches in the run's order, then the final stories. Rows (seq, kind, id, ref, blob): each
+    thread record as written (``ref`` its merged_into; the latest ``seq`` per id is the result) and per final
+    story its thread (kind ``story``, ``ref`` the thread id)."""
+    from pyspark.sql import functions as F
+
+    batches = story_batches.select(F.lit(0).alias("k0"), F.col("id").cast("long").alias("k1"),
+                                   F.col("window").alias("k2"), "blob")
+    stories = final_stories.select(F.lit(1).alias("k0"), F.lit(0).cast("long").alias("k1"),
+                                   F.lit(0).cast("long").alias("k2"), "blob")
+
+    def run(frames):
+        import pandas as pd
+
+        rows = ((k0, k1, k2, bytes(blob)) for frame in frames
+                for k0, k1, k2, blob in zip(frame["k0"], frame["k1"], frame["k2"], frame["blob"]))
+        held: list[bytes] = []  # the first story row, read while looking for the end of the batches
+
+        def replay() -> Iterator[tuple[int, int, list]]:
+            for k0, _, window, blob in rows:
+                if k0 == 1:
+                    held.append(blob)
+                    return
+                number, changed = stages.loads(blob)
+                yield int(number), int(window), changed
+
+        def finals() -> Iterator:
+            for blob in held:
+                yield stages.loads(blob)
+            for _, _, _, blob in rows:
+                yield stages.loads(blob)
+
+        out = []
+        for seq, (kind, key, ref, record) in enumerate(stages.link_threads(replay(), finals())):
+            out.append((seq, kind, key, ref, None if record is None else stages.dumps(record)))
+            if len(out) >= 1000:
+                yield pd.DataFrame(out, columns=["seq", "kind", "id", "ref", "blob"])
+                out = []
+        if out:
+            yield pd.DataFrame(out, columns=["seq", "kind", "id", "ref", "blob"])
+
+    ordered = batches.unionByName(stories).repartition(1).sortWithinPartitions("k0", "k1", "k2")
+    return ordered.mapInPandas(run, "seq long, kind string, id string, ref string, blob binary")
+
+
+def _latest(writes):
+    """Of rows written more than once under one id, the last (highest ``seq``)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy("id").orderBy(F.col("seq").desc())
+    return writes.withColumn("_n", F.row_number().over(order)).filter(F.col("_n") == 1).drop("_n")
+
+
+def _record_rows(frame, kind: str):
+    """Final records (a ``blob`` column; stories may carry ``thread_id``) as the store's rows (``store.records``)."""
     from pyspark.sql import types as T
 
     from storyline.store.records import RECORD_COLUMNS, event_row, story_row, thread_row
 
     names = RECORD_COLUMNS[kind]
-    rows = [{"event": event_row, "story": story_row, "thread": thread_row}[kind](r) for r in records]
     binary = {"centroid", "embedding_sum"}
     schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
-    return _distributed(spark, rows, schema)  # a local relation of 100,000 articles' records overflowed a 4 GB JVM
+    convert = {"event": event_row, "story": story_row, "thread": thread_row}[kind]
+    threaded = "thread_id" in frame.columns
+
+    def run(frames):
+        import pandas as pd
+
+        for frame in frames:
+            out = []
+            for i, blob in enumerate(frame["blob"]):
+                record = stages.loads(bytes(blob))
+                if threaded:
+                    thread = frame["thread_id"].iloc[i]
+                    record.thread_id = None if stages.is_missing(thread) else thread
+                out.append(convert(record))
+            yield pd.DataFrame(out, columns=list(names))
+
+    return frame.select("blob", *(["thread_id"] if threaded else [])).mapInPandas(run, schema)
 
 
 def _doc_freq_frame(spark, state: stages.DocFreqState):

@@ -36,6 +36,9 @@ __all__ = [
     "prepare_rows",
     "reconcile_rows",
     "final_records",
+    "lean",
+    "lean_blob",
+    "link_threads",
     "partition",
     "place_pass_window",
     "place_window",
@@ -47,6 +50,7 @@ __all__ = [
     "window_cuts",
     "window_of",
     "window_terms",
+    "with_profile",
 ]
 
 UNDATED_WINDOW = 1_000_000_000  # the window of a run whose articles are all undated (``job._with_window``)
@@ -720,12 +724,14 @@ def partition(resolution: Resolution) -> dict[str, tuple[str, str]]:
     return {a: (e, resolution.event_story.get(e)) for a, e in resolution.article_event.items()}
 
 
-def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]]
-                  ) -> tuple[list[Event], list[Story]]:
+def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
+                  sources: dict[tuple[str, str], tuple[int, str]] | None = None) -> tuple[list[Event], list[Story]]:
     """The events and stories the windows' pieces make, under their final ids (``Resolution.mapping``).
 
     Over every window: the job's result. Over the windows before one: what that window restores in the
     next pass, so a story chained across several windows comes back whole rather than in pieces.
+    ``sources`` (filled when given): per (kind, final id) the (window, raw id) of the piece whose profile
+    the final record carries, so records made from ``lean`` pieces get theirs back (``with_profile``).
     """
     event_pieces: dict[str, list] = defaultdict(list)
     story_pieces: dict[str, list] = defaultdict(list)
@@ -750,11 +756,13 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
                 story_pieces[story_final[st.id]].append((window, st))
     members = {k: {m: None for m in v if held[m] == k} for k, v in members.items()}  # a moved article: only where it went
     events = merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
-                           article_ids={k: list(v) for k, v in members.items()}, story_id=story_of)
+                           article_ids={k: list(v) for k, v in members.items()}, story_id=story_of,
+                           sources=None if sources is None else ("event", sources))
     by_story: dict[str, list] = defaultdict(list)
     for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
         by_story[story_of[e.id]].append(e.id)
-    stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story)
+    stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story,
+                            sources=None if sources is None else ("story", sources))
     return events, stories
 
 
@@ -773,48 +781,63 @@ def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:
             settle_dates(so_far)
 
 
-def link_threads(stories: list[Story], batches: Iterable[tuple[int, int, list[Story]]] = (), config=None) -> list:
+def link_threads(batches: Iterable[tuple[int, int, list[Story]]], stories: Iterable[Story] = (), config=None
+                 ) -> Iterator[tuple[str, str, str | None, Any]]:
     """Threads for the job's final stories with ``track``'s ``ThreadLinker``, given what ``track``'s is given.
 
     ``batches`` are the last pass's (batch number, window, changed story records) per placement batch
-    (``WindowPlacement.story_batches``); replayed in the run's order they are the updates ``track``'s linker
-    gets after each batch (a batch cut by a window edge is one update, its two windows' records together,
-    the later window's record of a story winning). Sets each final story's ``thread_id``; a final story the
-    replay never named (none, when the last pass restored every earlier window) is linked after, oldest
-    first. Returns every thread record, merged-away ones as redirects.
+    (``WindowPlacement.story_batches``), in the run's order (number, then window): replayed, they are the
+    updates ``track``'s linker gets after each batch (a batch cut by a window edge is one update, its two
+    windows' records together, the later window's record of a story winning). ``stories``: the job's final
+    stories, read after every batch; one the replay never named (none, when the last pass restored every
+    earlier window) is linked after, oldest first.
+
+    Streams, so it runs as one ordered Spark task whose memory is the linker's open threads and an id per
+    story: yields ("thread", id, merged_into, record) each time a thread record is written (the last one
+    per id is the result), then ("story", story id, thread id, None) for every final live story.
     """
     from storyline.stories.threads import ThreadLinker
 
     linker = ThreadLinker(config)
-    written: dict[str, Any] = {}
     named: dict[str, str] = {}  # story -> the thread an update gave it (a closed thread leaves the linker)
 
-    def update(records: list[Story]) -> None:
+    def update(records: list[Story]) -> Iterator[tuple[str, str, str | None, Any]]:
         for record in linker.update(records):
-            written[record.id] = record
+            yield "thread", record.id, record.merged_into, record
         named.update((s.id, s.thread_id) for s in records if s.thread_id and not s.merged_into)
 
-    grouped: dict[int, dict[str, Story]] = defaultdict(dict)
-    for number, _window, changed in sorted(batches, key=lambda b: (b[0], b[1])):
-        grouped[number].update((story.id, story) for story in changed)
-    for number in sorted(grouped):
-        update(list(grouped[number].values()))
-    live = sorted((s for s in stories if not s.merged_into), key=lambda s: (s.first_date or dt.date.max, s.id))
-    update([s for s in live if s.id not in named])
-    for story in live:
-        story.thread_id = linker.resolve(named[story.id]) if story.id in named else None
+    group: dict[str, Story] = {}
+    current, last = None, None
+    for number, window, changed in batches:
+        if last is not None and (number, window) < last:
+            raise ValueError(f"story batches out of order: ({number}, {window}) after {last}")
+        last = (number, window)
+        if number != current and group:
+            yield from update(list(group.values()))
+            group = {}
+        current = number
+        group.update((story.id, story) for story in changed)
+    if group:
+        yield from update(list(group.values()))
+    yield from update(sorted((s for s in stories if not s.merged_into and s.id not in named),
+                             key=lambda s: (s.first_date or dt.date.max, s.id)))
     for thread in linker.threads():
-        written[thread.id] = thread
-    return sorted(written.values(), key=lambda t: t.id)
+        yield "thread", thread.id, thread.merged_into, thread
+    for story_id in sorted(named):
+        yield "story", story_id, linker.resolve(named[story_id]), None
 
 
-def merge_records(pieces: Mapping[str, list[tuple[int, Any]]], **fields: Mapping[str, Any]) -> list:
+def merge_records(pieces: Mapping[str, list[tuple[int, Any]]],
+                  sources: tuple[str, dict[tuple[str, str], tuple[int, str]]] | None = None, **fields: Mapping[str, Any]) -> list:
     """Final event (or story) records from the windows' pieces. ``fields`` give per final id what the
     resolution decided (members, story); the profile (centroid, terms, entity counts) comes from the
-    latest piece, which carries what the earlier ones restored; dates span all pieces, the title is the first's."""
+    latest piece, which carries what the earlier ones restored (``sources``: (kind, a dict that gets
+    per (kind, final id) that piece's (window, raw id))); dates span all pieces, the title is the first's."""
     out = []
     for key in sorted(pieces):
         parts = sorted(pieces[key], key=lambda p: p[0])
+        if sources is not None:
+            sources[1][(sources[0], key)] = (parts[-1][0], parts[-1][1].id)
         firsts = [p.first_date for _, p in parts if p.first_date]
         lasts = [p.last_date for _, p in parts if p.last_date]
         decided = {name: (list(values.get(key, [])) if name.endswith("_ids") else values.get(key))
@@ -823,6 +846,27 @@ def merge_records(pieces: Mapping[str, list[tuple[int, Any]]], **fields: Mapping
             parts[-1][1], id=key, first_date=min(firsts) if firsts else None, last_date=max(lasts) if lasts else None,
             title=parts[0][1].title, merged_into=None, **decided))
     return out
+
+
+PROFILE = ("centroid", "entity_counts", "terms", "embedding_sum")  # what ids, members and dates never need
+
+
+def lean(record: Event | Story) -> Event | Story:
+    """``record`` without its profile: what the driver needs to resolve ids, members and dates (a few hundred
+    bytes, against kilobytes with the vectors and term weights); ``with_profile`` puts it back."""
+    return dataclasses.replace(record, centroid=None, entity_counts={}, terms={}, embedding_sum=None)
+
+
+def lean_blob(blob: bytes) -> bytes:
+    """A record row's blob (``place_pass_window``: record, restored, own, moved) with the record ``lean``."""
+    record, restored, own, moved = loads(blob)
+    return dumps((lean(record), restored, own, moved))
+
+
+def with_profile(record: Event | Story, source: Event | Story) -> Event | Story:
+    """A final record made from lean pieces, with the profile of the piece it came from (``final_records``'
+    ``sources``): the record ``final_records`` makes from the whole pieces."""
+    return dataclasses.replace(record, **{name: getattr(source, name) for name in PROFILE})
 
 
 def dumps(record: Any) -> bytes:
