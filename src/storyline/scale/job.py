@@ -26,7 +26,9 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
    window by window to final ids (``stages.resolve_ids``); the passes stop when no window's context
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
-   window k is final after pass k: the passes are at most the windows.
+   window k is final after pass k: the passes are at most the windows. The driver resolves ids from lean
+   records (``stages.lean``: ids, members, dates); the final records get their profiles back in Spark
+   (``_final_records``), and threads are linked in one ordered task (``_threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -692,13 +694,14 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     final_events = _final_records(spark, records, events, sources, "event")
     final_stories = _final_records(spark, records, stories, sources, "story").persist()
     threads = _threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
+    thread_records = _latest(threads.filter(F.col("kind") == "thread"))
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
                   # the first pass whose article -> (event, story) partition is the final one (later passes
                   # only refined records: profiles, titles, thread links)
                   partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
                   restored_max=max((n for _, n in now.values()), default=0),
-                  threads=threads.filter((F.col("kind") == "thread") & F.col("ref").isNull()).count(),
+                  threads=thread_records.filter(F.col("ref").isNull()).count(),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                                if e.id in p.restored and p.own.get(e.id)))
     lap("resolve")
@@ -731,7 +734,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     thread_of = threads.filter(F.col("kind") == "story").select(F.col("id").alias("story"), F.col("ref").alias("thread_id"))
     _record_rows(final_stories.join(thread_of, final_stories["id"] == thread_of["story"], "left"), "story") \
         .write.mode("overwrite").parquet(f"{output}/stories")
-    _record_rows(_latest(threads.filter(F.col("kind") == "thread")), "thread").write.mode("overwrite").parquet(f"{output}/threads")
+    _record_rows(thread_records, "thread").write.mode("overwrite").parquet(f"{output}/threads")
     _registry_rows(stored).write.mode("overwrite").parquet(f"{output}/entities")
     final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()

@@ -719,9 +719,16 @@ def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int
     return hashlib.sha256(repr(sorted(keys, key=repr)).encode()).hexdigest()
 
 
-def partition(resolution: Resolution) -> dict[str, tuple[str, str]]:
-    """article -> (final event, final story): what a pass decided (passes stop when it stays the same)."""
-    return {a: (e, resolution.event_story.get(e)) for a, e in resolution.article_event.items()}
+def partition(resolution: Resolution) -> str:
+    """What a pass decided (article -> final event, final story), as one hash: the job reports the first pass
+    after which it stayed the same, and keeps a hash a pass rather than a dict an article a pass."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for article in sorted(resolution.article_event):
+        event = resolution.article_event[article]
+        digest.update(f"{article}\t{event}\t{resolution.event_story.get(event)}\n".encode())
+    return digest.hexdigest()
 
 
 def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
