@@ -154,3 +154,21 @@ def test_titles_read_like_headlines_in_every_view(ask):
     names = {e for s in ask.stories(limit=None)["items"] for e in s["entities"]}
     assert any(n != n.lower() for n in names)
     assert all(n in ask.index().names.values() or n == n.lower() for n in names)
+
+
+def test_preparing_every_view_reads_the_light_index_once(examples_db_copy, monkeypatch):
+    """Each view stored changes the store's version; a view made after it must not rebuild the index
+    (it did once per story: telling 100,000 articles took hours)."""
+    from storyline.store import views as stored_views
+
+    store = Store(examples_db_copy)
+    with store.transaction():
+        store.db.execute("DELETE FROM cluster_views")  # every view due again
+    queries = Queries(store)
+    rebuilds = []
+    original = Queries._rebuild
+    monkeypatch.setattr(Queries, "_rebuild", lambda self: rebuilds.append(1) or original(self))
+    made = queries.prepare_views()
+    stories = len(stored_views.view_versions(store.db, "story"))
+    store.close()
+    assert made >= stories > 1 and len(rebuilds) == 1

@@ -538,20 +538,24 @@ class Queries:
             data["timeline"] = view["timelines"][str(dates)]
         else:
             key = ("story", entry.id, tuple(entry.article_ids), words, dates, language, query)
-            data = dict(self._cached(key, lambda: self._story_data(entry, words, dates, language, query)))
+            data = dict(self._cached(key, lambda: self._story_data(index, entry, words, dates, language, query)))
         data.update(row=entry.row(index), events=[self._event_row(index, e) for e in entry.event_ids])
         data["redirected_from"] = story_id if entry.id != story_id and not entry.id.startswith(story_id) else None
         return data
 
-    def _story_data(self, entry: _StoryEntry, words: int, dates: int | None, language: str,
+    def _story_data(self, index: _Index, entry: _StoryEntry, words: int, dates: int | None, language: str,
                     query: str | None) -> dict[str, Any]:
+        """From ``index``, the one the caller read ``entry`` from: ``prepare_views`` stores a view after each
+        story, which changes the store's version, so asking for the index here rebuilt it for every story
+        (``track`` on 100,000 articles spent hours telling)."""
         from storyline.tell import story_data
 
         story = self._story_record(entry)
         articles = self._articles(entry.article_ids)
-        outlets = sorted({a.source for a in self.index().articles.values() if a.source})  # outlets are not actors
+        if "outlets" not in index.memo:  # outlets are not actors
+            index.memo["outlets"] = sorted({a.source for a in index.articles.values() if a.source})
         return story_data(articles, story, title=story_title(story, articles), max_words=words,
-                          reader_language=language, max_dates=dates, query=query, outlets=outlets)
+                          reader_language=language, max_dates=dates, query=query, outlets=index.memo["outlets"])
 
     # --- prepared views (the writer prepares, readers read) -----------------------------------
     @staticmethod
@@ -567,7 +571,7 @@ class Queries:
         from storyline.tell.novelty import whats_new_each
 
         entry = index.stories[key]
-        data = self._story_data(entry, VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE, None)
+        data = self._story_data(index, entry, VIEW_WORDS, DEFAULT_DATES, VIEW_LANGUAGE, None)
         ordered = sorted(self._articles(entry.article_ids), key=lambda a: (a.published or dt.date.max, a.id))
         data["timelines"] = {str(d): data["timeline"] if d == DEFAULT_DATES else
                              [to_dict(e) for e in build_timeline(ordered, max_dates=d)] for d in VIEW_DATES}

@@ -28,7 +28,7 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
    window k is final after pass k: the passes are at most the windows. The driver resolves ids from lean
    records (``stages.lean``: ids, members, dates); the final records get their profiles back in Spark
-   (``_final_records``), and threads are linked in one ordered task (``_threads``, ``stages.link_threads``).
+   (``write.final_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -45,12 +45,12 @@ import time
 from typing import Any, Iterator
 
 from storyline.pipeline import PipelineConfig
-from storyline.scale import stages
+from storyline.scale import stages, tables, write
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
-# the driver gathers every window's event and story records (~4 GB per 100,000 articles, measured: see the
-# README); in local mode it is also the executor. STORYLINE_SPARK_DRIVER_MEMORY overrides it
+# the driver resolves ids from lean records (~1.2 KB an article, measured on 100,000: see the README); in
+# local mode it is also the executor, whose JVM holds the cached frames. STORYLINE_SPARK_DRIVER_MEMORY overrides it
 DRIVER_MEMORY = "4g"
 
 DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments", "entities", "doc_freq", "rejects")
@@ -109,50 +109,11 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # the partitions are the workers' shares: keep them
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", DRIVER_MEMORY))
-        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (records stream: ``_stream``)
+        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (records stream: ``tables.stream``)
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
     return spark
-
-
-# ----------------------------------------------------------------------------- schemas
-def _article_schema(extra: tuple[tuple[str, Any], ...] = (), rows_without_ord: bool = False):
-    """``rows_without_ord``: the frame also holds rows that are not articles (``_enrich``'s registry rows)."""
-    from pyspark.sql import types as T
-
-    binary = {"embedding", "fingerprint"}
-    ints = {"text_offset", "stage"}
-    fields = [T.StructField("ord", T.StringType(), rows_without_ord)]
-    for name in stages.ARTICLE_COLUMNS:
-        kind = T.BinaryType() if name in binary else T.LongType() if name in ints else \
-            T.DoubleType() if name == "language_confidence" else T.StringType()
-        fields.append(T.StructField(name, kind, True))
-    fields += [T.StructField(n, t, True) for n, t in extra]
-    return T.StructType(fields)
-
-
-def _records_schema(context: bool = False):
-    """Rows of a placement pass: (window, kind, id, last day, blob); as context, ``window`` is the window
-    that restores the row and ``source`` the one that wrote it."""
-    from pyspark.sql import types as T
-
-    source = [T.StructField("source", T.LongType())] if context else []
-    return T.StructType([T.StructField("window", T.LongType()), *source, T.StructField("kind", T.StringType()),
-                         T.StructField("id", T.StringType()), T.StructField("last_day", T.LongType()),
-                         T.StructField("blob", T.BinaryType())])
-
-
-def _rows(frame) -> Iterator[dict[str, Any]]:
-    for record in frame.to_dict("records"):
-        yield {k: (None if stages.is_missing(v) else v) for k, v in record.items()}
-
-
-def _frame(rows: list[dict[str, Any]], schema):
-    import pandas as pd
-
-    names = [f.name for f in schema.fields]
-    return pd.DataFrame([[r.get(n) for n in names] for r in rows], columns=names)
 
 
 # ----------------------------------------------------------------------------- 1. read + clean
@@ -186,7 +147,7 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    schema = _article_schema((("reject", T.StringType()),))
+    schema = tables.article_schema((("reject", T.StringType()),))
     parquet = config.input_format == "parquet" or (config.input_format is None and path.rstrip("/").endswith(".parquet"))
     from storyline.store import INGESTED
 
@@ -204,10 +165,10 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
 
         def convert(frames):
             for frame in frames:
-                rows = list(_rows(frame))
+                rows = list(tables.rows(frame))
                 files = [r["file"].removeprefix("file:") for r in rows]
                 records = [(f"{f}[{r['n']}]", f, {k: v for k, v in (r["record"] or {}).items()}) for f, r in zip(files, rows)]
-                yield _frame(list(emit(stages.documents_of_records(records), [f"{r['n']:020d}" for r in rows])), schema)
+                yield tables.pandas_frame(list(emit(stages.documents_of_records(records), [f"{r['n']:020d}" for r in rows])), schema)
 
         frame = table.mapInPandas(convert, schema)
     else:
@@ -226,18 +187,18 @@ def _read(spark, path: str, config: BatchConfig, now: dt.datetime):
             rank = ranks_b.value
             for frame in frames:
                 out: list[dict[str, Any]] = []
-                for row in _rows(frame):
+                for row in tables.rows(frame):
                     if row["path"] not in rank:
                         continue
                     name = row["path"].removeprefix("file:")
                     items = list(stages.documents_of_file(name, bytes(row["content"])))
                     positions = [f"{rank[row['path']]}.{i:09d}" for i in range(len(items))]
                     out.extend(emit(items, positions))
-                yield _frame(out, schema)
+                yield tables.pandas_frame(out, schema)
 
         frame = files.select("path", "content").mapInPandas(convert, schema) if files is not None else None
         if refused:
-            said = spark.createDataFrame(_frame(refused, schema), schema)
+            said = spark.createDataFrame(tables.pandas_frame(refused, schema), schema)
             frame = said if frame is None else frame.unionByName(said)
         if frame is None:
             raise FileNotFoundError(f"{path}: no files to read")
@@ -304,8 +265,8 @@ def _enrich(articles, config: BatchConfig):
     the parallel per-article part, then the ordered names in one task."""
     from pyspark.sql import types as T
 
-    prepared_schema = _article_schema((("recognised", T.BinaryType()),))
-    schema = _article_schema((("registry", T.BinaryType()),), rows_without_ord=True)
+    prepared_schema = tables.article_schema((("recognised", T.BinaryType()),))
+    schema = tables.article_schema((("registry", T.BinaryType()),), rows_without_ord=True)
     embedder = config.embedder
 
     def chunked(rows: Iterator[dict], schema) -> Iterator:
@@ -313,37 +274,21 @@ def _enrich(articles, config: BatchConfig):
         for row in rows:
             batch.append(row)
             if len(batch) >= 64:
-                yield _frame(batch, schema)
+                yield tables.pandas_frame(batch, schema)
                 batch = []
         if batch:
-            yield _frame(batch, schema)
+            yield tables.pandas_frame(batch, schema)
 
     def prepare(frames):
-        yield from chunked(stages.prepare_rows((r for frame in frames for r in _rows(frame)), embedder), prepared_schema)
+        yield from chunked(stages.prepare_rows((r for frame in frames for r in tables.rows(frame)), embedder), prepared_schema)
 
     def reconcile(frames):
-        yield from chunked(stages.reconcile_rows(r for frame in frames for r in _rows(frame)), schema)
+        yield from chunked(stages.reconcile_rows(r for frame in frames for r in tables.rows(frame)), schema)
 
     ordered = articles.repartitionByRange(config.partitions, "ord").sortWithinPartitions("ord")
     prepared = ordered.mapInPandas(prepare, prepared_schema)
     # one partition, in input order: the task streams (its memory is the registry, not the articles)
     return prepared.repartition(1).sortWithinPartitions("ord").mapInPandas(reconcile, schema)
-
-
-def _registry_rows(enriched):
-    """The registry rows ``_enrich`` wrote, as the ``entities`` dataset (alias, canonical, type, mentions)."""
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField(n, t) for n, t in (
-        ("alias", T.StringType()), ("canonical", T.StringType()), ("type", T.StringType()), ("mentions", T.LongType()))])
-
-    def rows(frames):
-        import pandas as pd
-
-        for frame in frames:
-            yield pd.DataFrame([r for blob in frame["registry"] for r in stages.loads(blob)], columns=[f.name for f in schema.fields])
-
-    return enriched.filter(enriched.registry.isNotNull()).select("registry").mapInPandas(rows, schema)
 
 
 # ----------------------------------------------------------------------------- 4. stories
@@ -373,7 +318,7 @@ def _with_window(spark, enriched, config: BatchConfig):
 
 def _sorted_articles(frame) -> list:
     """A window's articles in ``track``'s placement order: oldest first, undated last, then input order."""
-    rows = sorted(_rows(frame), key=lambda r: (r["published"] is None, r["published"] or "", r["ord"]))
+    rows = sorted(tables.rows(frame), key=lambda r: (r["published"] is None, r["published"] or "", r["ord"]))
     return [stages.article_from_row(r) for r in rows]
 
 
@@ -411,7 +356,7 @@ def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchCo
     def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
         for frame in frames:
             out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in stages.term_rows(int(w), stages.loads(blob))]
-            yield _frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
+            yield tables.pandas_frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
 
     terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
     plan = stages.doc_freq_plan(sizes, config.batch_size)
@@ -425,19 +370,13 @@ def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchCo
         windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
         states, final = stages.doc_freq_states(windows, config.batch_size)
         states_rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-        context, final_frame = _distributed(spark, states_rows, _records_schema(context=True)), _doc_freq_frame(spark, final)
+        context, final_frame = tables.distributed(spark, states_rows, tables.records_schema(context=True)), write.doc_freq_frame(spark, final)
     else:
         context, final_frame = doc_freq_in_spark(spark, terms.mapInPandas(rows, _terms_schema()), plan)
         context, final_frame = context.persist(), final_frame.persist()
         context.count(), final_frame.count()
     terms.unpersist()
     return context, final_frame, totals
-
-
-def _distributed(spark, rows: list[tuple], schema):
-    """Driver rows as a DataFrame whose plan does not embed them (``createDataFrame`` of a list does: every
-    plan built on it, and the name Spark gives each cached frame, would carry the data)."""
-    return spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, min(len(rows) // 1000, 64))), schema)
 
 
 def _terms_schema():
@@ -489,7 +428,7 @@ def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
                             columns=["window", "source", "kind", "id", "last_day", "blob"])
 
     windows = summed.filter(F.col("target") != stages.FINAL)
-    context = windows.groupBy("target").applyInPandas(assemble, _records_schema(context=True))
+    context = windows.groupBy("target").applyInPandas(assemble, tables.records_schema(context=True))
     final = summed.filter((F.col("target") == stages.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
         F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
         F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
@@ -503,7 +442,7 @@ def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
 
     schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
                            T.StructField("id", T.StringType()), T.StructField("target", T.LongType())])
-    pairs = _distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
+    pairs = tables.distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
     joined = records.join(pairs, (records["window"] == pairs["source"]) & (records["kind"] == pairs["kind"])
                           & (records["id"] == pairs["id"]))
     return joined.select(pairs["target"].alias("window"), pairs["source"], pairs["kind"], pairs["id"],
@@ -525,28 +464,17 @@ def _exemplars(spark, windowed, offsets: dict[int, int], keep: int):
     position = F.udf(lambda w, rank: offsets[w] + rank, T.LongType())
     positioned = windowed.withColumn("position", position(F.col("window"), F.row_number().over(order) - 1))
     joined = positioned.join(F.broadcast(starts), (F.col("position") >= F.col("lo")) & (F.col("position") < F.col("hi")))
-    columns = [f.name for f in _article_schema().fields]
+    columns = [f.name for f in tables.article_schema().fields]
 
     def rows(frames):
         import pandas as pd
 
         for frame in frames:
             out = [(r["target"], r["window"], "exemplar", r["id"], r["position"], stages.dumps({c: r[c] for c in columns}))
-                   for r in _rows(frame)]
+                   for r in tables.rows(frame)]
             yield pd.DataFrame(out, columns=["window", "source", "kind", "id", "last_day", "blob"])
 
-    return joined.select(*columns, "window", "target", "position").mapInPandas(rows, _records_schema(context=True))
-
-
-def _stream(frame, parts: int = 64):
-    """A frame's rows to the driver in ``parts`` pieces, one at a time: a window's records come out of one
-    task, and as one task result they must fit the driver's JVM whole (100,000 articles in 2 windows: a Java
-    heap OOM at 4 GB, after which Spark waits for ever)."""
-    from pyspark.sql import functions as F
-
-    # in the order ``collect`` gives (partition, then row): what the driver builds from them is order-sensitive
-    ordered = frame.withColumn("_seq", F.monotonically_increasing_id())
-    return (row for row in ordered.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq").toLocalIterator())
+    return joined.select(*columns, "window", "target", "position").mapInPandas(rows, tables.records_schema(context=True))
 
 
 def _view(resolution_b, window: int):
@@ -567,7 +495,7 @@ def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, 
     def run(frame):
         import pandas as pd
 
-        rows, window = list(_rows(frame)), int(frame["window"].iloc[0])
+        rows, window = list(tables.rows(frame)), int(frame["window"].iloc[0])
         digest = stages.context_digest(rows, _view(resolution_b, window), members_only)
         return pd.DataFrame([(window, digest, sum(r["kind"] in ("event", "story") for r in rows))],
                             columns=["window", "digest", "records"])
@@ -583,11 +511,11 @@ def _place_pass(windowed, context, offsets_b, resolution_b, config: BatchConfig)
         if frame.empty:
             return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
         window = int(frame["window"].iloc[0])
-        rows = stages.place_pass_window(window, _sorted_articles(frame), list(_rows(context)),
+        rows = stages.place_pass_window(window, _sorted_articles(frame), list(tables.rows(context)),
                                         _view(resolution_b, window), offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
-    return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, _records_schema())
+    return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, tables.records_schema())
 
 
 # ----------------------------------------------------------------------------- the job
@@ -651,7 +579,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = stages.placements_of(_stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
+    placements = stages.placements_of(tables.stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
     resolution = stages.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -673,7 +601,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = stages.placements_of(_stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
+        fresh = stages.placements_of(tables.stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -691,10 +619,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     sources: dict[tuple[str, str], tuple[int, str]] = {}
     events, stories = stages.final_records(placements, resolved, sources)  # lean: ids, members, dates
     records = last.filter(F.col("kind").isin("event", "story"))
-    final_events = _final_records(spark, records, events, sources, "event")
-    final_stories = _final_records(spark, records, stories, sources, "story").persist()
-    threads = _threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
-    thread_records = _latest(threads.filter(F.col("kind") == "thread"))
+    final_events = write.final_records(spark, records, events, sources, "event")
+    final_stories = write.final_records(spark, records, stories, sources, "story").persist()
+    threads = write.threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
+    thread_records = write.latest(threads.filter(F.col("kind") == "thread"))
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
                   replaced_per_pass=replaced, restored_max_per_pass=restored,
                   # the first pass whose article -> (event, story) partition is the final one (later passes
@@ -720,7 +648,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         table, moved = resolved_b.value, moved_b.value
         for frame in frames:
             out = []
-            for r in _rows(frame):
+            for r in tables.rows(frame):
                 article, raw_event, _raw_story, score, parts, dup = stages.loads(r["blob"])
                 event, story = moved.get(article) or table.get(f"{r['window']}\t{raw_event}", (raw_event, None))
                 out.append((article, event, story, r["window"], score, parts, dup))
@@ -729,13 +657,13 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     assignments = last.filter(F.col("kind") == "assign").mapInPandas(finalise, assign_schema)
     assignments.write.mode("overwrite").parquet(f"{output}/assignments")
     assignments = spark.read.parquet(f"{output}/assignments")
-    _write_articles(windowed, assignments, offsets_b, config.batch_size, f"{output}/articles")
-    _record_rows(final_events, "event").write.mode("overwrite").parquet(f"{output}/events")
+    write.write_articles(windowed, assignments, offsets_b, config.batch_size, f"{output}/articles")
+    write.record_rows(final_events, "event").write.mode("overwrite").parquet(f"{output}/events")
     thread_of = threads.filter(F.col("kind") == "story").select(F.col("id").alias("story"), F.col("ref").alias("thread_id"))
-    _record_rows(final_stories.join(thread_of, final_stories["id"] == thread_of["story"], "left"), "story") \
+    write.record_rows(final_stories.join(thread_of, final_stories["id"] == thread_of["story"], "left"), "story") \
         .write.mode("overwrite").parquet(f"{output}/stories")
-    _record_rows(thread_records, "thread").write.mode("overwrite").parquet(f"{output}/threads")
-    _registry_rows(stored).write.mode("overwrite").parquet(f"{output}/entities")
+    write.record_rows(thread_records, "thread").write.mode("overwrite").parquet(f"{output}/threads")
+    write.registry_rows(stored).write.mode("overwrite").parquet(f"{output}/entities")
     final_doc_freq.write.mode("overwrite").parquet(f"{output}/doc_freq")
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
@@ -759,166 +687,6 @@ def _lean(records):
             yield frame
 
     return records.mapInPandas(run, records.schema)
-
-
-def _final_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
-    """The job's final events (or stories) whole, as rows (id, blob): each lean final record the driver
-    resolved (``stages.final_records``) joined in Spark with the record row its profile comes from
-    (``sources``) and given it (``stages.with_profile``). Profiles never reach the driver."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("raw", T.StringType()),
-                           T.StructField("final", T.BinaryType())])
-    pairs = _distributed(spark, [(*sources[(kind, r.id)], stages.dumps(r)) for r in finals], schema)
-    mine = records.filter(F.col("kind") == kind)
-    joined = mine.join(pairs, (mine["window"] == pairs["source"]) & (mine["id"] == pairs["raw"])).select("blob", "final")
-
-    def run(frames):
-        import pandas as pd
-
-        for frame in frames:
-            out = []
-            for blob, final in zip(frame["blob"], frame["final"]):
-                record = stages.with_profile(stages.loads(bytes(final)), stages.loads(bytes(blob))[0])
-                out.append((record.id, stages.dumps(record)))
-            yield pd.DataFrame(out, columns=["id", "blob"])
-
-    return joined.mapInPandas(run, "id string, blob binary")
-
-
-def _threads(story_batches, final_stories):
-    """Threads as ``track`` links them (``stages.link_threads``), in one ordered task that streams: the last
-    pass's story batches in the run's order, then the final stories. Rows (seq, kind, id, ref, blob): each
-    thread record as written (``ref`` its merged_into; the latest ``seq`` per id is the result) and per final
-    story its thread (kind ``story``, ``ref`` the thread id)."""
-    from pyspark.sql import functions as F
-
-    batches = story_batches.select(F.lit(0).alias("k0"), F.col("id").cast("long").alias("k1"),
-                                   F.col("window").alias("k2"), "blob")
-    stories = final_stories.select(F.lit(1).alias("k0"), F.lit(0).cast("long").alias("k1"),
-                                   F.lit(0).cast("long").alias("k2"), "blob")
-
-    def run(frames):
-        import pandas as pd
-
-        rows = ((k0, k1, k2, bytes(blob)) for frame in frames
-                for k0, k1, k2, blob in zip(frame["k0"], frame["k1"], frame["k2"], frame["blob"]))
-        held: list[bytes] = []  # the first story row, read while looking for the end of the batches
-
-        def replay() -> Iterator[tuple[int, int, list]]:
-            for k0, _, window, blob in rows:
-                if k0 == 1:
-                    held.append(blob)
-                    return
-                number, changed = stages.loads(blob)
-                yield int(number), int(window), changed
-
-        def finals() -> Iterator:
-            for blob in held:
-                yield stages.loads(blob)
-            for _, _, _, blob in rows:
-                yield stages.loads(blob)
-
-        out = []
-        for seq, (kind, key, ref, record) in enumerate(stages.link_threads(replay(), finals())):
-            out.append((seq, kind, key, ref, None if record is None else stages.dumps(record)))
-            if len(out) >= 1000:
-                yield pd.DataFrame(out, columns=["seq", "kind", "id", "ref", "blob"])
-                out = []
-        if out:
-            yield pd.DataFrame(out, columns=["seq", "kind", "id", "ref", "blob"])
-
-    ordered = batches.unionByName(stories).repartition(1).sortWithinPartitions("k0", "k1", "k2")
-    return ordered.mapInPandas(run, "seq long, kind string, id string, ref string, blob binary")
-
-
-def _latest(writes):
-    """Of rows written more than once under one id, the last (highest ``seq``)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    order = Window.partitionBy("id").orderBy(F.col("seq").desc())
-    return writes.withColumn("_n", F.row_number().over(order)).filter(F.col("_n") == 1).drop("_n")
-
-
-def _record_rows(frame, kind: str):
-    """Final records (a ``blob`` column; stories may carry ``thread_id``) as the store's rows (``store.records``)."""
-    from pyspark.sql import types as T
-
-    from storyline.store.records import RECORD_COLUMNS, event_row, story_row, thread_row
-
-    names = RECORD_COLUMNS[kind]
-    binary = {"centroid", "embedding_sum"}
-    schema = T.StructType([T.StructField(n, T.BinaryType() if n in binary else T.StringType()) for n in names])
-    convert = {"event": event_row, "story": story_row, "thread": thread_row}[kind]
-    threaded = "thread_id" in frame.columns
-
-    def run(frames):
-        import pandas as pd
-
-        for frame in frames:
-            out = []
-            for i, blob in enumerate(frame["blob"]):
-                record = stages.loads(bytes(blob))
-                if threaded:
-                    thread = frame["thread_id"].iloc[i]
-                    record.thread_id = None if stages.is_missing(thread) else thread
-                out.append(convert(record))
-            yield pd.DataFrame(out, columns=list(names))
-
-    return frame.select("blob", *(["thread_id"] if threaded else [])).mapInPandas(run, schema)
-
-
-def _doc_freq_frame(spark, state: stages.DocFreqState):
-    """The document frequencies after the last article as the store keeps them (``Store.doc_freq``): per term
-    the articles that carry it and the same at the IDF snapshot (the two document counts go in ``summary``)."""
-    from pyspark.sql import types as T
-
-    _, counts, _, snapshot = state
-    schema = T.StructType([T.StructField(n, t) for n, t in (("term", T.StringType()), ("n", T.LongType()), ("n_idf", T.LongType()))])
-    return _distributed(spark, [(t, n, snapshot.get(t, 0)) for t, n in sorted(counts.items())], schema)
-
-
-def _write_articles(windowed, assignments, offsets_b, batch_size: int, path: str) -> None:
-    """The articles as store rows, with their final event and story, and partial dates
-    settled per story as ``track`` settles them (``stages.settle_story_dates``, grouped by story in Spark)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    from storyline.store import PLACED
-
-    schema = _article_schema()
-    order = Window.partitionBy("window").orderBy(F.col("published").asc_nulls_last(), F.col("ord"))
-    joined = windowed.drop("event_id", "story_id", "duplicate_of").join(
-        assignments.select(assignments.article_id.alias("id"), "event_id", "story_id", "duplicate_of"), "id", "left") \
-        .withColumn("rank", F.row_number().over(order) - 1)
-    columns = [f.name for f in schema.fields]
-    joined = joined.select(*columns, "window", "rank")
-
-    def convert(rows: list[dict]) -> list[tuple[int, Any, dict]]:
-        offsets = offsets_b.value
-        out = []
-        for r in sorted(rows, key=lambda r: (r["window"], r["rank"])):
-            article = stages.article_from_row(r)
-            out.append(((offsets[r["window"]] + r["rank"]) // batch_size, article, r))
-        return out
-
-    def row(article, r) -> dict:
-        return {"ord": r["ord"], **stages.article_to_row(article, PLACED if article.event_id else r["stage"])}
-
-    def story(frame):  # one final story's members
-        members = convert(list(_rows(frame)))
-        stages.settle_story_dates((number, article) for number, article, _ in members)
-        return _frame([row(article, r) for _, article, r in members], schema)
-
-    def unplaced(frames):
-        for frame in frames:
-            yield _frame([row(article, r) for _, article, r in convert(list(_rows(frame)))], schema)
-
-    placed = joined.filter(F.col("story_id").isNotNull()).groupBy("story_id").applyInPandas(story, schema)
-    rest = joined.filter(F.col("story_id").isNull()).mapInPandas(unplaced, schema)
-    placed.unionByName(rest).sortWithinPartitions("ord").write.mode("overwrite").parquet(path)
 
 
 def _input_stamp(spark, path: str) -> list:

@@ -1,0 +1,68 @@
+"""Spark and pandas frames for the batch job: the schemas its rows travel in and the moves between the driver
+and Spark (rows of a pandas frame, a frame from rows, driver rows as a distributed frame, a frame streamed to
+the driver). Shared by ``job.py`` and ``write.py``; no stage logic here."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from storyline.scale import stages
+
+__all__ = ["article_schema", "distributed", "pandas_frame", "records_schema", "rows", "stream"]
+
+
+def article_schema(extra: tuple[tuple[str, Any], ...] = (), rows_without_ord: bool = False):
+    """``rows_without_ord``: the frame also holds rows that are not articles (``_enrich``'s registry rows)."""
+    from pyspark.sql import types as T
+
+    binary = {"embedding", "fingerprint"}
+    ints = {"text_offset", "stage"}
+    fields = [T.StructField("ord", T.StringType(), rows_without_ord)]
+    for name in stages.ARTICLE_COLUMNS:
+        kind = T.BinaryType() if name in binary else T.LongType() if name in ints else \
+            T.DoubleType() if name == "language_confidence" else T.StringType()
+        fields.append(T.StructField(name, kind, True))
+    fields += [T.StructField(n, t, True) for n, t in extra]
+    return T.StructType(fields)
+
+
+def records_schema(context: bool = False):
+    """Rows of a placement pass: (window, kind, id, last day, blob); as context, ``window`` is the window
+    that restores the row and ``source`` the one that wrote it."""
+    from pyspark.sql import types as T
+
+    source = [T.StructField("source", T.LongType())] if context else []
+    return T.StructType([T.StructField("window", T.LongType()), *source, T.StructField("kind", T.StringType()),
+                         T.StructField("id", T.StringType()), T.StructField("last_day", T.LongType()),
+                         T.StructField("blob", T.BinaryType())])
+
+
+def rows(frame) -> Iterator[dict[str, Any]]:
+    for record in frame.to_dict("records"):
+        yield {k: (None if stages.is_missing(v) else v) for k, v in record.items()}
+
+
+def pandas_frame(rows: list[dict[str, Any]], schema):
+    import pandas as pd
+
+    names = [f.name for f in schema.fields]
+    return pd.DataFrame([[r.get(n) for n in names] for r in rows], columns=names)
+
+
+def distributed(spark, rows: list[tuple], schema):
+    """Driver rows as a DataFrame whose plan does not embed them (``createDataFrame`` of a list does: every
+    plan built on it, and the name Spark gives each cached frame, would carry the data)."""
+    return spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, min(len(rows) // 1000, 64))), schema)
+
+
+def stream(frame, parts: int = 64):
+    """A frame's rows to the driver in ``parts`` pieces, one at a time: a window's records come out of one
+    task, and as one task result they must fit the driver's JVM whole (100,000 articles in 2 windows: a Java
+    heap OOM at 4 GB, after which Spark waits for ever)."""
+    from pyspark.sql import functions as F
+
+    # in the order ``collect`` gives (partition, then row): what the driver builds from them is order-sensitive
+    ordered = frame.withColumn("_seq", F.monotonically_increasing_id())
+    return (row for row in ordered.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq").toLocalIterator())
+
+
