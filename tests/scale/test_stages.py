@@ -315,3 +315,30 @@ def test_threads_stream_batches_in_the_runs_order_and_refuse_them_out_of_order()
     assert {key for kind, key, _, _ in late if kind == "story"} == {"st-a", "st-b"}
     with pytest.raises(ValueError, match="out of order"):
         list(link_threads(iter([(1, 0, [b]), (0, 0, [a])])))
+
+
+def test_threads_replayed_keep_a_story_that_grows_after_its_thread_closed():
+    # as track's linker does through its store: st-a and st-b make a thread in 2011, a Libya story in 2016
+    # closes it; st-a growing then reopens that thread (history) instead of getting a second one
+    import numpy as np
+
+    from storyline.scale.stages import link_threads
+
+    def story(key, day, places, topic, seed):
+        vector = np.zeros(16, dtype=np.float32)
+        vector[topic] = 1.0
+        vector += 0.3 * np.random.default_rng(seed).standard_normal(16).astype(np.float32)
+        vector /= np.linalg.norm(vector)
+        first = dt.date.fromisoformat(day)
+        return Story(id=f"st-{key}", event_ids=[f"ev-{key}"], first_date=first, last_date=first + dt.timedelta(days=10),
+                     centroid=vector, terms={f"p:{k}": v for k, v in places.items()}, size=4, embedding_sum=vector * 4,
+                     title=key)
+
+    syria, libya = {"geo:SY": 10, "geo:170654": 2}, {"geo:LY": 10, "geo:2210247": 2}
+    a, b, z = story("a", "2011-01-01", syria, 0, 0), story("b", "2011-02-01", syria, 0, 1), story("z", "2016-01-01", libya, 3, 9)
+    grown = dataclasses.replace(a, size=9, embedding_sum=a.centroid * 9)
+    out = list(link_threads(iter([(0, 0, [a]), (1, 0, [b]), (2, 1, [z]), (3, 1, [grown])])))
+    thread_of = {key: ref for kind, key, ref, _ in out if kind == "story"}
+    assert thread_of["st-a"] == thread_of["st-b"] != thread_of["st-z"]
+    live = {key for kind, key, ref, _ in out if kind == "thread" and ref is None}
+    assert len(live) == 2

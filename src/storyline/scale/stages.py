@@ -799,17 +799,34 @@ def link_threads(batches: Iterable[tuple[int, int, list[Story]]], stories: Itera
     stories, read after every batch; one the replay never named (none, when the last pass restored every
     earlier window) is linked after, oldest first.
 
-    Streams, so it runs as one ordered Spark task whose memory is the linker's open threads and an id per
-    story: yields ("thread", id, merged_into, record) each time a thread record is written (the last one
-    per id is the result), then ("story", story id, thread id, None) for every final live story.
+    As in ``track``, each update's stories and threads are saved to a store (a temporary one here, on the
+    task's disk), and the linker reads it back for a story whose thread it has closed (``history``:
+    ``Store.threads_between``): a story that grows after its thread closed keeps that thread. Streams, so it
+    runs as one ordered Spark task whose memory is the linker's open threads and an id per story: yields
+    ("thread", id, merged_into, record) each time a thread record is written (the last one per id is the
+    result), then ("story", story id, thread id, None) for every final live story.
     """
+    import tempfile
+    from pathlib import Path
+
+    from storyline.store import Store
     from storyline.stories.threads import ThreadLinker
 
-    linker = ThreadLinker(config)
+    with tempfile.TemporaryDirectory(prefix="storyline-threads-") as tmp, Store(Path(tmp) / "threads.db") as store:
+        yield from _link_threads(batches, stories, ThreadLinker(config, reserved=store.cluster_id_taken,
+                                                                history=store.threads_between), store)
+
+
+def _link_threads(batches: Iterable[tuple[int, int, list[Story]]], stories: Iterable[Story], linker, store
+                  ) -> Iterator[tuple[str, str, str | None, Any]]:
     named: dict[str, str] = {}  # story -> the thread an update gave it (a closed thread leaves the linker)
 
     def update(records: list[Story]) -> Iterator[tuple[str, str, str | None, Any]]:
-        for record in linker.update(records):
+        written = linker.update(records)
+        with store.transaction():  # what track saves after each batch, and its linker's history reads
+            store.save_stories(records)
+            store.save_threads(written)
+        for record in written:
             yield "thread", record.id, record.merged_into, record
         named.update((s.id, s.thread_id) for s in records if s.thread_id and not s.merged_into)
 
