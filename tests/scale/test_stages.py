@@ -194,7 +194,7 @@ def test_a_long_archive_restores_a_bounded_context():
         event, story = _event(f"ev-{w}", f"st-{w}", [f"a{w}"], start + 5), _story(f"st-{w}", [f"ev-{w}"], start + 5)
         placements[w] = WindowPlacement(w, [], [event], [story], set(), {f"ev-{w}": [f"a{w}"]})
         mapping[(w, f"ev-{w}")] = (f"ev-{w}", f"st-{w}")
-    targets = context_targets(placements, mapping, windows, event_days=30, story_days=400)
+    targets = context_targets(placements, lambda _: mapping, windows, event_days=30, story_days=400)
     restored = [sum(w in ts for ts in targets.values()) for w in windows]
     assert restored[50] == restored[150] == restored[299] == 2 * 13  # 13 earlier windows' story and event
     assert max(restored) == restored[299]
@@ -203,7 +203,7 @@ def test_a_long_archive_restores_a_bounded_context():
         placements[w].events[0].story_id = "st-0"
         placements[w].stories[0].id = "st-0"
         mapping[(w, f"ev-{w}")] = (f"ev-{w}", "st-0")
-    chained = context_targets(placements, mapping, windows, event_days=30, story_days=400)
+    chained = context_targets(placements, lambda _: mapping, windows, event_days=30, story_days=400)
     assert sum(windows[-1] in ts for ts in chained.values()) == 2 * 299
 
 
@@ -342,3 +342,22 @@ def test_threads_replayed_keep_a_story_that_grows_after_its_thread_closed():
     assert thread_of["st-a"] == thread_of["st-b"] != thread_of["st-z"]
     live = {key for kind, key, ref, _ in out if kind == "thread" and ref is None}
     assert len(live) == 2
+
+
+def test_what_a_window_restores_does_not_depend_on_its_own_placement():
+    from storyline.scale.stages import context_targets
+
+    # window 10 restored window 0's event ev-a and its refinement moved a1 into its own event ev-b: under
+    # the job's result ev-a holds nothing, yet window 10 restores it (as track's placer held it there);
+    # judged with window 10's own moves, the next pass would restore less, and re-place it for ever
+    day0 = (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
+    placements = {
+        day0: WindowPlacement(day0, [], [_event("ev-a", "st-a", ["a1"], 0)], [_story("st-a", ["ev-a"], 0)], set(),
+                              {"ev-a": ["a1"]}),
+        day0 + 10: WindowPlacement(day0 + 10, [], [_event("ev-b", "st-b", ["a1", "b1"], 10)], [_story("st-b", ["ev-b"], 10)],
+                                   set(), {"ev-b": ["a1", "b1"]}, moved={"a1"}),
+    }
+    mapping = {(day0, "ev-a"): ("ev-a", "st-a"), (day0 + 10, "ev-b"): ("ev-b", "st-b")}
+    assert [e.id for e in final_records(placements, mapping)[0]] == ["ev-b"]  # the job's result
+    targets = context_targets(placements, lambda _: mapping, list(placements), event_days=30, story_days=400)
+    assert targets == {(day0, "event", "ev-a"): [day0 + 10], (day0, "story", "st-a"): [day0 + 10]}

@@ -587,7 +587,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     converged, passes = False, 1
     while True:
         earlier = stages.final_records(placements, resolution.base)  # as the windows restored them: each record whole
-        targets = stages.context_targets(placements, resolution.mapping, windows, cfg.event_window_days, cfg.story_window_days)
+        targets = stages.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
         resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
         context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
             .unionByName(exemplars).persist()

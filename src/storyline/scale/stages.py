@@ -16,7 +16,7 @@ import json
 import math
 import pickle
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from storyline.ingest import IngestOptions, read_file_bytes, read_record
 from storyline.model import Article, Document, EntityType, Event, Rejection, Story
@@ -641,7 +641,8 @@ def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Ma
     return Resolution(mapping_before(mapping, moved, math.inf), article_event, event_story, home, mapping, moved)
 
 
-def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
+def context_targets(placements: Mapping[int, WindowPlacement],
+                    view: Callable[[int], Mapping[tuple[int, str], tuple[str, str]]],
                     windows: Iterable[int], event_days: int, story_days: int
                     ) -> dict[tuple[int, str, str], list[int]]:
     """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
@@ -655,39 +656,46 @@ def context_targets(placements: Mapping[int, WindowPlacement], mapping: Mapping[
     articles are placed last in the last dated window, ``job._with_window``, so no window is undated unless
     every article is). A record without dates (a story of undated articles) stays open. So what a window restores depends on what is
     open at its start, never on how many windows came before it.
+
+    What is open at window t's start is judged from the windows before t only, under the ids as t restores
+    them (``view(t)``: ``Resolution.before``), as ``track``'s placer knows it there: a window's own placement
+    (a member it moved, a story it extended) never changes what it restores, so its context is fixed once
+    the windows before it are. Costs one ``final_records`` over the earlier windows per window.
     """
-    events, stories = final_records(placements, mapping)
-    event_last = {e.id: _day(e.last_date) for e in events}
-    story_last = {s.id: _day(s.last_date) for s in stories}
-    starts = sorted(windows)
+    out: dict[tuple[int, str, str], list[int]] = defaultdict(list)
+    for target in sorted(windows):
+        before = {w: p for w, p in placements.items() if w < target}
+        if not before:
+            continue
+        mapping = view(target)
+        events, stories = final_records(before, mapping)
+        event_last = {e.id: _day(e.last_date) for e in events}
+        story_last = {s.id: _day(s.last_date) for s in stories}
 
-    def story_reach(final: str | None) -> float:
-        if final not in story_last:
-            return -math.inf
-        last = story_last[final]
-        return math.inf if last is None else last + story_days
+        def story_reach(final: str | None) -> float:
+            if final not in story_last:
+                return -math.inf
+            last = story_last[final]
+            return math.inf if last is None else last + story_days
 
-    def targets(source: int, reach: float) -> list[int]:
-        return [w for w in starts[bisect.bisect_right(starts, source):] if w <= reach]
-
-    out: dict[tuple[int, str, str], list[int]] = {}
-    for window in sorted(placements):
-        placed = placements[window]
-        story_final: dict[str, str] = {}
-        for e in placed.events:
-            if e.merged_into or (window, e.id) not in mapping:
-                continue
-            fe, fs = mapping[(window, e.id)]
-            if e.story_id:
-                story_final.setdefault(e.story_id, fs)
-            if fe in event_last:  # else no member is left in it: ``final_records`` drops it too
-                last = event_last[fe]
-                own = -math.inf if last is None else last + event_days  # an undated event only with its story
-                out[(window, "event", e.id)] = targets(window, max(own, story_reach(fs)))
-        for s in placed.stories:
-            if not s.merged_into:
-                out[(window, "story", s.id)] = targets(window, story_reach(story_final.get(s.id)))
-    return {k: v for k, v in out.items() if v}
+        for window in sorted(before):
+            placed = before[window]
+            story_final: dict[str, str] = {}
+            for e in placed.events:
+                if e.merged_into or (window, e.id) not in mapping:
+                    continue
+                fe, fs = mapping[(window, e.id)]
+                if e.story_id:
+                    story_final.setdefault(e.story_id, fs)
+                if fe in event_last:  # else no member is left in it: ``final_records`` drops it too
+                    last = event_last[fe]
+                    own = -math.inf if last is None else last + event_days  # an undated event only with its story
+                    if target <= max(own, story_reach(fs)):
+                        out[(window, "event", e.id)].append(target)
+            for st in placed.stories:
+                if not st.merged_into and target <= story_reach(story_final.get(st.id)):
+                    out[(window, "story", st.id)].append(target)
+    return dict(out)
 
 
 def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None,
