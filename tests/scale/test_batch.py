@@ -193,7 +193,8 @@ def test_document_frequencies_summed_in_spark_are_the_drivers(spark):
     import random
 
     from storyline.scale.job import doc_freq_in_spark
-    from storyline.scale.stages import FINAL, doc_freq_plan, doc_freq_states, loads, term_rows
+    from storyline.scale.docfreq import FINAL, doc_freq_plan, doc_freq_states, term_rows
+    from storyline.scale.stages import loads
     from storyline.stories.similarity import DocFreq
 
     rng = random.Random(3)

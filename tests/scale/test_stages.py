@@ -128,7 +128,7 @@ def test_story_windows_are_runs_of_about_equal_size_that_start_on_a_placement_ba
 def test_document_frequencies_at_each_window_are_those_of_one_placer_over_the_whole_stream():
     import random
 
-    from storyline.scale.stages import doc_freq_states
+    from storyline.scale.docfreq import doc_freq_states
     from storyline.stories.similarity import DocFreq
 
     rng = random.Random(7)

@@ -15,7 +15,7 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    equal size, each starting where one of ``track``'s placement batches starts: ``stages.window_cuts``), in
    ``track``'s placement order. First, each window's terms
    (parallel), from which the document frequencies ``track``'s placer holds at each window's first
-   article follow exactly (``stages.doc_freq_states``). Pass 1 places every window on its own from those
+   article follow exactly (``docfreq.doc_freq_states``). Pass 1 places every window on its own from those
    frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
    the events and stories pass k - 1 formed in the windows before it that are still open at its start
    (the placer's open-window rule, ``stages.context_targets``: bounded whatever the archive's length),
@@ -45,7 +45,7 @@ import time
 from typing import Any, Iterator
 
 from storyline.pipeline import PipelineConfig
-from storyline.scale import stages, tables, write
+from storyline.scale import docfreq, stages, tables, write
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
@@ -350,17 +350,17 @@ def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchCo
         import pandas as pd
 
         window = int(frame["window"].iloc[0])
-        terms = stages.window_terms(_sorted_articles(frame), offsets_b.value[window])
+        terms = docfreq.window_terms(_sorted_articles(frame), offsets_b.value[window])
         return pd.DataFrame([(window, len(terms[1]), stages.dumps(terms))], columns=["window", "terms", "blob"])
 
     def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
         for frame in frames:
-            out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in stages.term_rows(int(w), stages.loads(blob))]
+            out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in docfreq.term_rows(int(w), stages.loads(blob))]
             yield tables.pandas_frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
 
     terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
-    plan = stages.doc_freq_plan(sizes, config.batch_size)
-    totals = (plan.docs[stages.FINAL], (plan.idf[stages.FINAL] or (0,))[0])
+    plan = docfreq.doc_freq_plan(sizes, config.batch_size)
+    totals = (plan.docs[docfreq.FINAL], (plan.idf[docfreq.FINAL] or (0,))[0])
     # the sums' size: at most every window holding the whole vocabulary (counted only when the windows'
     # own terms alone could pass the limit)
     entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes)
@@ -368,7 +368,7 @@ def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchCo
         entries = terms.mapInPandas(rows, _terms_schema()).select("term").distinct().count() * len(sizes)
     if entries <= config.driver_doc_freq_entries:
         windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
-        states, final = stages.doc_freq_states(windows, config.batch_size)
+        states, final = docfreq.doc_freq_states(windows, config.batch_size)
         states_rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
         context, final_frame = tables.distributed(spark, states_rows, tables.records_schema(context=True)), write.doc_freq_frame(spark, final)
     else:
@@ -386,17 +386,17 @@ def _terms_schema():
                          T.StructField("term", T.StringType()), T.StructField("count", T.LongType())])
 
 
-def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
-    """``stages.doc_freq_states`` summed in Spark: each window's (and the final) counts are the sum of the
-    whole windows before a cut plus one window's partial counts (``stages.DocFreqPlan``); only the plan, one
-    row per window, is on the driver. ``terms``: rows (window, point, term, count) of ``stages.term_rows``."""
+def doc_freq_in_spark(spark, terms, plan: docfreq.DocFreqPlan):
+    """``docfreq.doc_freq_states`` summed in Spark: each window's (and the final) counts are the sum of the
+    whole windows before a cut plus one window's partial counts (``docfreq.DocFreqPlan``); only the plan, one
+    row per window, is on the driver. ``terms``: rows (window, point, term, count) of ``docfreq.term_rows``."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     everything = 2**62  # a cut of None: every window
     specs = []
     for target in plan.docs:
-        specs.append((target, "counts", everything if target == stages.FINAL else target, None))
+        specs.append((target, "counts", everything if target == docfreq.FINAL else target, None))
         for part, entry in (("idf", plan.idf[target]), ("end", plan.end[target])):
             if entry is not None:
                 window, point = entry[1]
@@ -423,13 +423,13 @@ def doc_freq_in_spark(spark, terms, plan: stages.DocFreqPlan):
         for part, term, count in zip(frame["part"], frame["term"], frame["count"]):
             if part != "seed":
                 parts[part][term] = int(count)
-        blob = stages.docfreq_blob(plan_b.value, target, parts)
+        blob = docfreq.docfreq_blob(plan_b.value, target, parts)
         return pd.DataFrame([(target, target, "docfreq", None, None, blob)],
                             columns=["window", "source", "kind", "id", "last_day", "blob"])
 
-    windows = summed.filter(F.col("target") != stages.FINAL)
+    windows = summed.filter(F.col("target") != docfreq.FINAL)
     context = windows.groupBy("target").applyInPandas(assemble, tables.records_schema(context=True))
-    final = summed.filter((F.col("target") == stages.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
+    final = summed.filter((F.col("target") == docfreq.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
         F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
         F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
     return context, final.select("term", "n", "n_idf")

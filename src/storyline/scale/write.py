@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from storyline.scale import stages, tables
+from storyline.scale import docfreq, stages, tables
 
 __all__ = ["doc_freq_frame", "final_records", "latest", "record_rows", "registry_rows", "threads", "write_articles"]
 
@@ -136,7 +136,7 @@ def record_rows(frame, kind: str):
     return frame.select("blob", *(["thread_id"] if threaded else [])).mapInPandas(run, schema)
 
 
-def doc_freq_frame(spark, state: stages.DocFreqState):
+def doc_freq_frame(spark, state: docfreq.DocFreqState):
     """The document frequencies after the last article as the store keeps them (``Store.doc_freq``): per term
     the articles that carry it and the same at the IDF snapshot (the two document counts go in ``summary``)."""
     from pyspark.sql import types as T
