@@ -59,8 +59,8 @@ def batch_run(
     except Exception as exc:  # noqa: BLE001 - the driver's memory is the one limit a user sets: name it, no traceback
         if not any(sign in str(exc) for sign in MEMORY_SIGNS):
             raise
-        fail(f"the Spark driver ran out of memory ({_first_line(exc)}): it gathers every window's event and story "
-             "records, ~4 GB per 100,000 articles; set STORYLINE_SPARK_DRIVER_MEMORY (now "
+        fail(f"the Spark driver ran out of memory ({_first_line(exc)}): it resolves ids (~1.2 KB an article) and, "
+             "in local mode, also runs the executors' cached frames; set STORYLINE_SPARK_DRIVER_MEMORY (now "
              f"{os.environ.get('STORYLINE_SPARK_DRIVER_MEMORY', DRIVER_MEMORY)}), or under spark-submit --driver-memory, "
              "and run again: the enrichment already done is reused", 1)
     finally:

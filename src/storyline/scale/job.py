@@ -28,7 +28,7 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
    window k is final after pass k: the passes are at most the windows. The driver resolves ids from lean
    records (``stages.lean``: ids, members, dates); the final records get their profiles back in Spark
-   (``write.final_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
+   (``write.profiled_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -619,8 +619,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     sources: dict[tuple[str, str], tuple[int, str]] = {}
     events, stories = stages.final_records(placements, resolved, sources)  # lean: ids, members, dates
     records = last.filter(F.col("kind").isin("event", "story"))
-    final_events = write.final_records(spark, records, events, sources, "event")
-    final_stories = write.final_records(spark, records, stories, sources, "story").persist()
+    final_events = write.profiled_records(spark, records, events, sources, "event")
+    final_stories = write.profiled_records(spark, records, stories, sources, "story").persist()
     threads = write.threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
     thread_records = write.latest(threads.filter(F.col("kind") == "thread"))
     counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,

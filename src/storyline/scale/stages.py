@@ -753,13 +753,14 @@ def merge_records(pieces: Mapping[str, list[tuple[int, Any]]],
     return out
 
 
-PROFILE = ("centroid", "entity_counts", "terms", "embedding_sum")  # what ids, members and dates never need
+_NO_PROFILE = {"centroid": None, "entity_counts": {}, "terms": {}, "embedding_sum": None}
+PROFILE = tuple(_NO_PROFILE)  # what ids, members and dates never need
 
 
 def lean(record: Event | Story) -> Event | Story:
     """``record`` without its profile: what the driver needs to resolve ids, members and dates (a few hundred
     bytes, against kilobytes with the vectors and term weights); ``with_profile`` puts it back."""
-    return dataclasses.replace(record, centroid=None, entity_counts={}, terms={}, embedding_sum=None)
+    return dataclasses.replace(record, **{name: copy.copy(empty) for name, empty in _NO_PROFILE.items()})
 
 
 def lean_blob(blob: bytes) -> bytes:

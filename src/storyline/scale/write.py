@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from storyline.scale import docfreq, stages, tables
 
-__all__ = ["doc_freq_frame", "final_records", "latest", "record_rows", "registry_rows", "threads", "write_articles"]
+__all__ = ["doc_freq_frame", "latest", "profiled_records", "record_rows", "registry_rows", "threads", "write_articles"]
 
 
 def registry_rows(enriched):
@@ -27,7 +27,7 @@ def registry_rows(enriched):
     return enriched.filter(enriched.registry.isNotNull()).select("registry").mapInPandas(rows, schema)
 
 
-def final_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
+def profiled_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
     """The job's final events (or stories) whole, as rows (id, blob): each lean final record the driver
     resolved (``stages.final_records``) joined in Spark with the record row its profile comes from
     (``sources``) and given it (``stages.with_profile``). Profiles never reach the driver."""
