@@ -1,23 +1,10 @@
-"""The one query layer: every read question the CLI, the Python API, the HTTP API and the web pages ask.
-
-All four ways in call ``Queries`` and none of them reads the store itself, so a listing, a story page and
-``storyline story --json`` can never disagree. Answers are plain JSON-ready dicts and lists.
-
-Listings and filters run over a light in-memory index (one row per article, event and story, no text or
-vectors) rebuilt only when the store changed (``Store.version``). What is expensive to tell (timeline,
-summary, actors, sources, what's new) is prepared by the writer when a cluster's membership changes
-(``prepare_views``, stored by ``store.views`` keyed by kind and id with the membership's version) and only
-read here; a store without prepared views, or a question with other parameters, is computed on read and
-cached per story and per set of member articles.
-"""
+"""``Queries``: every read answer over one store (see the package docstring)."""
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import sqlite3
 import threading
 import time
@@ -25,314 +12,15 @@ from collections import Counter, OrderedDict
 from typing import Any, Callable
 
 import numpy as np
-from unidecode import unidecode
 
-from storyline.model import Article, Story, follow_redirects, to_dict
+from storyline.model import Article, Story, to_dict
+from storyline.queries.defaults import (DEFAULT_DATES, DEFAULT_WORDS, GROWTH_HOURS, SIMILAR_POOL, VIEW_DATES,
+                                        VIEW_FORMAT, VIEW_LANGUAGE, VIEW_NEW, VIEW_WORDS)
+from storyline.queries.index import (Filters, Index, NotFound, StoryEntry, ThreadEntry, article_matches, descending,
+                                     live_id, one_page, story_title, utc_instant)
 from storyline.store import PLACED, QUARANTINED, Store
 from storyline.store import views as stored_views
 from storyline.store.vectors import DayVectors
-
-__all__ = ["Filters", "Queries", "NotFound", "story_title", "thread_title", "readable_anchors", "top_entities",
-           "GROWTH_HOURS", "DELIVERY_SECONDS"]
-
-# "new" and "fastest-growing": original articles that arrived after the reader's last visit, or by default
-# within GROWTH_HOURS of the newest arrival, and later than the delivery that opened their story (arrivals
-# within DELIVERY_SECONDS of the story's first; a bulk import stamps all it stores at one instant), so an
-# import makes stories, not growth
-GROWTH_HOURS = 24
-DELIVERY_SECONDS = 60
-MAX_PAGE = 200  # largest page any listing returns
-# The one default of every way in (CLI, Python API, HTTP API, pages), so all four give the same answer:
-DEFAULT_DATES: int | None = None  # None: the story decides how many dates (tell.timeline: knee and months covered)
-DEFAULT_WORDS = 120  # words of a story's or thread's summary
-# What a prepared view answers: those defaults. Other parameters are computed on read.
-VIEW_WORDS, VIEW_LANGUAGE = DEFAULT_WORDS, "en"
-VIEW_DATES: tuple[int | None, ...] = (DEFAULT_DATES,)
-# what a view holds and how it was told: a store's views prepared under another format are told again
-VIEW_FORMAT = "tell-2"  # tell-2: citations name outlet and date, background dates, furniture filtered
-VIEW_NEW = 5  # what's-new sentences per article an article page shows
-SIMILAR_POOL = 20_000  # articles nearest in date that ``similar`` compares (one 20,000 x 512 matrix product)
-
-
-class NotFound(LookupError):
-    """No such story / event / article; ``hint`` says how to find one."""
-
-    def __init__(self, what: str, key: str, hint: str) -> None:
-        super().__init__(f"no {what} {key!r} ({hint})")
-        self.what, self.key, self.hint = what, key, hint
-
-
-@dataclasses.dataclass(frozen=True)
-class Filters:
-    """What a listing may be narrowed by; every field is optional and they combine with AND."""
-
-    since: dt.date | None = None  # active on or after (a story's last date / an article's date)
-    until: dt.date | None = None  # active on or before
-    entity: str | None = None  # part of an entity's name, case-insensitive
-    source: str | None = None  # outlet name, case-insensitive
-    language: str | None = None  # ISO code
-    text: str | None = None  # full-text query (FTS5)
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def top_entities(counts: dict[str, int], n: int = 6, names: dict[str, str] | None = None) -> list[str]:
-    """Names of the most counted entity keys ("person:zalmay khalilzad" → "Zalmay Khalilzad" when ``names``,
-    lowercase name → canonical name, knows it; names keep their own casing: "Port-au-Prince", "BBC")."""
-    keys = [k.split(":", 1)[-1].lstrip("@") for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
-    return [(names or {}).get(k, k) for k in keys]
-
-
-def story_title(story: Story, articles: list[Article]) -> str:
-    """The story's headline (``tell.titles.headline``: its most central article title, else its most central
-    lead sentence); the stored title or the id only when the story has no text at all."""
-    from storyline.tell.titles import headline
-
-    return headline(articles) or story.title or story.id
-
-
-@dataclasses.dataclass(slots=True)
-class _ArticleRow:
-    rowid: int
-    id: str
-    title: str | None
-    opening: str
-    source: str | None
-    url: str | None
-    language: str | None
-    published: str | None
-    provenance: str
-    origin: str
-    ingested_at: str
-    stage: int
-    event_id: str | None
-    story_id: str | None
-    duplicate_of: str | None
-
-    def summary(self) -> dict[str, Any]:
-        from storyline.tell.titles import article_title
-
-        return {
-            "id": self.id, "title": article_title(self.title, self.opening), "title_from_text": not self.title,
-            "published": self.published,
-            "date_provenance": self.provenance, "language": self.language, "source": self.source,
-            "url": self.url, "origin": self.origin, "story_id": self.story_id, "event_id": self.event_id,
-            "duplicate_of": self.duplicate_of, "ingested_at": self.ingested_at,
-        }
-
-
-@dataclasses.dataclass(slots=True)
-class _StoryEntry:
-    id: str
-    title: str | None
-    first_date: str | None
-    last_date: str | None
-    entity_counts: dict[str, int]
-    article_ids: list[str] = dataclasses.field(default_factory=list)  # by date, then id
-    event_ids: list[str] = dataclasses.field(default_factory=list)
-    originals: int = 0
-    arrivals: list[str] = dataclasses.field(default_factory=list)  # originals' ingested_at, sorted
-    born: str = ""  # the first arrival of any member
-    sources: Counter = dataclasses.field(default_factory=Counter)
-    languages: Counter = dataclasses.field(default_factory=Counter)
-    last_arrival: str = ""
-    thread_id: str | None = None  # the live thread it belongs to (redirects followed), None when it has none
-
-    def display_title(self, index: "_Index") -> str:
-        """The story's headline (``tell.titles.headline``), the same rule and inputs as ``story_title``."""
-        from storyline.tell.titles import headline
-
-        key = ("headline", self.id)
-        if key not in index.memo:
-            index.memo[key] = headline([index.articles[i] for i in self.article_ids]) or self.title or self.id
-        return index.memo[key]
-
-    def growth(self, new_since: str | None) -> int:
-        """Originals that arrived after ``new_since`` and after the delivery that opened the story."""
-        if not new_since or not self.born:
-            return 0
-        after = max(new_since, (dt.datetime.fromisoformat(self.born) + dt.timedelta(seconds=DELIVERY_SECONDS)).isoformat())
-        return len(self.arrivals) - bisect.bisect_right(self.arrivals, after)
-
-    def row(self, index: "_Index", new_since: str | None = None) -> dict[str, Any]:
-        thread = index.threads.get(self.thread_id or "")
-        return {
-            "id": self.id, "title": self.title, "display_title": self.display_title(index),
-            "first_date": self.first_date, "last_date": self.last_date,
-            "events": len(self.event_ids), "articles": self.originals,
-            "near_duplicates": len(self.article_ids) - self.originals,
-            "entities": top_entities(self.entity_counts, names=index.names),
-            "sources": [k for k, _ in self.sources.most_common(8)],
-            "languages": [k for k, _ in self.languages.most_common()],
-            "growth": self.growth(new_since or index.window_start), "last_arrival": self.last_arrival,
-            "thread": {"id": thread.id, "title": thread.display_title(index)} if thread else None,
-        }
-
-
-def thread_title(articles: list, title: str | None, thread_id: str) -> str:
-    """What a thread is called: the headline of its articles (``tell.titles.headline``, the rule stories'
-    titles follow: the most central article title, else the most central lead sentence), else its record's
-    title, else its id. The one place a thread's title is decided."""
-    from storyline.tell.titles import headline
-
-    return headline(articles) or title or thread_id
-
-
-def readable_anchors(anchors: dict[str, float], n: int = 6, names: dict[str, str] | None = None
-                     ) -> tuple[list[str], list[str]]:
-    """A thread's strongest anchors as a reader knows them: (places by gazetteer name, other actors by name).
-
-    Place ids come first, so an actor that is also one of the places ("@iraq" beside "geo:IQ") shows once."""
-    from storyline.enrich.places import place_label
-
-    ranked = sorted(anchors.items(), key=lambda kv: (-kv[1], kv[0]))
-    places = [place_label(k) for k, _ in ranked if k.startswith("geo:")]
-    seen = {p.casefold() for p in places}
-    actors = []
-    for key, _ in ranked:
-        name = (names or {}).get(key.lstrip("@"), key.lstrip("@"))  # names keep their own casing
-        if not key.startswith("geo:") and name.casefold() not in seen:
-            seen.add(name.casefold())
-            actors.append(name)
-    return list(dict.fromkeys(places))[:n], actors[:n]
-
-
-@dataclasses.dataclass(slots=True)
-class _ThreadEntry:
-    """A live thread and the live stories that name it (a story's thread is read from the story, never the
-    thread record's own list, since a story may have moved)."""
-
-    id: str
-    title: str | None
-    anchors: dict[str, float]
-    story_ids: list[str] = dataclasses.field(default_factory=list)  # by first date, then id
-
-    def stories(self, index: "_Index") -> list[_StoryEntry]:
-        return [index.stories[s] for s in self.story_ids]
-
-    def article_ids(self, index: "_Index") -> list[str]:
-        """Every article of its stories, by date then id."""
-        ids = [i for s in self.stories(index) for i in s.article_ids]
-        return sorted(ids, key=lambda i: (index.articles[i].published is None, index.articles[i].published or "", i))
-
-    def display_title(self, index: "_Index") -> str:
-        key = ("thread headline", self.id)
-        if key not in index.memo:
-            index.memo[key] = thread_title([index.articles[i] for i in self.article_ids(index)], self.title, self.id)
-        return index.memo[key]
-
-    def row(self, index: "_Index") -> dict[str, Any]:
-        stories = self.stories(index)
-        sources: Counter = sum((s.sources for s in stories), Counter())
-        languages: Counter = sum((s.languages for s in stories), Counter())
-        entities: Counter = sum((Counter(s.entity_counts) for s in stories), Counter())
-        places, actors = readable_anchors(self.anchors, names=index.names)
-        firsts = [s.first_date for s in stories if s.first_date]
-        lasts = [s.last_date for s in stories if s.last_date]
-        originals = sum(s.originals for s in stories)
-        return {
-            "id": self.id, "title": self.title, "display_title": self.display_title(index),
-            "first_date": min(firsts, default=None), "last_date": max(lasts, default=None),
-            "stories": len(stories), "events": sum(len(s.event_ids) for s in stories), "articles": originals,
-            "near_duplicates": sum(len(s.article_ids) for s in stories) - originals,
-            "places": places, "actors": actors, "entities": top_entities(dict(entities)),
-            "sources": [k for k, _ in sources.most_common(8)], "languages": [k for k, _ in languages.most_common()],
-            "growth": sum(s.growth(index.window_start) for s in stories), "last_arrival": max((s.last_arrival for s in stories), default=""),
-            "story_ids": list(self.story_ids),
-        }
-
-
-class _Index:
-    """Articles, events and stories as light rows, and which articles each live story holds."""
-
-    def __init__(self, version: tuple, article_rows: list, event_rows: list, story_rows: list,
-                 thread_rows: list = (), entity_rows: list | None = None) -> None:
-        self.version = version
-        # an entity key's name (placement folds it: unidecode, lowercase) -> the canonical name as written
-        self.names = {unidecode(str(r[1])).lower(): str(r[1]) for r in entity_rows or ()}
-        self.memo: dict[str, Any] = {}  # answers that depend on nothing but this index (facets, version)
-        self.articles: dict[str, _ArticleRow] = {}
-        for r in article_rows:
-            self.articles[r["id"]] = _ArticleRow(
-                r["rowid"], r["id"], r["title"], r["opening"] or "", r["source"], r["url"], r["language"],
-                r["published"], r["published_provenance"], r["origin"], r["ingested_at"], r["stage"],
-                r["event_id"], r["story_id"], r["duplicate_of"])
-        events = {r["id"]: r for r in event_rows}
-        stories = {r["id"]: r for r in story_rows}
-        threads = {r["id"]: r for r in thread_rows}
-        self.redirects = {k: r["merged_into"] for k, r in {**events, **stories, **threads}.items() if r["merged_into"]}
-        self.events = {k: r for k, r in events.items() if not r["merged_into"]}
-        self.stories: dict[str, _StoryEntry] = {}
-        for key, r in stories.items():
-            if r["merged_into"]:
-                continue
-            counts = json.loads(r["entity_counts"]) if r["entity_counts"] else {}
-            self.stories[key] = _StoryEntry(key, r["title"], r["first_date"], r["last_date"], counts,
-                                            thread_id=r["thread_id"] if "thread_id" in r.keys() else None)
-        self.event_articles: dict[str, list[str]] = {}
-        arrivals = [a.ingested_at for a in self.articles.values()]
-        self.newest_arrival = max(arrivals, default=None)
-        self.window_start = (dt.datetime.fromisoformat(self.newest_arrival) - dt.timedelta(hours=GROWTH_HOURS)).isoformat() \
-            if self.newest_arrival else None
-        for art in self.articles.values():
-            if art.stage < PLACED or not art.event_id:
-                continue
-            event_id = self.resolve(art.event_id)
-            event = self.events.get(event_id)
-            story = self.stories.get(self.resolve(event["story_id"] or "")) if event else None
-            if story is None:
-                continue
-            art.event_id, art.story_id = event_id, story.id
-            self.event_articles.setdefault(event_id, []).append(art.id)
-            story.article_ids.append(art.id)
-            story.sources[art.source or "(unknown outlet)"] += 1
-            story.languages[art.language or "und"] += 1
-            story.last_arrival = max(story.last_arrival, art.ingested_at)
-            story.born = min(story.born or art.ingested_at, art.ingested_at)
-            if not art.duplicate_of:
-                story.originals += 1
-                story.arrivals.append(art.ingested_at)
-        for story in self.stories.values():
-            story.arrivals.sort()
-            story.article_ids.sort(key=lambda i: (self.articles[i].published is None, self.articles[i].published or "", i))
-            story.event_ids = sorted({self.articles[i].event_id for i in story.article_ids},
-                                     key=lambda e: (self.events[e]["first_date"] or "9999", e))
-        self.threads = self._threads(threads)
-
-    def _threads(self, rows: dict[str, Any]) -> dict[str, _ThreadEntry]:
-        """Live threads holding at least one story with articles; each story's ``thread_id`` is resolved."""
-        out = {k: _ThreadEntry(k, r["title"], json.loads(r["anchors"]) if r["anchors"] else {})
-               for k, r in rows.items() if not r["merged_into"]}
-        for story in sorted(self.stories.values(), key=lambda s: (s.first_date or "9999", s.id)):
-            thread = out.get(self.resolve(story.thread_id)) if story.thread_id else None
-            story.thread_id = thread.id if thread and story.article_ids else None
-            if story.thread_id:
-                thread.story_ids.append(story.id)
-        return {k: t for k, t in out.items() if t.story_ids}
-
-    def resolve(self, key: str) -> str:
-        return follow_redirects(self.redirects, key)
-
-
-def _lookup(index: _Index, live: dict[str, Any], key: str, what: str, hint: str) -> str:
-    """The live id ``key`` names: itself, the one it merged into, or the only id it is a prefix of (4+ chars)."""
-    resolved = index.resolve(key)
-    if resolved in live:
-        return resolved
-    matches = [k for k in live if k.startswith(key)] if len(key) >= 4 else []
-    if len(matches) != 1:
-        raise NotFound(what, key, hint)
-    return matches[0]
-
-
-def _page(items: list[Any], limit: int | None, offset: int) -> dict[str, Any]:
-    """One page of ``items``; ``limit=None`` is all of them (the CLI's ``--limit 0``; HTTP caps it)."""
-    offset = max(0, offset)
-    end = None if limit is None else offset + max(0, limit)
-    return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset:end]}
-
 
 VERSION_POLL_SECONDS = 0.05  # with ``rebuild_share``, how long an unchanged version is taken as read
 
@@ -362,7 +50,7 @@ class Queries:
         self.rebuild_share = rebuild_share
         self._lock = threading.RLock()
         self._building = threading.Lock()
-        self._index: _Index | None = None
+        self._index: Index | None = None
         self._index_db: Store | None = None  # the server's rebuilds read on a connection of their own
         self._next_rebuild = 0.0  # monotonic time before which readers keep the last index (rebuild_share)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -372,7 +60,7 @@ class Queries:
         self._vector_db: sqlite3.Connection | None = None
 
     # --- plumbing -----------------------------------------------------------------------------
-    def index(self) -> _Index:
+    def index(self) -> Index:
         """The light index, rebuilt when the store changed since it was built (stale while another rebuilds,
         and with ``rebuild_share`` until the next rebuild is due)."""
         current = self._index
@@ -396,12 +84,12 @@ class Queries:
         client that posted them and reads next must find them)."""
         self._next_rebuild = 0.0
 
-    def refresh(self) -> _Index:
+    def refresh(self) -> Index:
         """Rebuild the index now if the store changed (a writer's round is complete), whatever ``rebuild_share``."""
         with self._building:
             return self._rebuild()
 
-    def _rebuild(self) -> _Index:
+    def _rebuild(self) -> Index:
         """Under ``_building``. The version is read before the rows, so the rows are at least that new."""
         with self._lock:
             version = self.store.version()
@@ -416,7 +104,7 @@ class Queries:
         else:
             with self._lock:
                 rows = self._index_rows(self.store)
-        self._index = _Index(version, *rows)
+        self._index = Index(version, *rows)
         if self.rebuild_share is not None:
             self._next_rebuild = time.monotonic() + (time.monotonic() - started) / self.rebuild_share
         return self._index
@@ -434,7 +122,7 @@ class Queries:
         return dict(index.memo["version"])
 
     @staticmethod
-    def _version(index: _Index) -> dict[str, Any]:
+    def _version(index: Index) -> dict[str, Any]:
         placed = sum(1 for a in index.articles.values() if a.stage == PLACED)
         return {"articles": len(index.articles), "placed": placed, "stories": len(index.stories),
                 "token": f"{len(index.articles)}-{placed}-{len(index.stories)}"}
@@ -455,9 +143,9 @@ class Queries:
         with self._lock:
             return self.store.get_articles(ids)
 
-    def _find_story(self, story_id: str) -> tuple[_Index, _StoryEntry]:
+    def _find_story(self, story_id: str) -> tuple[Index, StoryEntry]:
         index = self.index()
-        return index, index.stories[_lookup(index, index.stories, story_id, "story", "list them with: storyline stories")]
+        return index, index.stories[live_id(index, index.stories, story_id, "story", "list them with: storyline stories")]
 
     def _find_article(self, article_id: str) -> Article:
         with self._lock:
@@ -470,7 +158,7 @@ class Queries:
             raise NotFound("article", article_id, "list ids with: storyline articles")
         return article
 
-    def _story_record(self, entry: _StoryEntry) -> Story:
+    def _story_record(self, entry: StoryEntry) -> Story:
         with self._lock:
             story = self.store.get_story(entry.id)
         if story is None:
@@ -478,7 +166,7 @@ class Queries:
         return story
 
     # --- stories ------------------------------------------------------------------------------
-    def _story_matches(self, index: _Index, story: _StoryEntry, f: Filters, hits: set[str] | None) -> bool:
+    def _story_matches(self, index: Index, story: StoryEntry, f: Filters, hits: set[str] | None) -> bool:
         if f.since and story.last_date and story.last_date < f.since.isoformat():
             return False
         if f.until and story.first_date and story.first_date > f.until.isoformat():
@@ -503,25 +191,25 @@ class Queries:
         instant: the reader's last visit), by default within ``GROWTH_HOURS`` of the newest arrival."""
         f = filters or Filters()
         index = self.index()
-        since = _instant(new_since) or index.window_start
+        since = utc_instant(new_since) or index.window_start
         # the same listing is asked for by every front-page view until the store changes
         key = ("stories", index.version, f, sort, limit, offset, since)  # ``since`` counts each row's growth
         page = self._cached(key, lambda: self._stories(index, f, sort, limit, offset, since))
         return {**page, "items": list(page["items"])}
 
-    def _stories(self, index: _Index, f: Filters, sort: str, limit: int | None, offset: int, since: str | None
+    def _stories(self, index: Index, f: Filters, sort: str, limit: int | None, offset: int, since: str | None
                  ) -> dict[str, Any]:
         hits = {i for i, _ in self._search_ids(f.text)} if f.text else None
         chosen = [s for s in index.stories.values() if s.article_ids and self._story_matches(index, s, f, hits)]
-        keys: dict[str, Callable[[_StoryEntry], tuple]] = {
+        keys: dict[str, Callable[[StoryEntry], tuple]] = {
             "articles": lambda s: (-s.originals, s.first_date or "", s.id),
-            "latest": lambda s: (_neg(s.last_date or ""), _neg(s.last_arrival), -s.originals, s.id),
-            "growing": lambda s: (-s.growth(since), _neg(s.last_arrival), -s.originals, s.id),
+            "latest": lambda s: (descending(s.last_date or ""), descending(s.last_arrival), -s.originals, s.id),
+            "growing": lambda s: (-s.growth(since), descending(s.last_arrival), -s.originals, s.id),
         }
         if sort not in keys:
             raise ValueError(f"sort must be one of {', '.join(keys)}, got {sort!r}")
         chosen.sort(key=keys[sort])
-        page = _page(chosen, limit, offset)
+        page = one_page(chosen, limit, offset)
         page["items"] = [s.row(index, since) for s in page["items"]]
         page["new_since"], page["newest_arrival"] = since, index.newest_arrival
         return page
@@ -543,7 +231,7 @@ class Queries:
         data["redirected_from"] = story_id if entry.id != story_id and not entry.id.startswith(story_id) else None
         return data
 
-    def _story_data(self, index: _Index, entry: _StoryEntry, words: int, dates: int | None, language: str,
+    def _story_data(self, index: Index, entry: StoryEntry, words: int, dates: int | None, language: str,
                     query: str | None) -> dict[str, Any]:
         """From ``index``, the one the caller read ``entry`` from: ``prepare_views`` stores a view after each
         story, which changes the store's version, so asking for the index here rebuilt it for every story
@@ -559,13 +247,13 @@ class Queries:
 
     # --- prepared views (the writer prepares, readers read) -----------------------------------
     @staticmethod
-    def view_version(index: _Index, article_ids: list[str]) -> str:
+    def view_version(index: Index, article_ids: list[str]) -> str:
         """The membership a view is computed from: its articles in order, with their dates and duplicate marks."""
         rows = (index.articles[i] for i in article_ids)
         text = "\n".join([VIEW_FORMAT, *(f"{r.id}\t{r.published}\t{r.duplicate_of}" for r in rows)])
         return hashlib.sha1(text.encode()).hexdigest()
 
-    def _story_view(self, index: _Index, key: str) -> dict[str, Any]:
+    def _story_view(self, index: Index, key: str) -> dict[str, Any]:
         """What a story page and the API's story answer hold, for every timeline length they ask for."""
         from storyline.tell import build_timeline
         from storyline.tell.novelty import whats_new_each
@@ -579,7 +267,7 @@ class Queries:
         data["article_new"] = {k: [to_dict(x) for x in v] for k, v in each.items()}
         return data
 
-    def _view_kinds(self) -> dict[str, tuple[Callable[[_Index], dict[str, list[str]]], Callable[[_Index, str], dict]]]:
+    def _view_kinds(self) -> dict[str, tuple[Callable[[Index], dict[str, list[str]]], Callable[[Index, str], dict]]]:
         """Each kind of cluster with prepared views: (its live clusters' member ids, how to make one's view).
         A thread's view is its page's default answer."""
         return {"story": (lambda index: {k: s.article_ids for k, s in index.stories.items() if s.article_ids},
@@ -588,7 +276,7 @@ class Queries:
                            lambda index, key: self._thread_data(index, index.threads[key], VIEW_WORDS, DEFAULT_DATES,
                                                                 VIEW_LANGUAGE))}  # fmt: skip
 
-    def _view(self, index: _Index, kind: str, key: str, article_ids: list[str]) -> dict[str, Any] | None:
+    def _view(self, index: Index, kind: str, key: str, article_ids: list[str]) -> dict[str, Any] | None:
         """The prepared view of a cluster: when current (or ``stale_views``), else None (compute on read)."""
         with self._lock:
             version = stored_views.view_versions_of(self.store.db, kind, [key]).get(key)
@@ -693,12 +381,12 @@ class Queries:
         return out
 
     # --- threads ------------------------------------------------------------------------------
-    def _find_thread(self, thread_id: str) -> tuple[_Index, _ThreadEntry]:
+    def _find_thread(self, thread_id: str) -> tuple[Index, ThreadEntry]:
         index = self.index()
-        return index, index.threads[_lookup(index, index.threads, thread_id, "thread", "list them with: storyline threads")]
+        return index, index.threads[live_id(index, index.threads, thread_id, "thread", "list them with: storyline threads")]
 
     @staticmethod
-    def _thread_matches(index: _Index, row: dict[str, Any], thread: _ThreadEntry, f: Filters,
+    def _thread_matches(index: Index, row: dict[str, Any], thread: ThreadEntry, f: Filters,
                         hits: set[str] | None) -> bool:
         """As a story's filters, over the thread's stories together (its span, outlets, languages, entities)."""
         if f.since and row["last_date"] and row["last_date"] < f.since.isoformat():
@@ -732,13 +420,13 @@ class Queries:
         chosen = [r for k, r in rows.items() if self._thread_matches(index, r, index.threads[k], f, hits)]
         keys: dict[str, Callable[[dict[str, Any]], tuple]] = {
             "articles": lambda r: (-r["articles"], r["first_date"] or "", r["id"]),
-            "latest": lambda r: (_neg(r["last_date"] or ""), _neg(r["last_arrival"]), -r["articles"], r["id"]),
+            "latest": lambda r: (descending(r["last_date"] or ""), descending(r["last_arrival"]), -r["articles"], r["id"]),
             "growing": lambda r: (-r["growth"], -r["articles"], r["id"]),
         }
         if sort not in keys:
             raise ValueError(f"sort must be one of {', '.join(keys)}, got {sort!r}")
         chosen.sort(key=keys[sort])
-        page = _page(chosen, limit, offset)
+        page = one_page(chosen, limit, offset)
         page["items"] = [dict(r) for r in page["items"]]
         return page
 
@@ -763,7 +451,7 @@ class Queries:
         data["redirected_from"] = thread_id if entry.id != thread_id and not entry.id.startswith(thread_id) else None
         return data
 
-    def _thread_data(self, index: _Index, entry: _ThreadEntry, words: int, dates: int | None,
+    def _thread_data(self, index: Index, entry: ThreadEntry, words: int, dates: int | None,
                      language: str) -> dict[str, Any]:
         article_ids = entry.article_ids(index)
         row = entry.row(index)
@@ -782,7 +470,7 @@ class Queries:
         return [{**r, "story_list": [index.stories[s].row(index) for s in r["story_ids"]]} for r in rows]
 
     # --- events -------------------------------------------------------------------------------
-    def _event_row(self, index: _Index, event_id: str) -> dict[str, Any]:
+    def _event_row(self, index: Index, event_id: str) -> dict[str, Any]:
         event = index.events[event_id]
         ids = index.event_articles.get(event_id, [])
         ids = sorted(ids, key=lambda i: (index.articles[i].published or "9999", i))
@@ -796,7 +484,7 @@ class Queries:
 
     def event(self, event_id: str) -> dict[str, Any]:
         index = self.index()
-        row = self._event_row(index, _lookup(index, index.events, event_id, "event", "see: storyline story ID"))
+        row = self._event_row(index, live_id(index, index.events, event_id, "event", "see: storyline story ID"))
         row["article_list"] = [index.articles[i].summary() for i in row["article_ids"]]
         return row
 
@@ -810,8 +498,8 @@ class Queries:
         if f.entity:
             needle = f.entity.casefold()
             entity_stories = {s.id for s in index.stories.values() if any(needle in k.casefold() for k in s.entity_counts)}
-        rows = [a for a in index.articles.values() if _article_matches(a, f, hits, entity_stories)]
-        page = _page(rows, limit, offset)
+        rows = [a for a in index.articles.values() if article_matches(a, f, hits, entity_stories)]
+        page = one_page(rows, limit, offset)
         page["items"] = [a.summary() for a in page["items"]]
         return page
 
@@ -838,7 +526,7 @@ class Queries:
         data["thread_id"] = story.thread_id if story else None  # through its story: stories move between threads
         return data
 
-    def _near_duplicates(self, index: _Index, article: Article) -> list[dict[str, Any]]:
+    def _near_duplicates(self, index: Index, article: Article) -> list[dict[str, Any]]:
         leader = article.duplicate_of or article.id
         group = [a for a in index.articles.values()
                  if a.id != article.id and (a.id == leader or a.duplicate_of == leader)]
@@ -963,9 +651,9 @@ class Queries:
         rows = []
         for article_id, score in self._search_ids(query):
             row = index.articles.get(article_id)
-            if row and _article_matches(row, f, None, None):
+            if row and article_matches(row, f, None, None):
                 rows.append({**row.summary(), "score": round(score, 4)})
-        return _page(rows, limit, offset)
+        return one_page(rows, limit, offset)
 
     def facets(self) -> dict[str, Any]:
         """Outlets and languages with their article counts, and the store's size and date span."""
@@ -975,7 +663,7 @@ class Queries:
         return index.memo["facets"]
 
     @staticmethod
-    def _facets(index: _Index) -> dict[str, Any]:
+    def _facets(index: Index) -> dict[str, Any]:
         arts = list(index.articles.values())
         dates = sorted(a.published for a in arts if a.published)
         return {
@@ -997,7 +685,7 @@ class Queries:
         for story_id in story_ids:
             data = self.story(story_id)
             for event in data["events"]:
-                if f and not any(_article_matches(index.articles[a], f, None, None)
+                if f and not any(article_matches(index.articles[a], f, None, None)
                                  for a in event["article_ids"] if a in index.articles):
                     continue
                 new = [s for a in event["article_ids"] for s in data["whats_new"].get(a, [])]
@@ -1016,17 +704,6 @@ class Queries:
         return [s["id"] for s in self.stories(f, sort="latest", limit=20)["items"]]
 
 
-def _instant(value: str | None) -> str | None:
-    """``value`` as the ISO instant arrivals are compared with (UTC when no zone is given), or None."""
-    try:
-        moment = dt.datetime.fromisoformat(value) if value else None
-        if moment is None:
-            return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
-    except (ValueError, OverflowError):  # not an instant, or one whose UTC falls off the calendar
-        return None
-
-
 def _tell_thread(articles: list[Article], *, words: int, dates: int | None, language: str) -> dict[str, Any]:
     """A thread told from all its articles with the story's telling code: a long timeline (as many dates as
     the thread's span and coverage call for, ``tell.timeline``), a cited summary, actors and sources."""
@@ -1041,23 +718,3 @@ def _tell_thread(articles: list[Article], *, words: int, dates: int | None, lang
         "languages": dict(covered.languages),
     }
 
-
-def _neg(text: str) -> tuple[int, ...]:
-    """A sort key that orders strings descending inside an ascending sort."""
-    return tuple(-ord(c) for c in text) + (0,)
-
-
-def _article_matches(a: _ArticleRow, f: Filters, hits: set[str] | None, entity_stories: set[str] | None) -> bool:
-    if f.since and (not a.published or a.published < f.since.isoformat()):
-        return False
-    if f.until and (not a.published or a.published > f.until.isoformat()):
-        return False
-    if f.source and (a.source or "").casefold() != f.source.casefold():
-        return False
-    if f.language and (a.language or "").casefold() != f.language.casefold():
-        return False
-    if hits is not None and a.id not in hits:
-        return False
-    if entity_stories is not None and a.story_id not in entity_stories:
-        return False
-    return True
