@@ -96,8 +96,8 @@ def test_examples_give_the_same_events_as_track_and_nearly_the_same_stories(spar
     assert result.counts["articles"] == 102 and result.counts["rejected"] == 0
     assert scores["events"]["f1"] == 1.0
     # measured 1.000 with two story windows of about equal size (2 passes re-placing 2, 1 windows); with
-    # 365-day calendar windows, 8 windows, 4 passes, also 1.000 (0.984 before main's refinement and exact
-    # document frequencies)
+    # 365- or 90-day calendar windows, each starting on one of the 50-article batches: 3 windows, 2 passes
+    # re-placing 3, 2, also 1.000
     assert scores["stories"]["f1"] >= 0.99
     # the job replays the story records each placement batch changed through track's thread linker; track's
     # one batch of 102 articles is cut into the windows here. Measured 1.000 (0.934 when every pass re-placed
@@ -142,9 +142,8 @@ def test_generated_archive_with_bad_input_matches_track_and_a_killed_run_reruns_
     assert result.counts["rejected"] == len(report.rejected) >= 3  # malformed line, no text, broken gzip (+ binary)
     assert result.counts["rejected_reasons"] == dict(report.reasons())
     # measured events 1.000, stories 1.000: two windows of about equal size, the undated articles placed
-    # last in the second, 2 passes re-placing 2, 1 windows (with 365-day windows: 14 windows, 6 passes
-    # re-placing 14, 13, 11, 9, 5, 1, also 1.000; with 2 passes of those, 0.953: a story chained through
-    # several windows came back to each window in pieces)
+    # last in the second, 2 passes re-placing 2, 1 windows (with 365-day windows, which start on track's
+    # 256-article batches: 2 windows, 2 passes, also 1.000; before they did, 14 windows, 6 passes, 1.000)
     assert scores["events"]["f1"] >= 0.99 and scores["stories"]["f1"] >= 0.99
     assert scores["threads"]["f1"] >= 0.99  # measured 1.000
     assert result.counts["passes"] <= result.counts["windows"] == 2
@@ -169,14 +168,15 @@ def test_generated_archive_with_bad_input_matches_track_and_a_killed_run_reruns_
 def test_a_pass_whose_context_did_not_change_re_places_nothing(spark, tmp_path):
     import pyarrow.parquet as pq
 
-    from storyline.scale.job import BatchConfig, run_batch
-
     rows = {r["id"]: r for r in map(json.loads, WIKINEWS.read_text().splitlines())}
-    # 5-day windows: four tsunami reports (2004-12-29 .. 2005-01-01), one a week later, two London reports in July
+    # 5-day windows: four tsunami reports (2004-12-29 .. 2005-01-01), one a week later, two London reports in
+    # July; placement batches of one article, so that each period's first article starts a batch (a calendar
+    # window starts on the batch boundary at or after its period's first article, ``window_cuts``)
     keep = ["M0006.english", "M0002.english", "M0001.english", "M0008.english", "M0000.english", "M0010.english", "M0011.english"]
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(rows[k]) + "\n" for k in keep))
-    result = run_batch(spark, str(source), str(tmp_path / "out"), BatchConfig(window_days=5, driver_doc_freq_entries=0))  # sums in Spark
+    result, batch = _batch(spark, source, tmp_path / "out", tmp_path / "batch.db", window_days=5, batch_size=1,
+                           driver_doc_freq_entries=0)  # sums in Spark
     counts = result.counts
     replaced = counts["replaced_per_pass"]
     print(counts)
@@ -187,6 +187,10 @@ def test_a_pass_whose_context_did_not_change_re_places_nothing(spark, tmp_path):
     assert counts["passes"] == len(replaced) - 1
     articles = pq.read_table(tmp_path / "out" / "articles", columns=["id", "event_id", "story_id"]).to_pylist()
     assert len(articles) == 7 and all(a["story_id"] for a in articles)
+    # calendar windows give track's partition, as windows of equal size do
+    track, _ = _track([source], tmp_path / "track.db", batch_size=1)
+    scores = _agreement(track, batch)
+    assert [scores[level]["f1"] for level in ("events", "stories", "threads")] == [1.0, 1.0, 1.0]
 
 
 def test_document_frequencies_summed_in_spark_are_the_drivers(spark):

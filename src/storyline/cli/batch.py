@@ -22,7 +22,7 @@ def batch_run(
     master: str = typer.Option("local[2]", "--master", help="Spark master: local[N], spark://host:7077, yarn …"),
     partitions: int = typer.Option(2, "--partitions", min=1, help="Enrichment partitions (run in parallel)."),
     windows: Optional[int] = typer.Option(None, "--windows", min=1, help="Story windows: contiguous runs of about equal size, each starting where a placement batch of `track` starts, placed in parallel, each as `track` places it (default: --partitions). The passes are at most the windows."),
-    window_days: Optional[int] = typer.Option(None, "--window-days", min=1, help="Calendar story windows of this many days instead of --windows (more windows: more passes)."),
+    window_days: Optional[int] = typer.Option(None, "--window-days", min=1, help="Calendar story windows of this many days instead of --windows, each starting on the placement batch at or after its period's first article (more windows: more passes)."),
     max_passes: Optional[int] = typer.Option(None, "--max-passes", min=1, help="Placement passes at most (each restores the previous pass's stories of earlier windows; stops when one changes nothing; default: the number of windows, which always settles)."),
     replace_when: str = typer.Option("members", "--replace-when", help="Re-place a window in the next pass when the ids or members it restores changed (members), or also any restored profile (records: exact, passes grow with the longest story chain)."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="files or parquet (default: parquet when INPUT ends in .parquet)."),

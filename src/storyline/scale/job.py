@@ -62,8 +62,9 @@ class BatchConfig:
     # story windows: placed in parallel in the first pass, each as ``track`` places it; a pass makes one more
     # window exact, so the passes are at most the windows. ``windows``: that many
     # contiguous runs of about equal size starting on placement batches (None: ``partitions``, one a worker); ``window_days``:
-    # calendar windows of that many days instead (many more windows, so many more passes: a story chained
-    # through n windows settles only by pass n + 1; see ``stages.window_cuts``)
+    # calendar windows of that many days instead, each starting on the placement batch at or after its period's
+    # first article (many more windows, so many more passes: a story chained through n windows settles only by
+    # pass n + 1; see ``stages.window_cuts``)
     windows: int | None = None
     window_days: int | None = None
     embedder: str = "use"
