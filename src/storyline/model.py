@@ -267,6 +267,8 @@ class Event:
     terms: dict[str, float] = dataclasses.field(default_factory=dict)
     size: int = 0  # members the running profile was built from (placement resumes from it exactly)
     embedding_sum: np.ndarray | None = None  # the running, unnormalised sum behind ``centroid``
+    # the profile terms the placer last indexed it under (``Cluster.index_terms``), so a restored placer finds it as before
+    index_terms: list[str] | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -284,6 +286,7 @@ class Story:
     terms: dict[str, float] = dataclasses.field(default_factory=dict)  # as ``Event.terms``
     size: int = 0  # as ``Event.size``
     embedding_sum: np.ndarray | None = None  # as ``Event.embedding_sum``
+    index_terms: list[str] | None = None  # as ``Event.index_terms``
     thread_id: str | None = None  # the long-running thread the story belongs to (follow redirects)
 
 

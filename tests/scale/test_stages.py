@@ -77,6 +77,20 @@ def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_ar
     assert resolved.home == {"ev-a1": 0, "ev-b2": 1, "ev-b3": 1}
 
 
+def test_a_final_story_lists_its_events_in_the_order_they_joined_it():
+    """``track``'s placer judges a story by its largest events, ties kept in the order they joined, so the
+    job's final stories (and what the next window restores) list them in that order, not by date."""
+    placements = {
+        0: WindowPlacement(0, [], [_event("ev-a9", "st-a9", ["a9"], 5), _event("ev-a1", "st-a9", ["a1"], 0)],
+                           [_story("st-a9", ["ev-a9", "ev-a1"], 0)], set(), {"ev-a9": ["a9"], "ev-a1": ["a1"]}),
+        1: WindowPlacement(1, [], [_event("ev-b1", "st-a9", ["b1"], 40)],
+                           [_story("st-a9", ["ev-a9", "ev-a1", "ev-b1"], 0)], {"st-a9"}, {"ev-b1": ["b1"]}),
+    }
+    resolved = resolve_ids(([], []), placements)
+    _, stories = final_records(placements, resolved.mapping)
+    assert [s.event_ids for s in stories] == [["ev-a9", "ev-a1", "ev-b1"]]  # by date: ev-a1, ev-a9, ev-b1
+
+
 def test_a_merge_a_later_window_made_moves_the_earlier_pieces_but_not_that_windows_own_context():
     # window 0 formed st-a1 and st-b1; window 1 restored both, merged st-b1 into st-a1 and moved a1 out of
     # ev-a1 into its new event ev-c1 (refinement): track ends with b1 and c1's event in st-a1, a1 in ev-c1

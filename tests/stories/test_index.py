@@ -189,3 +189,23 @@ def test_same_output_whatever_the_string_hash_seed() -> None:
         for seed in ("1", "2")
     ]
     assert outs[0] and outs[0] == outs[1]
+
+
+def test_ties_go_by_key_whatever_order_the_index_was_filled_in() -> None:
+    """A query without a vector (a language the embedder does not know) ties every row at cosine 0. The
+    candidates must not be whichever rows were put in first: a placer restored in another order (a resumed
+    run, a Spark window) would meet other ones, and a Spark run in calendar windows put an event in another
+    story than ``track``."""
+    rng = np.random.default_rng(5)
+    rows = [(f"k{i:03d}", _unit(rng), _days(i % 10)) for i in range(200)]
+    found = []
+    for order in (rows, rows[::-1], sorted(rows, key=lambda r: r[1][0])):
+        index = CandidateIndex(DIM, window_days=30)
+        for key, vector, day in order:
+            index.upsert(key, vector, day, [])
+        found.append(index.search(np.zeros(DIM, dtype=np.float32), _days(5), [], k=7))
+    assert found[0] == found[1] == found[2] == [(f"k{i:03d}", 0.0) for i in range(7)]
+    tied = CandidateIndex(DIM, window_days=30)  # equal vectors tie too
+    for key, _, day in rows[::-1]:
+        tied.upsert(key, rows[0][1], day, [])
+    assert [key for key, _ in tied.search(rows[0][1], _days(5), [], k=3)] == ["k000", "k001", "k002"]

@@ -109,6 +109,23 @@ def test_restore_continues_where_it_stopped(articles):
     assert again.resolve(rest[1].event_id) == placed["f1"].event_id  # the bank follow-up
 
 
+def test_a_restored_cluster_is_indexed_under_the_terms_it_had(articles):
+    """A cluster is findable by its rarest terms, which depend on the document frequencies when it last
+    changed. Restored later (a resumed run, a Spark window, a late article bringing it back) it keeps those
+    terms: indexed under the terms later frequencies pick, a story met other articles than in the run that
+    never stopped (a Spark run in calendar windows put an event in another story than ``track``)."""
+    early, _, _ = _place(articles[:2])
+    events, stories = early.events(), early.stories()
+    had = {r.id: r.index_terms for r in (*events, *stories)}
+    assert all(terms is not None for terms in had.values())
+    later, _, _ = _place(articles)  # three more documents: other terms are the rarest now
+    docs, counts, idf = later.doc_freq_changes()
+    now = {r.id: r.index_terms for r in (*later.events(), *later.stories()) if r.id in had}
+    assert now["ev-q1"] != had["ev-q1"]
+    restored = StoryPlacer.restore(events, stories, {}, doc_freq=(docs, counts, *(idf or (docs, counts))))
+    assert {r.id: r.index_terms for r in (*restored.events(), *restored.stories())} == had
+
+
 def test_seeds_form_one_story(seeds_dir):
     files = sorted(seeds_dir.glob("*.txt"))
     assert len(files) == 2, f"expected the two seed articles in {seeds_dir}"

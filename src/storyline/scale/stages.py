@@ -651,12 +651,32 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
     events = merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
                            article_ids={k: list(v) for k, v in members.items()}, story_id=story_of,
                            sources=None if sources is None else ("event", sources))
-    by_story: dict[str, list] = defaultdict(list)
-    for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
-        by_story[story_of[e.id]].append(e.id)
+    by_story = _story_events(events, story_of, story_pieces, mapping)
     stories = merge_records({k: v for k, v in story_pieces.items() if k in by_story}, event_ids=by_story,
                             sources=None if sources is None else ("story", sources))
     return events, stories
+
+
+def _story_events(events: list[Event], story_of: Mapping[str, str], story_pieces: Mapping[str, list[tuple[int, Story]]],
+                  mapping: Mapping[tuple[int, str], tuple[str, str]]) -> dict[str, list[str]]:
+    """Per final story, its final events in the order they joined it, as ``track``'s placer holds them: each
+    window's piece lists its events in its placer's order (what it restored first, then what joined), so the
+    pieces read in window order give ``track``'s order. The order matters: a story is judged by its
+    ``story_core_events`` largest events, ties kept in that order, so a story restored in another order
+    could take an event ``track`` leaves out. Events no piece lists come last, oldest first."""
+    alive = {e.id: e for e in events}
+    listed: dict[str, dict[str, None]] = defaultdict(dict)
+    for story, pieces in story_pieces.items():
+        for window, piece in sorted(pieces, key=lambda p: p[0]):
+            for raw in piece.event_ids:
+                final = mapping.get((window, raw), (raw, None))[0]  # a restored event it did not touch: its final id
+                if final in alive and story_of[final] == story:
+                    listed[story].setdefault(final)
+    rest: dict[str, list[str]] = defaultdict(list)
+    for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
+        if e.id not in listed[story_of[e.id]]:
+            rest[story_of[e.id]].append(e.id)
+    return {story: [*listed.get(story, ()), *rest.get(story, ())] for story in {*listed, *rest} if listed.get(story) or rest.get(story)}
 
 
 def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:
@@ -758,7 +778,7 @@ def merge_records(pieces: Mapping[str, list[tuple[int, Any]]],
     return out
 
 
-_NO_PROFILE = {"centroid": None, "entity_counts": {}, "terms": {}, "embedding_sum": None}
+_NO_PROFILE = {"centroid": None, "entity_counts": {}, "terms": {}, "embedding_sum": None, "index_terms": None}
 PROFILE = tuple(_NO_PROFILE)  # what ids, members and dates never need
 
 

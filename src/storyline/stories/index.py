@@ -252,7 +252,10 @@ class CandidateIndex:
         self, vector: np.ndarray, date: dt.date | None, entities: Iterable[str], k: int = 20
     ) -> list[tuple[str, float]]:
         """(key, cosine) best first: the top ``k`` by cosine plus up to ``k`` events sharing entities,
-        all active within ``window_days`` of ``date`` (undated: no time filter)."""
+        all active within ``window_days`` of ``date`` (undated: no time filter). Ties go by key, never by
+        the order the index was filled in: a zero ``vector`` (a language the embedder does not know) ties
+        every row, and a placer restored in another order (a resumed run, a Spark window) must meet the
+        same candidates as the run that never stopped."""
         q = self._unit(vector, "search")
         day = None if date is None else date.toordinal()
         buckets = self._window(day)
@@ -295,8 +298,9 @@ class CandidateIndex:
             s = cache[bid] = bucket.vectors[:n] @ q
             ok = self._active(bucket.days[:n], day)
             idx = np.arange(n) if ok is True else np.flatnonzero(ok)
-            if len(idx) > k:
-                idx = idx[np.argpartition(-s[idx], k - 1)[:k]]
+            if len(idx) > k:  # the k best and every row tied with the k-th: ``search`` then breaks ties by key
+                kth = -np.partition(-s[idx], k - 1)[k - 1]
+                idx = idx[s[idx] >= kth]
             keys.extend(bucket.keys[i] for i in idx)
             sims.append(s[idx])
         flat = np.concatenate(sims) if sims else np.empty(0, np.float32)

@@ -82,6 +82,10 @@ class Cluster:
     members: list[str]
     parent: str | None = None
     title: str | None = None
+    # the profile terms it was last indexed under (``StoryPlacer._reindex`` picks the rarest by the document
+    # frequencies of that moment): kept with its record, so a cluster restored later is found by the terms
+    # it had, as in the run that never stopped, not by those later frequencies would pick
+    index_terms: list[str] | None = None
 
 
 def _combine(parts: dict[str, float], gap: float, scale: float, config: PlacementConfig) -> float:

@@ -167,14 +167,18 @@ class StoryPlacer:
         keys = sorted(entities)[:32] + self._query_terms(anchors, _QUERY_TERMS)
         return [key for key, _ in index.search(vector, date, keys, k=self.config.candidates)]
 
-    def _reindex(self, cluster: Cluster, index) -> None:
+    def _reindex(self, cluster: Cluster, index, restored: bool = False) -> None:
+        """Index ``cluster`` under its centroid, last date, entities and rarest terms. A cluster ``restored``
+        from its record keeps the terms it was last indexed under (``Cluster.index_terms``): the rarest by
+        today's document frequencies may differ, and a story found by other terms would meet other articles."""
         p = cluster.profile
         self._see(p.centroid)
         vector = p.centroid if p.centroid is not None else np.zeros(self._dimension(), dtype=np.float32)
         if not np.any(vector):
             vector = np.full(len(vector), 1.0 / math.sqrt(len(vector)), dtype=np.float32)
-        keys = sorted(p.entities)[:64] + self._query_terms(p.anchors, _PROFILE_KEYS)
-        index.upsert(cluster.id, vector, p.last, keys)
+        if not restored or cluster.index_terms is None:  # records from before index terms were kept: pick them now
+            cluster.index_terms = self._query_terms(p.anchors, _PROFILE_KEYS)
+        index.upsert(cluster.id, vector, p.last, sorted(p.entities)[:64] + cluster.index_terms)
 
     def _member_profiles(self, story: Cluster) -> list[tuple[Profile, int]]:
         """The story's largest member events (profile, size): the core it is judged against."""
@@ -579,7 +583,7 @@ class StoryPlacer:
             self._frozen_stories.pop(story.id, None)
             cluster = _cluster_of(story, story.event_ids)
             self._stories[story.id] = cluster
-            self._reindex(cluster, self._story_index)
+            self._reindex(cluster, self._story_index, restored=True)
         for event in sorted(events, key=lambda r: (r.first_date or dt.date.min, r.id)):
             if event.merged_into or event.id in self._events:
                 continue
@@ -593,7 +597,7 @@ class StoryPlacer:
             cluster = _cluster_of(event, event.article_ids)
             cluster.parent = parent
             self._events[event.id] = cluster
-            self._reindex(cluster, self._event_index)
+            self._reindex(cluster, self._event_index, restored=True)
 
     def _expire(self) -> None:
         """Freeze events and stories that can no longer receive members, keeping memory bounded."""
@@ -654,13 +658,14 @@ class StoryPlacer:
         p = c.profile
         return Event(id=c.id, story_id=self.resolve(c.parent) if c.parent else None, article_ids=list(c.members),
                      first_date=p.first, last_date=p.last, centroid=p.centroid, entity_counts=dict(p.entities),
-                     title=c.title, terms=self._terms(p), size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
+                     title=c.title, terms=self._terms(p), size=p.size, embedding_sum=p.embedding_sum,
+                     index_terms=_copy(c.index_terms))  # fmt: skip
 
     def _story_record(self, c: Cluster) -> Story:
         p = c.profile
         return Story(id=c.id, event_ids=[self.resolve(e) for e in c.members], first_date=p.first, last_date=p.last,
                      centroid=p.centroid, entity_counts=dict(p.entities), title=c.title, terms=self._terms(p),
-                     size=p.size, embedding_sum=p.embedding_sum)  # fmt: skip
+                     size=p.size, embedding_sum=p.embedding_sum, index_terms=_copy(c.index_terms))  # fmt: skip
 
     def events(self) -> list[Event]:
         """Every event, and a member-less record per merged-away id whose ``merged_into`` says where it went.
@@ -769,7 +774,7 @@ class StoryPlacer:
                 placer._latest = p.last
         for clusters, index in ((placer._events, placer._event_index), (placer._stories, placer._story_index)):
             for cluster in clusters.values():
-                placer._reindex(cluster, index)
+                placer._reindex(cluster, index, restored=True)
         for event in placer._events.values():
             if event.parent is not None:
                 event.parent = placer.resolve(event.parent)
@@ -799,7 +804,11 @@ def _bisect(feats: list[Features], df: DocFreq) -> tuple[list[int], list[int]] |
 def _cluster_of(record: Event | Story, members: list[str]) -> Cluster:
     """A live cluster from a stored record, as ``restore`` and ``_thaw`` rebuild it."""
     return Cluster(id=record.id, profile=_profile_of(record, len(members)), members=list(members),
-                   parent=getattr(record, "story_id", None), title=record.title)
+                   parent=getattr(record, "story_id", None), title=record.title, index_terms=_copy(record.index_terms))
+
+
+def _copy(terms: list[str] | None) -> list[str] | None:
+    return None if terms is None else list(terms)
 
 
 def _profile_of(record: Event | Story, size: int) -> Profile:
