@@ -204,6 +204,10 @@ def test_ties_go_by_key_whatever_order_the_index_was_filled_in() -> None:
         for key, vector, day in order:
             index.upsert(key, vector, day, [])
         found.append(index.search(np.zeros(DIM, dtype=np.float32), _days(5), [], k=7))
+        graph = CandidateIndex(DIM, window_days=30, exact_limit=50)  # past the exact scan: the graph answers
+        for key, vector, day in order:
+            graph.upsert(key, vector, day, [])
+        assert graph.search(np.zeros(DIM, dtype=np.float32), _days(5), [], k=7) == found[-1]
     assert found[0] == found[1] == found[2] == [(f"k{i:03d}", 0.0) for i in range(7)]
     tied = CandidateIndex(DIM, window_days=30)  # equal vectors tie too
     for key, _, day in rows[::-1]:

@@ -42,6 +42,7 @@ broken by key make the same input give the same output.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from typing import Iterable
 
 import numpy as np
@@ -263,7 +264,9 @@ class CandidateIndex:
         if k <= 0 or rows == 0:
             return []
         sims: dict[int, np.ndarray] = {}  # bucket id -> cosines of all its rows, when scanned exactly
-        if rows > self.exact_limit:
+        if not np.any(q):  # every cosine is 0: the first keys, as an exact scan's ties give them, graph or not
+            scored = self._zero_hits(day, k, buckets)
+        elif rows > self.exact_limit:
             scored = self._ann_hits(q, day, k, rows)
         else:
             scored = self._exact_hits(q, day, k, buckets, sims)
@@ -305,6 +308,13 @@ class CandidateIndex:
             sims.append(s[idx])
         flat = np.concatenate(sims) if sims else np.empty(0, np.float32)
         return dict(zip(keys, flat.tolist()))
+
+    def _zero_hits(self, day: int | None, k: int, buckets: list[tuple[int, _Bucket]]) -> dict[str, float]:
+        active: list[str] = []
+        for _, bucket in buckets:
+            ok = self._active(bucket.days[: bucket.size], day)
+            active.extend(bucket.keys[i] for i in (range(bucket.size) if ok is True else np.flatnonzero(ok)))
+        return dict.fromkeys(heapq.nsmallest(k, active), 0.0)
 
     def _ann_hits(self, q: np.ndarray, day: int | None, k: int, rows: int) -> dict[str, float]:
         if self._ann is None:
