@@ -210,8 +210,10 @@ def window_cuts(day_counts: Mapping[int, int], windows: int | None = None, days:
         starts.append(seen)
         seen += day_counts[day]
     if days is not None:  # each period's first article, moved on to the batch boundary at or after it
-        firsts = {day // days * days: start for day, start in reversed(list(zip(ordered, starts)))}
-        wanted = [-(-start // batch_size) * batch_size for _, start in sorted(firsts.items())[1:]]
+        firsts: dict[int, int] = {}
+        for day, start in zip(ordered, starts):
+            firsts.setdefault(day // days * days, start)
+        wanted = [-(-start // batch_size) * batch_size for start in list(firsts.values())[1:]]
     else:
         wanted = [round(i * seen / windows / batch_size) * batch_size for i in range(1, windows)]
     cuts = {ordered[0]: 0}
@@ -664,19 +666,17 @@ def _story_events(events: list[Event], story_of: Mapping[str, str], story_pieces
     pieces read in window order give ``track``'s order. The order matters: a story is judged by its
     ``story_core_events`` largest events, ties kept in that order, so a story restored in another order
     could take an event ``track`` leaves out. Events no piece lists come last, oldest first."""
-    alive = {e.id: e for e in events}
-    listed: dict[str, dict[str, None]] = defaultdict(dict)
+    alive = {e.id for e in events}
+    order: dict[str, dict[str, None]] = defaultdict(dict)
     for story, pieces in story_pieces.items():
         for window, piece in sorted(pieces, key=lambda p: p[0]):
             for raw in piece.event_ids:
                 final = mapping.get((window, raw), (raw, None))[0]  # a restored event it did not touch: its final id
                 if final in alive and story_of[final] == story:
-                    listed[story].setdefault(final)
-    rest: dict[str, list[str]] = defaultdict(list)
+                    order[story].setdefault(final)
     for e in sorted(events, key=lambda e: (e.first_date or dt.date.max, e.id)):
-        if e.id not in listed[story_of[e.id]]:
-            rest[story_of[e.id]].append(e.id)
-    return {story: [*listed.get(story, ()), *rest.get(story, ())] for story in {*listed, *rest} if listed.get(story) or rest.get(story)}
+        order[story_of[e.id]].setdefault(e.id)  # listed by no piece: last, oldest first
+    return {story: list(ids) for story, ids in order.items()}
 
 
 def settle_story_dates(members: Iterable[tuple[int, Article]]) -> None:

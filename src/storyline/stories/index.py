@@ -301,7 +301,9 @@ class CandidateIndex:
             s = cache[bid] = bucket.vectors[:n] @ q
             ok = self._active(bucket.days[:n], day)
             idx = np.arange(n) if ok is True else np.flatnonzero(ok)
-            if len(idx) > k:  # the k best and every row tied with the k-th: ``search`` then breaks ties by key
+            # the k best and every row tied with the k-th (clusters without a vector share one uniform vector):
+            # ``search`` then breaks ties by key
+            if len(idx) > k:
                 kth = -np.partition(-s[idx], k - 1)[k - 1]
                 idx = idx[s[idx] >= kth]
             keys.extend(bucket.keys[i] for i in idx)
