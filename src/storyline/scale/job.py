@@ -1,6 +1,6 @@
 """The batch job on Spark: ingest → normalize → enrich with ``mapInPandas``, then stories by time window.
 
-Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
+Steps (each a Spark stage; ``stages.py`` holds what the tasks run, ``resolve.py`` the id resolution over their pieces):
 
 1. read: files (any format ``storyline ingest`` reads, via Spark's ``binaryFile`` source) or a Parquet
    table; each record gets an input position that sorts like ``track``'s arrival order; clean; drop
@@ -18,16 +18,16 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run):
    article follow exactly (``docfreq.doc_freq_states``). Pass 1 places every window on its own from those
    frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
    the events and stories pass k - 1 formed in the windows before it that are still open at its start
-   (the placer's open-window rule, ``stages.context_targets``: bounded whatever the archive's length),
+   (the placer's open-window rule, ``resolve.context_targets``: bounded whatever the archive's length),
    merged under their final ids (a story pass k - 1 chained through several windows comes back whole),
    so whether an article continues an earlier event, or an event an earlier story, is decided by
-   ``StoryPlacer`` itself; a window whose context hashes the same (``stages.context_digest``) would be
+   ``StoryPlacer`` itself; a window whose context hashes the same (``resolve.context_digest``) would be
    placed the same and keeps its last placement. Every pass places in ``track``'s batches
    (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
-   window by window to final ids (``stages.resolve_ids``); the passes stop when no window's context
+   window by window to final ids (``resolve.resolve_ids``); the passes stop when no window's context
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
    window k is final after pass k: the passes are at most the windows. The driver resolves ids from lean
-   records (``stages.lean``: ids, members, dates); the final records get their profiles back in Spark
+   records (``resolve.lean``: ids, members, dates); the final records get their profiles back in Spark
    (``write.profiled_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
@@ -45,7 +45,7 @@ import time
 from typing import Any, Iterator
 
 from storyline.pipeline import PipelineConfig
-from storyline.scale import docfreq, stages, tables, write
+from storyline.scale import docfreq, resolve, stages, tables, write
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
@@ -75,7 +75,7 @@ class BatchConfig:
     max_passes: int | None = None
     # which change in a window's restored context re-places it in the next pass: "members" (ids and members:
     # which articles each event holds, which events each story) or "records" (also any profile: the exact
-    # fixed point, but a story running through n windows then takes n passes; see stages.context_digest)
+    # fixed point, but a story running through n windows then takes n passes; see resolve.context_digest)
     replace_when: str = "members"
     input_format: str | None = None  # "files" or "parquet"; None: parquet when the path ends in .parquet
     # the per-window document frequencies are summed on the driver up to this many (window, term) entries
@@ -438,7 +438,7 @@ def doc_freq_in_spark(spark, terms, plan: docfreq.DocFreqPlan):
 
 def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
     """For each window, the record rows a pass wrote in earlier windows that are still open at its start
-    (``stages.context_targets``): a bounded context, whatever the archive's length."""
+    (``resolve.context_targets``): a bounded context, whatever the archive's length."""
     from pyspark.sql import types as T
 
     schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
@@ -479,15 +479,15 @@ def _exemplars(spark, windowed, offsets: dict[int, int], keep: int):
 
 
 def _view(resolution_b, window: int):
-    """The final ids as ``window`` restores them (``stages.mapping_before``); None in the first pass."""
+    """The final ids as ``window`` restores them (``resolve.mapping_before``); None in the first pass."""
     if resolution_b is None:
         return None
     base, moves = resolution_b.value
-    return stages.mapping_before(base, moves, window)
+    return resolve.mapping_before(base, moves, window)
 
 
 def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, int]]:
-    """Per window, (``stages.context_digest`` of what it would restore, how many record rows that is)."""
+    """Per window, (``resolve.context_digest`` of what it would restore, how many record rows that is)."""
     from pyspark.sql import types as T
 
     schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("digest", T.StringType()),
@@ -497,7 +497,7 @@ def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, 
         import pandas as pd
 
         rows, window = list(tables.rows(frame)), int(frame["window"].iloc[0])
-        digest = stages.context_digest(rows, _view(resolution_b, window), members_only)
+        digest = resolve.context_digest(rows, _view(resolution_b, window), members_only)
         return pd.DataFrame([(window, digest, sum(r["kind"] in ("event", "story") for r in rows))],
                             columns=["window", "digest", "records"])
 
@@ -580,15 +580,15 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = stages.placements_of(tables.stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
-    resolution = stages.resolve_ids(([], []), placements)
+    placements = resolve.placements_of(tables.stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
+    resolution = resolve.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
-    partitions = [stages.partition(resolution)]  # what each pass decided: when it stopped moving is reported
+    partitions = [resolve.partition(resolution)]  # what each pass decided: when it stopped moving is reported
     lap("place_pass1")
     converged, passes = False, 1
     while True:
-        earlier = stages.final_records(placements, resolution.base)  # as the windows restored them: each record whole
-        targets = stages.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
+        earlier = resolve.final_records(placements, resolution.base)  # as the windows restored them: each record whole
+        targets = resolve.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
         resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
         context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
             .unionByName(exemplars).persist()
@@ -602,15 +602,15 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = stages.placements_of(tables.stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
+        fresh = resolve.placements_of(tables.stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
         last = last.filter(~F.col("window").isin(changed)).unionByName(placed).localCheckpoint()
         for frame in (previous, placed, context):
             frame.unpersist()
-        resolution = stages.resolve_ids(earlier, placements)
-        partitions.append(stages.partition(resolution))
+        resolution = resolve.resolve_ids(earlier, placements)
+        partitions.append(resolve.partition(resolution))
         digests = {**digests, **{w: now[w] for w in changed}}
         passes += 1
         replaced.append(len(changed))
@@ -618,7 +618,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     sources: dict[tuple[str, str], tuple[int, str]] = {}
-    events, stories = stages.final_records(placements, resolved, sources)  # lean: ids, members, dates
+    events, stories = resolve.final_records(placements, resolved, sources)  # lean: ids, members, dates
     records = last.filter(F.col("kind").isin("event", "story"))
     final_events = write.profiled_records(spark, records, events, sources, "event")
     final_stories = write.profiled_records(spark, records, stories, sources, "story").persist()
@@ -679,12 +679,12 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
 
 
 def _lean(records):
-    """Record rows with their records ``stages.lean``: what the driver gathers to resolve ids (ids, members
+    """Record rows with their records ``resolve.lean``: what the driver gathers to resolve ids (ids, members
     and dates, a few hundred bytes a record); the profiles stay in Spark."""
     def run(frames):
         for frame in frames:
             frame = frame.copy()
-            frame["blob"] = [stages.lean_blob(bytes(blob)) for blob in frame["blob"]]
+            frame["blob"] = [resolve.lean_blob(bytes(blob)) for blob in frame["blob"]]
             yield frame
 
     return records.mapInPandas(run, records.schema)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from storyline.scale import docfreq, stages, tables
+from storyline.scale import docfreq, resolve, stages, tables
 
 __all__ = ["doc_freq_frame", "latest", "profiled_records", "record_rows", "registry_rows", "threads", "write_articles"]
 
@@ -29,8 +29,8 @@ def registry_rows(enriched):
 
 def profiled_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
     """The job's final events (or stories) whole, as rows (id, blob): each lean final record the driver
-    resolved (``stages.final_records``) joined in Spark with the record row its profile comes from
-    (``sources``) and given it (``stages.with_profile``). Profiles never reach the driver."""
+    resolved (``resolve.final_records``) joined in Spark with the record row its profile comes from
+    (``sources``) and given it (``resolve.with_profile``). Profiles never reach the driver."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -46,7 +46,7 @@ def profiled_records(spark, records, finals: list, sources: dict[tuple[str, str]
         for frame in frames:
             out = []
             for blob, final in zip(frame["blob"], frame["final"]):
-                record = stages.with_profile(stages.loads(bytes(final)), stages.loads(bytes(blob))[0])
+                record = resolve.with_profile(stages.loads(bytes(final)), stages.loads(bytes(blob))[0])
                 out.append((record.id, stages.dumps(record)))
             yield pd.DataFrame(out, columns=["id", "blob"])
 
