@@ -222,3 +222,14 @@ def test_document_frequencies_summed_in_spark_are_the_drivers(spark):
         assert got == expected, batch
         assert stored == {t: (n, final[3].get(t, 0)) for t, n in final[1].items()}
         assert doc_freq_plan(sizes, batch).idf[FINAL][0] == final[2]
+
+
+def test_a_frame_streams_to_the_driver_in_collects_order_whole_or_in_pieces(spark, monkeypatch):
+    from storyline.scale import tables
+
+    frame = spark.range(0, 1000, numPartitions=3).selectExpr("id", "cast(id % 7 as string) as kind") \
+        .repartition(4, "kind").sortWithinPartitions("id")
+    expected = [tuple(r) for r in frame.collect()]
+    assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # small: one collect
+    monkeypatch.setattr(tables, "STREAM_ROWS", 150)
+    assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # past the limit: 7 pieces, one at a time

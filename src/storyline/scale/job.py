@@ -580,7 +580,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
     last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
-    placements = resolve.placements_of(tables.stream(_lean(last.filter(F.col("kind").isin("event", "story")))))
+    placements = _lean_placements(last)
     resolution = resolve.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [resolve.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -602,7 +602,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
                              offsets_b, resolution_b, config).persist()
-        fresh = resolve.placements_of(tables.stream(_lean(placed.filter(F.col("kind").isin("event", "story")))))
+        fresh = _lean_placements(placed)
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -676,6 +676,14 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
                "finished": dt.datetime.now(dt.timezone.utc).isoformat()}
     spark.createDataFrame([(json.dumps(summary),)], "summary string").coalesce(1).write.mode("overwrite").parquet(f"{output}/summary")
     return BatchResult(counts, seconds)
+
+
+def _lean_placements(placed) -> dict[int, resolve.WindowPlacement]:
+    """The windows' placements from a pass's (cached) rows, their records ``resolve.lean``, on the driver."""
+    from pyspark.sql import functions as F
+
+    records = placed.filter(F.col("kind").isin("event", "story"))
+    return resolve.placements_of(tables.stream(_lean(records), records.count()))
 
 
 def _lean(records):
