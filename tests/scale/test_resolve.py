@@ -132,6 +132,20 @@ def test_a_window_whose_context_did_not_change_hashes_the_same():
     assert context_digest(rows[1:], mapping) != same  # a record no longer restored
 
 
+def test_exemplars_count_in_a_windows_context_only_when_it_restores_an_event():
+    from storyline.scale.resolve import context_digest, effective_context
+
+    docfreq = {"source": 3, "kind": "docfreq", "id": None, "blob": b"z"}
+    exemplars = [{"source": 2, "kind": "exemplar", "id": f"a{i}", "last_day": i, "blob": bytes([i])} for i in range(3)]
+    event = {"source": 1, "kind": "event", "id": "ev-a", "blob": b"x"}
+    # a window after a quiet spell restores nothing: pass 2's exemplars cannot change its placement
+    assert effective_context([docfreq, *exemplars]) == [docfreq]
+    assert context_digest([docfreq, *exemplars], {}) == context_digest([docfreq], None)
+    # with an event restored they are what refinement moves its members by
+    assert effective_context([event, docfreq, *exemplars]) == [event, docfreq, *exemplars]
+    assert context_digest([event, docfreq, *exemplars], {}) != context_digest([event, docfreq], {})
+
+
 def test_the_members_digest_sees_members_and_ids_but_not_profiles():
     from storyline.scale.resolve import context_digest, dumps
 

@@ -27,6 +27,7 @@ __all__ = [
     "context_digest",
     "context_targets",
     "dumps",
+    "effective_context",
     "epoch_day",
     "final_records",
     "lean",
@@ -285,6 +286,19 @@ def context_targets(placements: Mapping[int, WindowPlacement],
     return dict(out)
 
 
+def effective_context(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A window's context rows less what cannot change its placement: the ``exemplar`` rows when no event is
+    restored. Exemplars are looked up only for members of live events (``StoryPlacer`` splits and moves
+    members by them), and a window's own articles are never among them; with no event restored none is
+    read, and those the placer evicts to make room are older than any of its own. So a window that
+    restores nothing (one that starts after a quiet spell longer than the story window) hashes the same
+    in pass 2 as in pass 1 and is not placed again (before, the exemplars pass 2 added re-placed it)."""
+    rows = list(rows)
+    if any(r["kind"] == "event" for r in rows):
+        return rows
+    return [r for r in rows if r["kind"] != "exemplar"]
+
+
 def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int, str], tuple[str, str]] | None,
                    members_only: bool = False) -> str:
     """What a window restores in a pass, as one hash: its context rows (who wrote them, and their bytes) and
@@ -300,7 +314,7 @@ def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int
     import hashlib
 
     keys = []
-    for r in rows:
+    for r in effective_context(rows):
         source = r.get("source", r.get("window"))
         final = mapping.get((source, r["id"])) if mapping is not None and r["kind"] == "event" else None
         if members_only and r["kind"] in ("event", "story"):

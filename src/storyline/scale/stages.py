@@ -18,7 +18,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from storyline.ingest import IngestOptions, read_file_bytes, read_record
 from storyline.model import Article, Document, EntityType, Event, Rejection, Story
 from storyline.scale.docfreq import DocFreqState, Snapshot
-from storyline.scale.resolve import WindowPlacement, dumps, epoch_day, final_records, loads, placements_of
+from storyline.scale.resolve import (WindowPlacement, dumps, effective_context, epoch_day, final_records, loads,
+                                     placements_of)
 from storyline.store.records import ARTICLE_COLUMNS, article_row, row_article
 
 __all__ = [
@@ -301,7 +302,7 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     under their final ids (``mapping``: the previous pass's ``Resolution.before(window)``; None in the first
     pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
     """
-    rows = sorted(context, key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
+    rows = sorted(effective_context(context), key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
     state = next((loads(r["blob"]) for r in rows if r["kind"] == "docfreq"), (None, None))
     events, stories = final_records(placements_of((r for r in rows if r["kind"] in ("event", "story")), "source"), mapping) \
         if mapping is not None else ([], [])
