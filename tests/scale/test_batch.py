@@ -236,3 +236,25 @@ def test_a_frame_streams_to_the_driver_in_collects_order_whole_or_in_pieces(spar
     assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # small: one collect
     monkeypatch.setattr(tables, "STREAM_ROWS", 150)
     assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # past the limit: 7 pieces, one at a time
+
+
+def test_windows_grouped_by_their_slots_land_in_tasks_of_their_own(spark):
+    from pyspark.sql import functions as F
+
+    from storyline.scale.tables import shuffle_partition, spread_keys
+
+    for n in (2, 3, 16):  # the partition Spark's hash gives, computed without Spark
+        got = spark.range(-50, 2000).select("id", F.expr(f"pmod(hash(id), {n})").alias("p")).collect()
+        assert all(shuffle_partition(r["id"], n) == r["p"] for r in got), n
+    # windows named by their first day (and the undated one): grouped by slot, each in a task of its own
+    n = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    keys = spread_keys(dict(zip([7305, 9142, 1_000_000_000][:n] + list(range(n - 3)), [4000, 4100, 10] + [1] * n)), n)
+    frame = spark.createDataFrame([(w, k) for w, k in keys.items()], "window long, slot long")
+
+    def task(f):
+        from pyspark import TaskContext
+
+        return f.assign(task=TaskContext.get().partitionId())
+
+    tasks = frame.groupBy("slot").applyInPandas(task, "window long, slot long, task int").collect()
+    assert len({r["task"] for r in tasks}) == n == len(keys)

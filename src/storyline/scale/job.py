@@ -337,7 +337,7 @@ def _offsets(sizes: dict[int, int]) -> dict[int, int]:
     return offsets
 
 
-def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchConfig):
+def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], slots, config: BatchConfig):
     """(per-window rows of the document frequencies a window starts from, as context rows; the final ones as
     the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
     parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
@@ -359,7 +359,7 @@ def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], config: BatchCo
             out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in docfreq.term_rows(int(w), stages.loads(blob))]
             yield tables.pandas_frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
 
-    terms = windowed.groupBy("window").applyInPandas(run, blob_schema).persist()
+    terms = _slotted(windowed, slots).groupBy("slot").applyInPandas(run, blob_schema).persist()
     plan = docfreq.doc_freq_plan(sizes, config.batch_size)
     totals = (plan.docs[docfreq.FINAL], (plan.idf[docfreq.FINAL] or (0,))[0])
     # the sums' size: at most every window holding the whole vocabulary (counted only when the windows'
@@ -504,8 +504,26 @@ def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, 
     return {r["window"]: (r["digest"], r["records"]) for r in context.groupBy("window").applyInPandas(run, schema).collect()}
 
 
-def _place_pass(windowed, context, offsets_b, resolution_b, config: BatchConfig):
-    """One placement pass over every window in parallel (``stages.place_pass_window``)."""
+def _slots(spark, sizes: dict[int, int]):
+    """A frame (window, slot): the key each window is grouped by, so that the windows spread evenly over the
+    tasks a grouping makes (``tables.spread_keys``; as many as the session's shuffle partitions)."""
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    rows = sorted(tables.spread_keys(sizes, partitions).items())
+    return spark.createDataFrame(rows, "window long, slot long")
+
+
+def _slotted(frame, slots):
+    """``frame`` with each row's window's ``slot`` (a broadcast join: one row a window). The columns are
+    aliased anew each time, so the two sides of a cogroup do not share one ``slot`` (Spark refuses that as
+    an ambiguous self-join)."""
+    from pyspark.sql import functions as F
+
+    return frame.join(F.broadcast(slots.select(F.col("window").alias("window"), F.col("slot").alias("slot"))), "window")
+
+
+def _place_pass(windowed, context, offsets_b, resolution_b, slots, config: BatchConfig):
+    """One placement pass over every window in parallel (``stages.place_pass_window``), each window in a task
+    of its own while there are tasks to spare (grouped by ``slot``, not by the window's name)."""
     def run(frame, context):
         import pandas as pd
 
@@ -516,7 +534,8 @@ def _place_pass(windowed, context, offsets_b, resolution_b, config: BatchConfig)
                                         _view(resolution_b, window), offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
-    return windowed.groupBy("window").cogroup(context.groupBy("window")).applyInPandas(run, tables.records_schema())
+    return _slotted(windowed, slots).groupBy("slot").cogroup(_slotted(context, slots).groupBy("slot")) \
+        .applyInPandas(run, tables.records_schema())
 
 
 # ----------------------------------------------------------------------------- the job
@@ -568,7 +587,8 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     offsets = _offsets(sizes)
     windows = sorted(offsets)
     offsets_b = spark.sparkContext.broadcast(offsets)
-    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, offsets_b, sizes, config)
+    slots = _slots(spark, sizes)
+    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, offsets_b, sizes, slots, config)
     doc_freq = doc_freq.persist()
     lap("doc_freq")
     # pass 1: every window on its own; pass k: only the windows whose context (what pass k - 1 formed in the
@@ -579,7 +599,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     members_only = config.replace_when == "members"
     digests = _digests(doc_freq, None, members_only)
     exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
-    last = _place_pass(windowed, doc_freq, offsets_b, None, config).persist()
+    last = _place_pass(windowed, doc_freq, offsets_b, None, slots, config).persist()
     placements = _lean_placements(last)
     resolution = resolve.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
@@ -601,7 +621,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             context.unpersist()
             break
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             offsets_b, resolution_b, config).persist()
+                             offsets_b, resolution_b, slots, config).persist()
         fresh = _lean_placements(placed)
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last

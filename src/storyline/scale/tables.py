@@ -73,3 +73,51 @@ def stream(frame, rows: int):
     ordered = frame.withColumn("_seq", F.monotonically_increasing_id())
     parts = -(-rows // STREAM_ROWS)
     return ordered.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq").drop("_seq").toLocalIterator()
+
+
+def _mix_k1(k1: int) -> int:
+    k1 = (k1 * 0xCC9E2D51) & 0xFFFFFFFF
+    k1 = ((k1 << 15) | (k1 >> 17)) & 0xFFFFFFFF
+    return (k1 * 0x1B873593) & 0xFFFFFFFF
+
+
+def _mix_h1(h1: int, k1: int) -> int:
+    h1 ^= k1
+    h1 = ((h1 << 13) | (h1 >> 19)) & 0xFFFFFFFF
+    return (h1 * 5 + 0xE6546B64) & 0xFFFFFFFF
+
+
+def shuffle_partition(key: int, partitions: int) -> int:
+    """The shuffle partition Spark sends a row to when it groups by one long column holding ``key``:
+    ``pmod(hash(key), partitions)``, its Murmur3 x86_32 with seed 42 (``HashPartitioning``), computed here so
+    the job can choose group keys that land where it wants without asking Spark."""
+    h1 = _mix_h1(42, _mix_k1(key & 0xFFFFFFFF))
+    h1 = _mix_h1(h1, _mix_k1((key >> 32) & 0xFFFFFFFF))
+    h1 ^= 8
+    h1 ^= h1 >> 16
+    h1 = (h1 * 0x85EBCA6B) & 0xFFFFFFFF
+    h1 ^= h1 >> 13
+    h1 = (h1 * 0xC2B2AE35) & 0xFFFFFFFF
+    h1 ^= h1 >> 16
+    signed = h1 - (1 << 32) if h1 & 0x80000000 else h1
+    return signed % partitions
+
+
+def spread_keys(loads: dict[int, int], partitions: int) -> dict[int, int]:
+    """A group key for each item (here: story windows, with their sizes) such that grouping by it sends the
+    items to ``partitions`` shuffle partitions evenly by load: the largest first, each to the least loaded
+    partition (longest-processing-time first). Spark hashes the group key, so two windows grouped by their own
+    names shared one task about as often as not with two partitions (on 10,000 articles pass 1 then placed
+    both windows one after the other: 29.3 s, where one worker placing all of them took 31.7 s). Each key
+    is ``rank * stride + j`` for the item's rank in sorted order and the first j that lands where wanted:
+    distinct keys, one per item, so a group is still one item."""
+    stride = 64 * partitions
+    totals = [0] * partitions
+    keys: dict[int, int] = {}
+    ranks = {item: rank for rank, item in enumerate(sorted(loads))}
+    for item in sorted(loads, key=lambda i: (-loads[i], i)):
+        target = min(range(partitions), key=lambda p: (totals[p], p))
+        totals[target] += loads[item]
+        base = ranks[item] * stride
+        keys[item] = next((base + j for j in range(stride) if shuffle_partition(base + j, partitions) == target), base)
+    return keys
