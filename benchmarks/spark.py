@@ -156,7 +156,7 @@ def main() -> None:
                   f"(read+enrich {enrich} s = {c['articles'] / enrich:.1f}/s, stories {stories:.1f} s, write {s.get('write')} s); "
                   f"CPU {r['cpu_s']} s = {c['articles'] / r['cpu_s']:.1f} articles/CPU-s; load {r['load']}", flush=True)
             print(f"  {c['windows']} windows, {c['passes']} placement passes ({'converged' if c['converged'] else 'NOT converged'}), "
-                  f"windows re-placed per pass {c['replaced_per_pass']} (the last: the check after the last pass, 0 when converged), "
+                  f"windows re-placed per pass {c['replaced_per_pass']} (the last: 0 when converged: none whose context changed, or after pass W none left), "
                   f"partition final after pass {c['partition_final_at']}, most record rows one window restored per pass "
                   f"{c['restored_max_per_pass']}; "
                   f"peak MB: driver {r['peak_mb']['driver']}, JVM (driver+executors) {r['peak_mb']['jvm']}, "

@@ -26,7 +26,8 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run, ``resolve.py`
    (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
    window by window to final ids (``resolve.resolve_ids``); the passes stop when no window's context
    changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
-   window k is final after pass k: the passes are at most the windows. The driver resolves ids from lean
+   window k is final after pass k: the passes are at most the windows, and after pass W (the number of
+   windows) no check is run. The driver resolves ids from lean
    records (``resolve.lean``: ids, members, dates); the final records get their profiles back in Spark
    (``write.profiled_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
@@ -607,13 +608,17 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     lap("place_pass1")
     converged, passes = False, 1
     while True:
+        if passes >= len(windows):  # window k is final after pass k: after pass W every window is, and a check would change none
+            converged = True
+            replaced.append(0)
+            break
         earlier = resolve.final_records(placements, resolution.base)  # as the windows restored them: each record whole
         targets = resolve.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
         resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
         context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
             .unionByName(exemplars).persist()
-        now = _digests(context, resolution_b, members_only)
-        changed = sorted(w for w in windows if now[w][0] != digests[w][0])
+        current = _digests(context, resolution_b, members_only)
+        changed = sorted(w for w in windows if current[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
         if not changed or passes >= (config.max_passes or len(windows)):
             converged = not changed
@@ -631,10 +636,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             frame.unpersist()
         resolution = resolve.resolve_ids(earlier, placements)
         partitions.append(resolve.partition(resolution))
-        digests = {**digests, **{w: now[w] for w in changed}}
+        digests = {**digests, **{w: current[w] for w in changed}}
         passes += 1
         replaced.append(len(changed))
-        restored.append(max(now[w][1] for w in changed))
+        restored.append(max(current[w][1] for w in changed))
         lap(f"place_pass{passes}")
     resolved = resolution.mapping
     sources: dict[tuple[str, str], tuple[int, str]] = {}
@@ -649,7 +654,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
                   # the first pass whose article -> (event, story) partition is the final one (later passes
                   # only refined records: profiles, titles, thread links)
                   partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
-                  restored_max=max((n for _, n in now.values()), default=0),
+                  restored_max=max((n for _, n in digests.values()), default=0),  # in the contexts last placed with
                   threads=thread_records.filter(F.col("ref").isNull()).count(),
                   cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
                                                if e.id in p.restored and p.own.get(e.id)))
