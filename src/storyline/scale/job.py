@@ -625,8 +625,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             replaced.append(len(changed))  # the check: 0 when converged (nothing placed)
             context.unpersist()
             break
+        # spread anew over the tasks: the windows a pass re-places are a subset, which pass 1's slots may crowd
         placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             offsets_b, resolution_b, slots, config).persist()
+                             offsets_b, resolution_b, _slots(spark, {w: sizes[w] for w in changed}), config).persist()
         fresh = _lean_placements(placed)
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
