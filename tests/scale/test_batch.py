@@ -199,7 +199,7 @@ def test_a_pass_whose_context_did_not_change_re_places_nothing(spark, tmp_path):
 def test_document_frequencies_summed_in_spark_are_the_drivers(spark):
     import random
 
-    from storyline.scale.job import doc_freq_in_spark
+    from storyline.scale.windowing import doc_freq_in_spark
     from storyline.scale.docfreq import FINAL, doc_freq_plan, doc_freq_states, term_rows
     from storyline.scale.stages import loads
     from storyline.stories.similarity import DocFreq

@@ -1,7 +1,7 @@
 """The document frequencies ``track``'s placer holds at each window's first article, from each window's own
 terms: a window adds its articles' terms (``window_terms``), and the plan (``doc_freq_plan``) says which
 whole windows and which partial counts make each window's state, with its IDF snapshots
-(``doc_freq_states`` on the driver, ``job.doc_freq_in_spark`` in Spark). Plain Python, no Spark."""
+(``doc_freq_states`` on the driver, ``windowing.doc_freq_in_spark`` in Spark). Plain Python, no Spark."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The batch job on Spark: ingest → normalize → enrich with ``mapInPandas``, then stories by time window.
 
-Steps (each a Spark stage; ``stages.py`` holds what the tasks run, ``resolve.py`` the id resolution over their pieces):
+Steps (each a Spark stage; ``stages.py`` holds what the tasks run, ``windowing.py`` the Spark side of step 3,
+``resolve.py`` the id resolution over the windows' pieces):
 
 1. read: files (any format ``storyline ingest`` reads, via Spark's ``binaryFile`` source) or a Parquet
    table; each record gets an input position that sorts like ``track``'s arrival order; clean; drop
@@ -46,7 +47,7 @@ import time
 from typing import Any, Iterator
 
 from storyline.pipeline import PipelineConfig
-from storyline.scale import docfreq, resolve, stages, tables, write
+from storyline.scale import resolve, stages, tables, windowing, write
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
@@ -293,252 +294,6 @@ def _enrich(articles, config: BatchConfig):
     return prepared.repartition(1).sortWithinPartitions("ord").mapInPandas(reconcile, schema)
 
 
-# ----------------------------------------------------------------------------- 4. stories
-def _with_window(spark, enriched, config: BatchConfig):
-    """The articles with their story window (``stages.window_cuts``, ``stages.window_of``), from the articles
-    per day: one row per publication day on the driver (tens of thousands for a century). Where a window
-    starts inside a day, each article of that day gets its rank in ``track``'s placement order (publication
-    time, then input order). Undated articles join the last dated window, which places them after its dated
-    ones, where ``track`` places them: a window of their own would wait a pass more for what the last window
-    formed, and restore it instead of going on from it."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    dated = enriched.withColumn("day", F.datediff(F.to_date("published"), F.lit("1970-01-01")).cast("long"))
-    counts = {r["day"]: r["count"] for r in dated.filter(F.col("day").isNotNull()).groupBy("day").count().collect()}
-    cuts = sorted(stages.window_cuts(counts, config.windows or config.partitions, config.window_days, config.batch_size).items())
-    split = sorted(day for day, rank in cuts if rank)
-    if split:  # only the days a window starts inside need the rank
-        order = Window.partitionBy("day").orderBy(F.col("published"), F.col("ord"))
-        dated = dated.withColumn("rank", F.when(F.col("day").isin(split), F.row_number().over(order) - 1).otherwise(F.lit(0)))
-    else:
-        dated = dated.withColumn("rank", F.lit(0))
-    window = F.udf(lambda day, rank: stages.window_of(cuts, day, rank), T.LongType())
-    return dated.withColumn("window", window(F.col("day"), F.col("rank"))).drop("day", "rank")
-
-
-def _sorted_articles(frame) -> list:
-    """A window's articles in ``track``'s placement order: oldest first, undated last, then input order."""
-    rows = sorted(tables.rows(frame), key=lambda r: (r["published"] is None, r["published"] or "", r["ord"]))
-    return [stages.article_from_row(r) for r in rows]
-
-
-def _sizes(windowed) -> dict[int, int]:
-    """Articles per window."""
-    return {r["window"]: r["count"] for r in windowed.groupBy("window").count().collect()}
-
-
-def _offsets(sizes: dict[int, int]) -> dict[int, int]:
-    """Per window, the placement position (in the whole run) of its first article."""
-    offsets, total = {}, 0
-    for window in sorted(sizes):
-        offsets[window] = total
-        total += sizes[window]
-    return offsets
-
-
-def _doc_freq(spark, windowed, offsets_b, sizes: dict[int, int], slots, config: BatchConfig):
-    """(per-window rows of the document frequencies a window starts from, as context rows; the final ones as
-    the ``doc_freq`` dataset; (documents, IDF documents) at the end). Each window's terms are counted in
-    parallel; the sums are taken on the driver up to ``config.driver_doc_freq_entries``, past it in Spark."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    blob_schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("terms", T.LongType()),
-                                T.StructField("blob", T.BinaryType())])
-
-    def run(frame):  # one window's articles: one row, its ``window_terms``
-        import pandas as pd
-
-        window = int(frame["window"].iloc[0])
-        terms = docfreq.window_terms(_sorted_articles(frame), offsets_b.value[window])
-        return pd.DataFrame([(window, len(terms[1]), stages.dumps(terms))], columns=["window", "terms", "blob"])
-
-    def rows(frames):  # the windows' terms as rows (window, point, term, count), for the sums in Spark
-        for frame in frames:
-            out = [r for w, blob in zip(frame["window"], frame["blob"]) for r in docfreq.term_rows(int(w), stages.loads(blob))]
-            yield tables.pandas_frame([dict(zip(("window", "point", "term", "count"), r)) for r in out], _terms_schema())
-
-    terms = _slotted(windowed, slots).groupBy("slot").applyInPandas(run, blob_schema).persist()
-    plan = docfreq.doc_freq_plan(sizes, config.batch_size)
-    totals = (plan.docs[docfreq.FINAL], (plan.idf[docfreq.FINAL] or (0,))[0])
-    # the sums' size: at most every window holding the whole vocabulary (counted only when the windows'
-    # own terms alone could pass the limit)
-    entries = (terms.agg(F.sum("terms")).first()[0] or 0) * len(sizes)
-    if entries > config.driver_doc_freq_entries:
-        entries = terms.mapInPandas(rows, _terms_schema()).select("term").distinct().count() * len(sizes)
-    if entries <= config.driver_doc_freq_entries:
-        windows = {r["window"]: stages.loads(r["blob"]) for r in terms.select("window", "blob").toLocalIterator()}
-        states, final = docfreq.doc_freq_states(windows, config.batch_size)
-        states_rows = [(w, w, "docfreq", None, None, stages.dumps(state)) for w, state in sorted(states.items())]
-        context, final_frame = tables.distributed(spark, states_rows, tables.records_schema(context=True)), write.doc_freq_frame(spark, final)
-    else:
-        context, final_frame = doc_freq_in_spark(spark, terms.mapInPandas(rows, _terms_schema()), plan)
-        context, final_frame = context.persist(), final_frame.persist()
-        context.count(), final_frame.count()
-    terms.unpersist()
-    return context, final_frame, totals
-
-
-def _terms_schema():
-    from pyspark.sql import types as T
-
-    return T.StructType([T.StructField("window", T.LongType()), T.StructField("point", T.LongType()),
-                         T.StructField("term", T.StringType()), T.StructField("count", T.LongType())])
-
-
-def doc_freq_in_spark(spark, terms, plan: docfreq.DocFreqPlan):
-    """``docfreq.doc_freq_states`` summed in Spark: each window's (and the final) counts are the sum of the
-    whole windows before a cut plus one window's partial counts (``docfreq.DocFreqPlan``); only the plan, one
-    row per window, is on the driver. ``terms``: rows (window, point, term, count) of ``docfreq.term_rows``."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    everything = 2**62  # a cut of None: every window
-    specs = []
-    for target in plan.docs:
-        specs.append((target, "counts", everything if target == docfreq.FINAL else target, None))
-        for part, entry in (("idf", plan.idf[target]), ("end", plan.end[target])):
-            if entry is not None:
-                window, point = entry[1]
-                specs.append((target, part, everything if window is None else window, point))
-    spec = spark.createDataFrame(specs, "target long, part string, cut long, cut_point long")
-    whole = terms.filter(F.col("point").isNull()).alias("t").join(
-        F.broadcast(spec.alias("s")), F.col("t.window") < F.col("s.cut"))
-    partial = terms.filter(F.col("point").isNotNull()).alias("t").join(
-        F.broadcast(spec.filter(F.col("cut_point").isNotNull()).alias("s")),
-        (F.col("t.window") == F.col("s.cut")) & (F.col("t.point") == F.col("s.cut_point")))
-    summed = whole.unionByName(partial).groupBy("s.target", "s.part", "t.term").agg(F.sum("t.count").alias("count"))
-    summed = summed.select(F.col("target"), F.col("part"), F.col("term"), F.col("count"))
-    # one row per target whatever it sums (the first window sums nothing, yet needs its docfreq row)
-    seeds = spec.select("target").distinct().select("target", F.lit("seed").alias("part"),
-                                                     F.lit(None).cast("string").alias("term"), F.lit(0).cast("long").alias("count"))
-    summed = summed.unionByName(seeds)
-    plan_b = spark.sparkContext.broadcast(plan)
-
-    def assemble(frame):
-        import pandas as pd
-
-        target = int(frame["target"].iloc[0])
-        parts: dict[str, dict[str, int]] = {"counts": {}, "idf": {}, "end": {}}
-        for part, term, count in zip(frame["part"], frame["term"], frame["count"]):
-            if part != "seed":
-                parts[part][term] = int(count)
-        blob = docfreq.docfreq_blob(plan_b.value, target, parts)
-        return pd.DataFrame([(target, target, "docfreq", None, None, blob)],
-                            columns=["window", "source", "kind", "id", "last_day", "blob"])
-
-    windows = summed.filter(F.col("target") != docfreq.FINAL)
-    context = windows.groupBy("target").applyInPandas(assemble, tables.records_schema(context=True))
-    final = summed.filter((F.col("target") == docfreq.FINAL) & F.col("term").isNotNull()).groupBy("term").agg(
-        F.sum(F.when(F.col("part") == "counts", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n"),
-        F.sum(F.when(F.col("part") == "idf", F.col("count")).otherwise(0)).cast(T.LongType()).alias("n_idf"))
-    return context, final.select("term", "n", "n_idf")
-
-
-def _context(spark, records, targets: dict[tuple[int, str, str], list[int]]):
-    """For each window, the record rows a pass wrote in earlier windows that are still open at its start
-    (``resolve.context_targets``): a bounded context, whatever the archive's length."""
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
-                           T.StructField("id", T.StringType()), T.StructField("target", T.LongType())])
-    pairs = tables.distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
-    joined = records.join(pairs, (records["window"] == pairs["source"]) & (records["kind"] == pairs["kind"])
-                          & (records["id"] == pairs["id"]))
-    return joined.select(pairs["target"].alias("window"), pairs["source"], pairs["kind"], pairs["id"],
-                         records["last_day"], records["blob"])
-
-
-def _exemplars(spark, windowed, offsets: dict[int, int], keep: int):
-    """Per window after the first, the ``keep`` articles placed last before it, as context rows (kind
-    ``exemplar``, the article row pickled, its placement position as ``last_day``): the member exemplars
-    ``track``'s placer holds when the window starts (``PlacementConfig.exemplars``), so a window's refinement
-    can move a restored member as ``track``'s does. Bounded by ``keep`` whatever the archive's length."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    order = Window.partitionBy("window").orderBy(F.col("published").asc_nulls_last(), F.col("ord"))
-    starts = spark.createDataFrame([(w, float(offsets[w] - keep), float(offsets[w])) for w in sorted(offsets)[1:]],
-                                   "target long, lo double, hi double")
-    position = F.udf(lambda w, rank: offsets[w] + rank, T.LongType())
-    positioned = windowed.withColumn("position", position(F.col("window"), F.row_number().over(order) - 1))
-    joined = positioned.join(F.broadcast(starts), (F.col("position") >= F.col("lo")) & (F.col("position") < F.col("hi")))
-    columns = [f.name for f in tables.article_schema().fields]
-
-    def rows(frames):
-        import pandas as pd
-
-        for frame in frames:
-            out = [(r["target"], r["window"], "exemplar", r["id"], r["position"], stages.dumps({c: r[c] for c in columns}))
-                   for r in tables.rows(frame)]
-            yield pd.DataFrame(out, columns=["window", "source", "kind", "id", "last_day", "blob"])
-
-    return joined.select(*columns, "window", "target", "position").mapInPandas(rows, tables.records_schema(context=True))
-
-
-def _view(resolution_b, window: int):
-    """The final ids as ``window`` restores them (``resolve.mapping_before``); None in the first pass."""
-    if resolution_b is None:
-        return None
-    base, moves = resolution_b.value
-    return resolve.mapping_before(base, moves, window)
-
-
-def _digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, int]]:
-    """Per window, (``resolve.context_digest`` of what it would restore, how many record rows that is)."""
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField("window", T.LongType()), T.StructField("digest", T.StringType()),
-                           T.StructField("records", T.LongType())])
-
-    def run(frame):
-        import pandas as pd
-
-        rows, window = list(tables.rows(frame)), int(frame["window"].iloc[0])
-        digest = resolve.context_digest(rows, _view(resolution_b, window), members_only)
-        return pd.DataFrame([(window, digest, sum(r["kind"] in ("event", "story") for r in rows))],
-                            columns=["window", "digest", "records"])
-
-    return {r["window"]: (r["digest"], r["records"]) for r in context.groupBy("window").applyInPandas(run, schema).collect()}
-
-
-def _slots(spark, sizes: dict[int, int]):
-    """A frame (window, slot): the key each window is grouped by, so that the windows spread evenly over the
-    tasks a grouping makes (``tables.spread_keys``; as many as the session's shuffle partitions)."""
-    partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    rows = sorted(tables.spread_keys(sizes, partitions).items())
-    return spark.createDataFrame(rows, "window long, slot long")
-
-
-def _slotted(frame, slots):
-    """``frame`` with each row's window's ``slot`` (a broadcast join: one row a window). The columns are
-    aliased anew each time, so the two sides of a cogroup do not share one ``slot`` (Spark refuses that as
-    an ambiguous self-join)."""
-    from pyspark.sql import functions as F
-
-    return frame.join(F.broadcast(slots.select(F.col("window").alias("window"), F.col("slot").alias("slot"))), "window")
-
-
-def _place_pass(windowed, context, offsets_b, resolution_b, slots, config: BatchConfig):
-    """One placement pass over every window in parallel (``stages.place_pass_window``), each window in a task
-    of its own while there are tasks to spare (grouped by ``slot``, not by the window's name)."""
-    def run(frame, context):
-        import pandas as pd
-
-        if frame.empty:
-            return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
-        window = int(frame["window"].iloc[0])
-        rows = stages.place_pass_window(window, _sorted_articles(frame), list(tables.rows(context)),
-                                        _view(resolution_b, window), offsets_b.value[window], config.batch_size)
-        return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
-
-    return _slotted(windowed, slots).groupBy("slot").cogroup(_slotted(context, slots).groupBy("slot")) \
-        .applyInPandas(run, tables.records_schema())
-
-
 # ----------------------------------------------------------------------------- the job
 def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, now: dt.datetime | None = None) -> BatchResult:
     """Run the whole job from ``path`` into ``output`` (see the module docstring)."""
@@ -583,13 +338,13 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     counts["articles"] = enriched.count()
     counts["duplicates"] = counts["cleaned"] - counts["articles"]
 
-    windowed = _with_window(spark, enriched, config).persist()
-    sizes = _sizes(windowed)
-    offsets = _offsets(sizes)
+    windowed = windowing.with_window(spark, enriched, config).persist()
+    sizes = windowing.window_sizes(windowed)
+    offsets = windowing.window_offsets(sizes)
     windows = sorted(offsets)
     offsets_b = spark.sparkContext.broadcast(offsets)
-    slots = _slots(spark, sizes)
-    doc_freq, final_doc_freq, doc_totals = _doc_freq(spark, windowed, offsets_b, sizes, slots, config)
+    slots = windowing.window_slots(spark, sizes)
+    doc_freq, final_doc_freq, doc_totals = windowing.doc_freq(spark, windowed, offsets_b, sizes, slots, config)
     doc_freq = doc_freq.persist()
     lap("doc_freq")
     # pass 1: every window on its own; pass k: only the windows whose context (what pass k - 1 formed in the
@@ -598,10 +353,10 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
 
     cfg = PlacementConfig()
     members_only = config.replace_when == "members"
-    digests = _digests(doc_freq, None, members_only)
-    exemplars = _exemplars(spark, windowed, offsets, cfg.exemplars).persist()
-    last = _place_pass(windowed, doc_freq, offsets_b, None, slots, config).persist()
-    placements = _lean_placements(last)
+    digests = windowing.window_digests(doc_freq, None, members_only)
+    exemplars = windowing.exemplar_rows(spark, windowed, offsets, cfg.exemplars).persist()
+    last = windowing.place_pass(windowed, doc_freq, offsets_b, None, slots, config).persist()
+    placements = windowing.lean_placements(last)
     resolution = resolve.resolve_ids(([], []), placements)
     replaced, restored = [len(windows)], [0]
     partitions = [resolve.partition(resolution)]  # what each pass decided: when it stopped moving is reported
@@ -615,9 +370,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         earlier = resolve.final_records(placements, resolution.base)  # as the windows restored them: each record whole
         targets = resolve.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
         resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
-        context = _context(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
+        context = windowing.context_rows(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
             .unionByName(exemplars).persist()
-        current = _digests(context, resolution_b, members_only)
+        current = windowing.window_digests(context, resolution_b, members_only)
         changed = sorted(w for w in windows if current[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
         if not changed or passes >= (config.max_passes or len(windows)):
@@ -626,9 +381,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             context.unpersist()
             break
         # spread anew over the tasks: the windows a pass re-places are a subset, which pass 1's slots may crowd
-        placed = _place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             offsets_b, resolution_b, _slots(spark, {w: sizes[w] for w in changed}), config).persist()
-        fresh = _lean_placements(placed)
+        placed = windowing.place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
+                             offsets_b, resolution_b, windowing.window_slots(spark, {w: sizes[w] for w in changed}), config).persist()
+        fresh = windowing.lean_placements(placed)
         placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
@@ -702,26 +457,6 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
                "finished": dt.datetime.now(dt.timezone.utc).isoformat()}
     spark.createDataFrame([(json.dumps(summary),)], "summary string").coalesce(1).write.mode("overwrite").parquet(f"{output}/summary")
     return BatchResult(counts, seconds)
-
-
-def _lean_placements(placed) -> dict[int, resolve.WindowPlacement]:
-    """The windows' placements from a pass's (cached) rows, their records ``resolve.lean``, on the driver."""
-    from pyspark.sql import functions as F
-
-    records = placed.filter(F.col("kind").isin("event", "story"))
-    return resolve.placements_of(tables.stream(_lean(records), records.count()))
-
-
-def _lean(records):
-    """Record rows with their records ``resolve.lean``: what the driver gathers to resolve ids (ids, members
-    and dates, a few hundred bytes a record); the profiles stay in Spark."""
-    def run(frames):
-        for frame in frames:
-            frame = frame.copy()
-            frame["blob"] = [resolve.lean_blob(bytes(blob)) for blob in frame["blob"]]
-            yield frame
-
-    return records.mapInPandas(run, records.schema)
 
 
 def _input_stamp(spark, path: str) -> list:

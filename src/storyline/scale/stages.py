@@ -43,7 +43,7 @@ __all__ = [
     "window_of",
 ]
 
-UNDATED_WINDOW = 1_000_000_000  # the window of a run whose articles are all undated (``job._with_window``)
+UNDATED_WINDOW = 1_000_000_000  # the window of a run whose articles are all undated (``windowing.with_window``)
 
 
 # ----------------------------------------------------------------------------- rows <-> records
