@@ -23,17 +23,17 @@ def _story(key, events, day):
 def test_ids_restored_from_an_earlier_window_follow_back_to_where_their_first_article_ended():
     # window 0: a1 opens ev-a1/st-a1. Pass 2 of window 1 restored window 0's first-pass records: b1 joined
     # the restored event ev-a1, b2 opened ev-b2 which joined the restored story st-a1, b3 stands alone.
-    first = ([_event("ev-a1", "st-a1", ["a1"], 0), _event("ev-b1", "st-b1", ["b1"], 40)],
-             [_story("st-a1", ["ev-a1"], 0), _story("st-b1", ["ev-b1"], 40)])
+    # window 1 restored ev-a1 and st-a1 with a1 first (``firsts``): they follow back to where a1 ended
     second = {
         0: WindowPlacement(0, [], [_event("ev-a1", "st-a1", ["a1"], 0)], [_story("st-a1", ["ev-a1"], 0)], set(),
                            {"ev-a1": ["a1"]}),
         1: WindowPlacement(1, [], [_event("ev-a1", "st-a1", ["a1", "b1"], 40), _event("ev-b2", "st-a1", ["b2"], 41),
                                    _event("ev-b3", "st-b3", ["b3"], 42)],
                            [_story("st-a1", ["ev-a1", "ev-b2"], 41), _story("st-b3", ["ev-b3"], 42)],
-                           {"ev-a1", "st-a1"}, {"ev-a1": ["b1"], "ev-b2": ["b2"], "ev-b3": ["b3"]}),
+                           {"ev-a1", "st-a1"}, {"ev-a1": ["b1"], "ev-b2": ["b2"], "ev-b3": ["b3"]},
+                           firsts={"ev-a1": "a1", "st-a1": "a1"}),
     }
-    resolved = resolve_ids(first, second)
+    resolved = resolve_ids(second)
     assert resolved.mapping[(1, "ev-a1")] == ("ev-a1", "st-a1")
     assert resolved.mapping[(1, "ev-b2")] == ("ev-b2", "st-a1")
     assert resolved.mapping[(1, "ev-b3")] == ("ev-b3", "st-b3")
@@ -49,7 +49,7 @@ def test_a_final_story_lists_its_events_in_the_order_they_joined_it():
         1: WindowPlacement(1, [], [_event("ev-b1", "st-a9", ["b1"], 40)],
                            [_story("st-a9", ["ev-a9", "ev-a1", "ev-b1"], 0)], {"st-a9"}, {"ev-b1": ["b1"]}),
     }
-    resolved = resolve_ids(([], []), placements)
+    resolved = resolve_ids(placements)
     _, stories = final_records(placements, resolved.mapping)
     assert [s.event_ids for s in stories] == [["ev-a9", "ev-a1", "ev-b1"]]  # by date: ev-a1, ev-a9, ev-b1
 
@@ -64,9 +64,10 @@ def test_a_merge_a_later_window_made_moves_the_earlier_pieces_but_not_that_windo
         1: WindowPlacement(1, [], [_event("ev-a1", "st-a1", ["a2"], 0), _event("ev-c1", "st-a1", ["c1", "a1"], 41)],
                            [_story("st-a1", ["ev-a1", "ev-b1", "ev-c1"], 41),
                             dataclasses.replace(_story("st-b1", [], 5), merged_into="st-a1")],
-                           {"ev-a1", "st-a1", "st-b1"}, {"ev-a1": [], "ev-c1": ["c1", "a1"]}, moved={"a1"}),
+                           {"ev-a1", "st-a1", "st-b1"}, {"ev-a1": [], "ev-c1": ["c1", "a1"]}, moved={"a1"},
+                           firsts={"ev-a1": "a1", "st-a1": "a1", "st-b1": "b1"}),
     }
-    resolved = resolve_ids(first, placements)
+    resolved = resolve_ids(placements)
     assert resolved.mapping[(0, "ev-b1")] == ("ev-b1", "st-a1")  # the merge reaches window 0's piece
     assert resolved.before(1)[(0, "ev-b1")] == ("ev-b1", "st-b1")  # window 1 restores what was before its merge
     assert resolved.article_event["a1"] == "ev-c1"

@@ -357,7 +357,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     exemplars = windowing.exemplar_rows(spark, windowed, offsets, cfg.exemplars).persist()
     last = windowing.place_pass(windowed, doc_freq, offsets_b, None, slots, config).persist()
     placements = windowing.lean_placements(last)
-    resolution = resolve.resolve_ids(([], []), placements)
+    resolution = resolve.resolve_ids(placements)
     replaced, restored = [len(windows)], [0]
     partitions = [resolve.partition(resolution)]  # what each pass decided: when it stopped moving is reported
     lap("place_pass1")
@@ -367,7 +367,6 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             converged = True
             replaced.append(0)
             break
-        earlier = resolve.final_records(placements, resolution.base)  # as the windows restored them: each record whole
         targets = resolve.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
         resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
         context = windowing.context_rows(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
@@ -390,7 +389,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
         last = last.filter(~F.col("window").isin(changed)).unionByName(placed).localCheckpoint()
         for frame in (previous, placed, context):
             frame.unpersist()
-        resolution = resolve.resolve_ids(earlier, placements)
+        resolution = resolve.resolve_ids(placements)
         partitions.append(resolve.partition(resolution))
         digests = {**digests, **{w: current[w] for w in changed}}
         passes += 1

@@ -23,6 +23,7 @@ from storyline.model import Event, Story
 __all__ = [
     "PROFILE",
     "Resolution",
+    "Resolver",
     "WindowPlacement",
     "context_digest",
     "context_targets",
@@ -64,6 +65,9 @@ class WindowPlacement:
     # thread linker is given after that batch (``link_threads`` replays them)
     story_batches: list[tuple[int, list[Story]]] = dataclasses.field(default_factory=list)
     moved: set[str] = dataclasses.field(default_factory=set)
+    # per restored id, the first article of the record as this window restored it (a story: its first
+    # event's): where ``resolve_ids`` follows the id back to
+    firsts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def placements_of(rows: Iterable[Mapping[str, Any]], window: str = "window") -> dict[int, WindowPlacement]:
@@ -77,8 +81,10 @@ def placements_of(rows: Iterable[Mapping[str, Any]], window: str = "window") -> 
         placed = placements.setdefault(r[window], WindowPlacement(r[window], [], [], [], set(), {}))
         placed.moved.update(moved)
         (placed.events if r["kind"] == "event" else placed.stories).append(record)
-        if restored:
+        if restored:  # True, or the first article as the window restored it (``place_pass_window``)
             placed.restored.add(record.id)
+            if isinstance(restored, str):
+                placed.firsts[record.id] = restored
         if r["kind"] == "event":
             placed.own[record.id] = own
     return placements
@@ -142,91 +148,117 @@ def mapping_before(base: Mapping[tuple[int, str], tuple[str, str]], moves: Mappi
     return {k: (follow(fe), follow(story_of.get(follow(fe), fs))) for k, (fe, fs) in base.items()}
 
 
-def resolve_ids(earlier: tuple[Iterable[Event], Iterable[Story]], placements: Mapping[int, WindowPlacement]) -> Resolution:
+def resolve_ids(placements: Mapping[int, WindowPlacement]) -> Resolution:
     """Final (event, story) for every (window, raw event id) of one pass.
 
-    ``earlier`` are the records the windows restored (the previous pass's, each window getting those of
-    the windows before it; none in the first pass). A raw id the window created is final for its event. A restored id stands
-    for the cluster that record's first article ended up in, in its own window's placement in this
-    pass, followed back window by window. A story likewise: the one its first event ended up in.
-    Windows are resolved oldest first, so everything a window points back to is already known.
+    A raw id the window created is final for its event. A restored id stands for the cluster that the
+    record's first article, as the window restored it (``WindowPlacement.firsts``), ended up in, in its own
+    window's placement in this pass, followed back window by window; a story likewise, by its first event's
+    first article. Windows are resolved oldest first, so everything a window points back to is already known.
     """
-    first_article: dict[str, str] = {}  # restored event id -> its first article
-    story_first_event: dict[str, str] = {}
-    events, stories = earlier
-    for e in events:
-        if e.article_ids and not e.merged_into:
-            first_article[e.id] = e.article_ids[0]
-    for s in stories:
-        if s.event_ids and not s.merged_into:
-            story_first_event[s.id] = s.event_ids[0]
-    article_event: dict[str, str] = {}  # an article -> its final event (filled window by window)
-    event_story: dict[str, str] = {}  # a final event -> its final story
-    mapping: dict[tuple[int, str], tuple[str, str]] = {}
-    home: dict[str, int] = {}  # final event -> window it was created in
-    # a later window that merged a restored record into another: every piece of the first is the second's
-    # (the pieces earlier windows wrote still name the first; ``track`` moves the members with the merge)
-    moved: dict[str, tuple[int, str]] = {}
-    into: dict[str, str] = {}  # the same, without the window
+    resolver = Resolver()
+    for window in sorted(placements):
+        resolver.add(placements[window])
+    follow = resolver.follow
+    # the merges later windows made, applied to what earlier windows decided
+    article_event = {a: follow(fe) for a, fe in resolver.article_event.items()}
+    event_story = {fe: follow(fs) for fe, fs in resolver.event_story.items() if follow(fe) == fe}
+    return Resolution(mapping_before(resolver.mapping, resolver.moves, math.inf), article_event, event_story,
+                      resolver.home, resolver.mapping, resolver.moves)
 
-    def follow(key: str) -> str:
-        return _follow(into, key)
 
-    def restored_event(raw: str) -> str:
-        past = first_article.get(raw)
-        return follow(article_event.get(past, raw)) if past else raw
+class Resolver:
+    """``resolve_ids`` a window at a time, oldest first (``add``): ``mapping`` (as each window decided),
+    ``moves`` (the merges later windows made) and, per final event, its story and home window.
 
-    def restored_story(raw: str) -> str | None:
-        first_event = story_first_event.get(raw)
-        past = first_article.get(first_event) if first_event else None
-        target = article_event.get(past) if past is not None else None
-        if target is not None and follow(target) in event_story:
-            return follow(event_story[follow(target)])
+    ``remember`` (None: every article) says which articles' events to keep: only a restored record's first
+    article is ever looked up (``WindowPlacement.firsts``), so a scan that knows those ahead holds an entry
+    per restored record rather than one per article (``rolling``). Entries may be dropped (``forget``) for
+    pieces whose records have closed."""
+
+    def __init__(self, remember: Callable[[str], bool] | None = None) -> None:
+        self.article_event: dict[str, str] = {}  # an article -> its event, as the latest window placed it
+        self.event_story: dict[str, str] = {}  # a final event -> its story, as the window that created it said
+        self.mapping: dict[tuple[int, str], tuple[str, str]] = {}
+        self.home: dict[str, int] = {}  # final event -> window it was created in
+        # a later window that merged a restored record into another: every piece of the first is the second's
+        # (the pieces earlier windows wrote still name the first; ``track`` moves the members with the merge)
+        self.moves: dict[str, tuple[int, str]] = {}
+        self._into: dict[str, str] = {}  # the same, without the window
+        self._remember = remember
+
+    def follow(self, key: str) -> str:
+        return _follow(self._into, key)
+
+    def _restored_event(self, raw: str, firsts: Mapping[str, str]) -> str:
+        past = firsts.get(raw)
+        return self.follow(self.article_event.get(past, raw)) if past else raw
+
+    def _restored_story(self, raw: str, firsts: Mapping[str, str]) -> str | None:
+        past = firsts.get(raw)
+        target = self.article_event.get(past) if past is not None else None
+        if target is not None and self.follow(target) in self.event_story:
+            return self.follow(self.event_story[self.follow(target)])
         return None
 
-    for window in sorted(placements):
-        placed = placements[window]
+    def add(self, placed: WindowPlacement) -> None:
+        """Resolve one window's pieces; every window before it must have been added."""
+        window, firsts = placed.window, placed.firsts
         hops = _redirects([*placed.events, *placed.stories])
         raw_story = {e.id: hops.get(e.story_id, e.story_id) for e in placed.events if not e.merged_into}
 
         def final_event(raw: str) -> str:
             raw = hops.get(raw, raw)
-            return restored_event(raw) if raw in placed.restored else raw
+            return self._restored_event(raw, firsts) if raw in placed.restored else raw
 
         def final_story(raw_event: str) -> str:
             raw = raw_story.get(hops.get(raw_event, raw_event))
             if raw is None:
                 return "st-" + raw_event.removeprefix("ev-")
-            return (restored_story(raw) or raw) if raw in placed.restored else raw
+            return (self._restored_story(raw, firsts) or raw) if raw in placed.restored else raw
 
         for e in placed.events:
             if e.merged_into:
                 continue
             fe = final_event(e.id)
-            if fe not in event_story:  # the window that created it decides its story
-                event_story[fe] = final_story(e.id)
-                home[fe] = window
+            if fe not in self.event_story:  # the window that created it decides its story
+                self.event_story[fe] = final_story(e.id)
+                self.home[fe] = window
             for member in placed.own.get(e.id, []):
-                article_event[member] = fe
+                if self._remember is None or self._remember(member):
+                    self.article_event[member] = fe
         for record in (*placed.events, *placed.stories):
             if record.merged_into and record.id in placed.restored:
                 story = record.id.startswith("st-")
-                gone = (restored_story(record.id) or record.id) if story else restored_event(record.id)
+                gone = (self._restored_story(record.id, firsts) or record.id) if story \
+                    else self._restored_event(record.id, firsts)
                 if story:
                     target = hops.get(record.id, record.id)
-                    target = (restored_story(target) or target) if target in placed.restored else target
+                    target = (self._restored_story(target, firsts) or target) if target in placed.restored else target
                 else:
                     target = final_event(record.id)
                 if gone != target:
-                    moved[gone], into[gone] = (window, target), target
+                    self.moves[gone], self._into[gone] = (window, target), target
         for e in placed.events:
             raw = hops.get(e.id, e.id)
             fe = final_event(raw)
-            mapping[(window, e.id)] = (fe, event_story.get(fe) or final_story(raw))
-    # the merges later windows made, applied to what earlier windows decided
-    article_event = {a: follow(fe) for a, fe in article_event.items()}
-    event_story = {fe: follow(fs) for fe, fs in event_story.items() if follow(fe) == fe}
-    return Resolution(mapping_before(mapping, moved, math.inf), article_event, event_story, home, mapping, moved)
+            self.mapping[(window, e.id)] = (fe, self.event_story.get(fe) or final_story(raw))
+
+    def view(self, keys: Iterable[tuple[int, str]], window: float) -> dict[tuple[int, str], tuple[str, str]]:
+        """``mapping_before`` for ``keys`` only: the final ids of those pieces as ``window`` restores them."""
+        return mapping_before({k: self.mapping[k] for k in keys if k in self.mapping}, self.moves, window)
+
+    def forget(self, keys: Iterable[tuple[int, str]], events: Iterable[str]) -> None:
+        """Drop the pieces ``keys`` and the final ``events`` (records that closed) unless a remembered
+        article's event still leads to them."""
+        for key in keys:
+            self.mapping.pop(key, None)
+        kept = set(self.article_event.values())
+        kept |= {self.follow(k) for k in kept}
+        for event in events:
+            if event not in kept:
+                self.event_story.pop(event, None)
+                self.home.pop(event, None)
 
 
 def context_targets(placements: Mapping[int, WindowPlacement],

@@ -252,6 +252,7 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     restored_stories = list(restored_stories)
     given = {s.id for s in restored_stories}
     restored_events = [e for e in restored_events if e.story_id in given]  # restore needs each event's story
+    firsts = _first_articles(restored_events, restored_stories)  # before placing: the placer changes the records
     placer = StoryPlacer.restore(restored_events, restored_stories, {}, config, doc_freq=doc_freq)
     placer.remember(exemplars)  # as ``track``'s placer holds them: so refinement can move a restored member
     duplicates = NearDuplicates()
@@ -287,7 +288,15 @@ def place_window(window: int, articles: list[Article], restored_events: list[Eve
     story_of = {e.id: e.story_id for e in events if not e.merged_into}
     out = [(a.id, event_of[a.id], story_of[event_of[a.id]], links[a.id].score, json.dumps(links[a.id].parts), dups[a.id])
            for a in articles if a.id in event_of]
-    return WindowPlacement(window, out, events, stories, restored, own, story_batches, moved)
+    return WindowPlacement(window, out, events, stories, restored, own, story_batches, moved, firsts)
+
+
+def _first_articles(events: list[Event], stories: list[Story]) -> dict[str, str]:
+    """Per restored record, its first article as restored (a story: its first event's): what its id stands for
+    once every window is placed (``resolve.resolve_ids``)."""
+    firsts = {e.id: e.article_ids[0] for e in events if e.article_ids}
+    firsts.update((s.id, firsts[s.event_ids[0]]) for s in stories if s.event_ids and s.event_ids[0] in firsts)
+    return firsts
 
 
 def place_pass_window(window: int, articles: list[Article], context: Iterable[Mapping[str, Any]],
@@ -319,10 +328,12 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     touched_events = [e for e in placed.events if e.id not in restored or own.get(e.id) or e.merged_into]
     touched = {e.story_id for e in touched_events}
     touched_stories = [s for s in placed.stories if s.id not in restored or s.id in touched or s.merged_into]
-    out += [(window, "event", e.id, epoch_day(e.last_date), dumps((e, e.id in restored, own.get(e.id, []),
-                                                               [m for m in own.get(e.id, []) if m in placed.moved])))
+    # a restored record says what it was restored as: its first article (``WindowPlacement.firsts``)
+    out += [(window, "event", e.id, epoch_day(e.last_date), dumps((e, placed.firsts.get(e.id, e.id in restored),
+                                                               own.get(e.id, []), [m for m in own.get(e.id, []) if m in placed.moved])))
             for e in touched_events]
-    out += [(window, "story", s.id, epoch_day(s.last_date), dumps((s, s.id in restored, [], []))) for s in touched_stories]
+    out += [(window, "story", s.id, epoch_day(s.last_date), dumps((s, placed.firsts.get(s.id, s.id in restored), [], [])))
+            for s in touched_stories]
     out += [(window, "storybatch", str(number), None, dumps((number, changed))) for number, changed in placed.story_batches]
     return out
 
