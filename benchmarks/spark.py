@@ -158,7 +158,8 @@ def main() -> None:
             print(f"  {c['windows']} windows, {c['passes']} placement passes ({'converged' if c['converged'] else 'NOT converged'}), "
                   f"windows re-placed per pass {c['replaced_per_pass']} (the last: 0 when converged: none whose context changed, or after pass W none left), "
                   f"partition final after pass {c['partition_final_at']}, most record rows one window restored per pass "
-                  f"{c['restored_max_per_pass']}; "
+                  f"{c['restored_max_per_pass']}, most records the ordered resolution held open at once per pass "
+                  f"{c['resolution_held_max_per_pass']}; "
                   f"peak MB: driver {r['peak_mb']['driver']}, JVM (driver+executors) {r['peak_mb']['jvm']}, "
                   f"Python workers {r['peak_mb']['python_workers']}", flush=True)
             print(f"  stage seconds {s}", flush=True)

@@ -227,17 +227,6 @@ def test_document_frequencies_summed_in_spark_are_the_drivers(spark):
         assert doc_freq_plan(sizes, batch).idf[FINAL][0] == final[2]
 
 
-def test_a_frame_streams_to_the_driver_in_collects_order_whole_or_in_pieces(spark, monkeypatch):
-    from storyline.scale import tables
-
-    frame = spark.range(0, 1000, numPartitions=3).selectExpr("id", "cast(id % 7 as string) as kind") \
-        .repartition(4, "kind").sortWithinPartitions("id")
-    expected = [tuple(r) for r in frame.collect()]
-    assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # small: one collect
-    monkeypatch.setattr(tables, "STREAM_ROWS", 150)
-    assert [tuple(r) for r in tables.stream(frame, 1000)] == expected  # past the limit: 7 pieces, one at a time
-
-
 def test_windows_grouped_by_their_slots_land_in_tasks_of_their_own(spark):
     from pyspark.sql import functions as F
 
@@ -258,3 +247,42 @@ def test_windows_grouped_by_their_slots_land_in_tasks_of_their_own(spark):
 
     tasks = frame.groupBy("slot").applyInPandas(task, "window long, slot long, task int").collect()
     assert len({r["task"] for r in tasks}) == n == len(keys)
+
+
+@pytest.mark.slow
+def test_every_pass_resolves_in_its_ordered_task_as_the_driver_functions_do(spark, tmp_path, monkeypatch, driver):
+    """The rolling scan in Spark (``windowing.resolve_pass``) against ``resolve_ids``, ``context_targets`` and
+    ``final_records`` over every piece at once, pass by pass, on real placements: 180-day windows over the
+    Wikinews sample's six years, batches of 10, so that stories run through windows and records close."""
+    from storyline.scale import resolve, windowing
+
+    original, checked = windowing.resolve_pass, []
+
+    def checking(last, windows, event_days, story_days):
+        frame = original(last, windows, event_days, story_days)
+        records = last.filter(last.kind.isin("event", "story")).collect()  # in the order the task reads them
+        placements = resolve.placements_of({"window": r["window"], "kind": r["kind"], "blob": resolve.lean_blob(r["blob"])}
+                                           for r in records)
+        expected = driver(placements, windows, event_days, story_days)
+        got: dict = {"target": set(), "map": set(), "event": set(), "story": set(), "moved": set()}
+        for r in frame.collect():
+            if r["kind"] == "target":
+                got["target"].add((r["window"], r["record"], r["id"], r["target"], r["event"], r["story"]))
+            elif r["kind"] == "map":
+                got["map"].add(((r["window"], r["id"]), (r["event"], r["story"])))
+            elif r["kind"] in ("event", "story"):
+                got[r["kind"]].add((repr(resolve.loads(r["blob"])), r["window"], r["id"]))
+            elif r["kind"] == "moved":
+                got["moved"].add((r["id"], r["event"], r["story"]))
+            else:
+                got["partition"] = json.loads(r["blob"])["partition"]
+        for key in ("target", "map", "event", "story", "moved", "partition"):
+            assert got[key] == expected[key], key
+        checked.append((len(placements), len(got["target"])))
+        return frame
+
+    monkeypatch.setattr(windowing, "resolve_pass", checking)
+    result, _ = _batch(spark, WIKINEWS, tmp_path / "out", tmp_path / "batch.db", window_days=180, batch_size=10)
+    print(result.counts, checked)
+    assert len(checked) == result.counts["passes"] >= 3
+    assert sum(targets for _, targets in checked) > 0  # later windows restored records

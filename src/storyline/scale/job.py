@@ -19,18 +19,19 @@ Steps (each a Spark stage; ``stages.py`` holds what the tasks run, ``windowing.p
    article follow exactly (``docfreq.doc_freq_states``). Pass 1 places every window on its own from those
    frequencies (parallel). Pass k places again only the windows whose context changed: a window restores
    the events and stories pass k - 1 formed in the windows before it that are still open at its start
-   (the placer's open-window rule, ``resolve.context_targets``: bounded whatever the archive's length),
+   (the placer's open-window rule, ``rolling.resolve_windows``: bounded whatever the archive's length),
    merged under their final ids (a story pass k - 1 chained through several windows comes back whole),
    so whether an article continues an earlier event, or an event an earlier story, is decided by
    ``StoryPlacer`` itself; a window whose context hashes the same (``resolve.context_digest``) would be
    placed the same and keeps its last placement. Every pass places in ``track``'s batches
-   (``StoryPlacer.place_batch``: place, refine, expire). After each pass the raw ids are followed back
-   window by window to final ids (``resolve.resolve_ids``); the passes stop when no window's context
-   changed (or at ``max_passes``). The first window restores nothing, so it is final after pass 1, and
-   window k is final after pass k: the passes are at most the windows, and after pass W (the number of
-   windows) no check is run. The driver resolves ids from lean
-   records (``resolve.lean``: ids, members, dates); the final records get their profiles back in Spark
-   (``write.profiled_records``), and threads are linked in one ordered task (``write.threads``, ``stages.link_threads``).
+   (``StoryPlacer.place_batch``: place, refine, expire). After each pass one ordered task follows the raw
+   ids back window by window to final ids, says what each window restores next, and writes out each record
+   once it has closed (``windowing.resolve_pass``, ``rolling.py``): its memory is the records still open, and
+   nothing per article reaches the driver. The passes stop when no window's context changed (or at
+   ``max_passes``). The first window restores nothing, so it is final after pass 1, and window k is final
+   after pass k: the passes are at most the windows, and after pass W (the number of windows) no check is
+   run. The final records get their profiles back in Spark (``write.profiled_records``), and threads are
+   linked in one ordered task (``write.threads``, ``stages.link_threads``).
 4. write ``articles``, ``events``, ``stories``, ``assignments``, ``entities``, ``doc_freq``, ``rejects``
    (Parquet) and ``summary`` last. Every dataset is overwritten whole, so a killed run re-run on the same
    OUTPUT leaves no duplicates; ``summary`` exists only when a run finished.
@@ -47,12 +48,12 @@ import time
 from typing import Any, Iterator
 
 from storyline.pipeline import PipelineConfig
-from storyline.scale import resolve, stages, tables, windowing, write
+from storyline.scale import stages, tables, windowing, write
 
 __all__ = ["BatchConfig", "BatchResult", "local_input", "run_batch", "session"]
 
-# the driver resolves ids from lean records (~1.2 KB an article, measured on 100,000: see the README); in
-# local mode it is also the executor, whose JVM holds the cached frames. STORYLINE_SPARK_DRIVER_MEMORY overrides it
+# the driver holds a row per publication day and per window, nothing per article; in local mode it is also the
+# executor, whose JVM holds the cached frames. STORYLINE_SPARK_DRIVER_MEMORY overrides it
 DRIVER_MEMORY = "4g"
 
 DATASETS = ("enriched", "articles", "events", "stories", "threads", "assignments", "entities", "doc_freq", "rejects")
@@ -112,7 +113,7 @@ def session(master: str | None = "local[2]", partitions: int = 2, app: str = "st
         .config("spark.sql.adaptive.coalescePartitions.enabled", "false")  # the partitions are the workers' shares: keep them
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("STORYLINE_SPARK_DRIVER_MEMORY", DRIVER_MEMORY))
-        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit (records stream: ``tables.stream``)
+        .config("spark.driver.maxResultSize", "0")  # the driver's memory is the limit
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -298,7 +299,6 @@ def _enrich(articles, config: BatchConfig):
 def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, now: dt.datetime | None = None) -> BatchResult:
     """Run the whole job from ``path`` into ``output`` (see the module docstring)."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
     config = config or BatchConfig()
     if now is None:
@@ -353,13 +353,18 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
 
     cfg = PlacementConfig()
     members_only = config.replace_when == "members"
-    digests = windowing.window_digests(doc_freq, None, members_only)
+    digests = windowing.window_digests(doc_freq, members_only)
     exemplars = windowing.exemplar_rows(spark, windowed, offsets, cfg.exemplars).persist()
-    last = windowing.place_pass(windowed, doc_freq, offsets_b, None, slots, config).persist()
-    placements = windowing.lean_placements(last)
-    resolution = resolve.resolve_ids(placements)
+    last = windowing.place_pass(windowed, doc_freq, offsets_b, slots, config).persist()
+
+    def resolve_last():  # the pass's ids followed back, in one ordered task (its memory: the open records)
+        frame = windowing.resolve_pass(last, windows, cfg.event_window_days, cfg.story_window_days)
+        return frame, json.loads(bytes(frame.filter(F.col("kind") == "stat").first()["blob"]))
+
+    resolved, stat = resolve_last()
     replaced, restored = [len(windows)], [0]
-    partitions = [resolve.partition(resolution)]  # what each pass decided: when it stopped moving is reported
+    partitions = [stat["partition"]]  # what each pass decided: when it stopped moving is reported
+    held = [stat["held_max"]]  # records the scan held open at once, per pass
     lap("place_pass1")
     converged, passes = False, 1
     while True:
@@ -367,11 +372,9 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             converged = True
             replaced.append(0)
             break
-        targets = resolve.context_targets(placements, resolution.before, windows, cfg.event_window_days, cfg.story_window_days)
-        resolution_b = spark.sparkContext.broadcast((resolution.base, resolution.moves))
-        context = windowing.context_rows(spark, last.filter(F.col("kind").isin("event", "story")), targets).unionByName(doc_freq) \
-            .unionByName(exemplars).persist()
-        current = windowing.window_digests(context, resolution_b, members_only)
+        context = windowing.context_rows(last.filter(F.col("kind").isin("event", "story")), resolved.filter(F.col("kind") == "target")) \
+            .unionByName(doc_freq, allowMissingColumns=True).unionByName(exemplars, allowMissingColumns=True).persist()
+        current = windowing.window_digests(context, members_only)
         changed = sorted(w for w in windows if current[w][0] != digests[w][0])
         lap(f"context{passes + 1}")
         if not changed or passes >= (config.max_passes or len(windows)):
@@ -381,61 +384,39 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
             break
         # spread anew over the tasks: the windows a pass re-places are a subset, which pass 1's slots may crowd
         placed = windowing.place_pass(windowed.filter(F.col("window").isin(changed)), context.filter(F.col("window").isin(changed)),
-                             offsets_b, resolution_b, windowing.window_slots(spark, {w: sizes[w] for w in changed}), config).persist()
-        fresh = windowing.lean_placements(placed)
-        placements = {**{w: p for w, p in placements.items() if w not in changed}, **fresh}
+                                      offsets_b, windowing.window_slots(spark, {w: sizes[w] for w in changed}), config).persist()
         previous = last
         # checkpointed: the plan of pass k would otherwise hold every earlier pass's (and grow without end)
         last = last.filter(~F.col("window").isin(changed)).unionByName(placed).localCheckpoint()
         for frame in (previous, placed, context):
             frame.unpersist()
-        resolution = resolve.resolve_ids(placements)
-        partitions.append(resolve.partition(resolution))
+        resolved.unpersist()
+        resolved, stat = resolve_last()
+        partitions.append(stat["partition"])
+        held.append(stat["held_max"])
         digests = {**digests, **{w: current[w] for w in changed}}
         passes += 1
         replaced.append(len(changed))
         restored.append(max(current[w][1] for w in changed))
         lap(f"place_pass{passes}")
-    resolved = resolution.mapping
-    sources: dict[tuple[str, str], tuple[int, str]] = {}
-    events, stories = resolve.final_records(placements, resolved, sources)  # lean: ids, members, dates
     records = last.filter(F.col("kind").isin("event", "story"))
-    final_events = write.profiled_records(spark, records, events, sources, "event")
-    final_stories = write.profiled_records(spark, records, stories, sources, "story").persist()
+    final_events = write.profiled_records(records, resolved, "event")
+    final_stories = write.profiled_records(records, resolved, "story").persist()
     threads = write.threads(last.filter(F.col("kind") == "storybatch"), final_stories).persist()
     thread_records = write.latest(threads.filter(F.col("kind") == "thread"))
-    counts.update(windows=len(windows), events=len(events), stories=len(stories), passes=passes, converged=converged,
-                  replaced_per_pass=replaced, restored_max_per_pass=restored,
+    totals = {r["kind"]: r["count"] for r in resolved.filter(F.col("kind").isin("event", "story")).groupBy("kind").count().collect()}
+    counts.update(windows=len(windows), events=totals.get("event", 0), stories=totals.get("story", 0), passes=passes,
+                  converged=converged, replaced_per_pass=replaced, restored_max_per_pass=restored,
                   # the first pass whose article -> (event, story) partition is the final one (later passes
                   # only refined records: profiles, titles, thread links)
                   partition_final_at=next(i for i, p in enumerate(partitions, 1) if p == partitions[-1]),
                   restored_max=max((n for _, n in digests.values()), default=0),  # in the contexts last placed with
+                  resolution_held_max_per_pass=held,
                   threads=thread_records.filter(F.col("ref").isNull()).count(),
-                  cross_window_event_joins=sum(1 for w, p in placements.items() for e in p.events
-                                               if e.id in p.restored and p.own.get(e.id)))
+                  cross_window_event_joins=stat["cross_window_event_joins"])
     lap("resolve")
 
-    resolved_b = spark.sparkContext.broadcast({f"{w}\t{raw}": v for (w, raw), v in resolved.items()})
-    # articles a later window moved out of the event their own window placed them in (few): where they went
-    moved_b = spark.sparkContext.broadcast({a: (resolution.article_event[a], resolution.event_story.get(resolution.article_event[a]))
-                                            for p in placements.values() for a in p.moved if a in resolution.article_event})
-    assign_schema = T.StructType([T.StructField(n, t) for n, t in (
-        ("article_id", T.StringType()), ("event_id", T.StringType()), ("story_id", T.StringType()),
-        ("window", T.LongType()), ("score", T.DoubleType()), ("parts", T.StringType()), ("duplicate_of", T.StringType()))])
-
-    def finalise(frames):
-        import pandas as pd
-
-        table, moved = resolved_b.value, moved_b.value
-        for frame in frames:
-            out = []
-            for r in tables.rows(frame):
-                article, raw_event, _raw_story, score, parts, dup = stages.loads(r["blob"])
-                event, story = moved.get(article) or table.get(f"{r['window']}\t{raw_event}", (raw_event, None))
-                out.append((article, event, story, r["window"], score, parts, dup))
-            yield pd.DataFrame(out, columns=[f.name for f in assign_schema.fields])
-
-    assignments = last.filter(F.col("kind") == "assign").mapInPandas(finalise, assign_schema)
+    assignments = write.final_assignments(last.filter(F.col("kind") == "assign"), resolved)
     assignments.write.mode("overwrite").parquet(f"{output}/assignments")
     assignments = spark.read.parquet(f"{output}/assignments")
     write.write_articles(windowed, assignments, offsets_b, config.batch_size, f"{output}/articles")
@@ -449,7 +430,7 @@ def run_batch(spark, path: str, output: str, config: BatchConfig | None = None, 
     counts["placed"] = assignments.count()
     counts["rejected_reasons"] = dict(stages.reasons(r["reason"] for r in spark.read.parquet(f"{output}/rejects").collect()))
     lap("write")
-    for frame in (windowed, doc_freq, last, exemplars, final_stories, threads):
+    for frame in (windowed, doc_freq, last, exemplars, final_stories, threads, resolved):
         frame.unpersist()
     summary = {"counts": counts, "seconds": seconds, "input": path, "config": dataclasses.asdict(config),
                "doc_freq": {"docs": doc_totals[0], "idf_docs": doc_totals[1]},

@@ -5,7 +5,9 @@ placer gave them; an id a window restored stands for a record an earlier window 
 those ids back window by window to the final ids (``resolve_ids``), decides which records each later window
 restores in the next pass (``context_targets``, the placer's open-window rule) and whether that changed
 (``context_digest``), and merges the pieces into the job's final records (``final_records``). Plain Python, no
-Spark: the job runs it on the driver over ``lean`` records (ids, members, dates; the profiles stay in Spark).
+Spark. ``resolve_ids`` and ``context_targets`` read a whole pass at once: the job runs the same steps as one
+ordered scan that holds only the records still open (``rolling.py``, over ``lean`` records: ids, members,
+dates; the profiles stay in Spark), and the tests hold the scan to these functions' results.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import datetime as dt
 import math
 import pickle
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Container, Iterable, Mapping
 
 from storyline.model import Event, Story
 
@@ -36,7 +38,6 @@ __all__ = [
     "loads",
     "mapping_before",
     "merge_records",
-    "partition",
     "placements_of",
     "resolve_ids",
     "with_profile",
@@ -263,7 +264,7 @@ class Resolver:
 
 def context_targets(placements: Mapping[int, WindowPlacement],
                     view: Callable[[int], Mapping[tuple[int, str], tuple[str, str]]],
-                    windows: Iterable[int], event_days: int, story_days: int
+                    windows: Iterable[int], event_days: int, story_days: int, exclude: Container[str] = ()
                     ) -> dict[tuple[int, str, str], list[int]]:
     """Per record row a pass wrote ((window, kind, raw id)), the later windows that restore it in the next pass.
 
@@ -280,7 +281,8 @@ def context_targets(placements: Mapping[int, WindowPlacement],
     What is open at window t's start is judged from the windows before t only, under the ids as t restores
     them (``view(t)``: ``Resolution.before``), as ``track``'s placer knows it there: a window's own placement
     (a member it moved, a story it extended) never changes what it restores, so its context is fixed once
-    the windows before it are. Costs one ``final_records`` over the earlier windows per window.
+    the windows before it are. Costs one ``final_records`` over the earlier windows per window (``exclude``:
+    articles none of these pieces holds, as there).
     """
     out: dict[tuple[int, str, str], list[int]] = defaultdict(list)
     for target in sorted(windows):
@@ -288,7 +290,7 @@ def context_targets(placements: Mapping[int, WindowPlacement],
         if not before:
             continue
         mapping = view(target)
-        events, stories = final_records(before, mapping)
+        events, stories = final_records(before, mapping, exclude=exclude)
         event_last = {e.id: epoch_day(e.last_date) for e in events}
         story_last = {s.id: epoch_day(s.last_date) for s in stories}
 
@@ -360,26 +362,17 @@ def context_digest(rows: Iterable[Mapping[str, Any]], mapping: Mapping[tuple[int
     return hashlib.sha256(repr(sorted(keys, key=repr)).encode()).hexdigest()
 
 
-def partition(resolution: Resolution) -> str:
-    """What a pass decided (article -> final event, final story), as one hash: the job reports the first pass
-    after which it stayed the same, and keeps a hash a pass rather than a dict an article a pass."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for article in sorted(resolution.article_event):
-        event = resolution.article_event[article]
-        digest.update(f"{article}\t{event}\t{resolution.event_story.get(event)}\n".encode())
-    return digest.hexdigest()
-
-
 def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tuple[int, str], tuple[str, str]],
-                  sources: dict[tuple[str, str], tuple[int, str]] | None = None) -> tuple[list[Event], list[Story]]:
+                  sources: dict[tuple[str, str], tuple[int, str]] | None = None, exclude: Container[str] = ()
+                  ) -> tuple[list[Event], list[Story]]:
     """The events and stories the windows' pieces make, under their final ids (``Resolution.mapping``).
 
     Over every window: the job's result. Over the windows before one: what that window restores in the
     next pass, so a story chained across several windows comes back whole rather than in pieces.
     ``sources`` (filled when given): per (kind, final id) the (window, raw id) of the piece whose profile
     the final record carries, so records made from ``lean`` pieces get theirs back (``with_profile``).
+    ``exclude``: articles whose latest piece is not among ``placements`` (``rolling``: a window moved them
+    into a record outside these pieces), so the earlier pieces that list them do not hold them.
     """
     event_pieces: dict[str, list] = defaultdict(list)
     story_pieces: dict[str, list] = defaultdict(list)
@@ -402,7 +395,8 @@ def final_records(placements: Mapping[int, WindowPlacement], mapping: Mapping[tu
         for st in placed.stories:
             if not st.merged_into and st.id in story_final:
                 story_pieces[story_final[st.id]].append((window, st))
-    members = {k: {m: None for m in v if held[m] == k} for k, v in members.items()}  # a moved article: only where it went
+    members = {k: {m: None for m in v if held[m] == k and m not in exclude}  # a moved article: only where it went
+               for k, v in members.items()}
     events = merge_records({k: v for k, v in event_pieces.items() if members.get(k)},
                            article_ids={k: list(v) for k, v in members.items()}, story_id=story_of,
                            sources=None if sources is None else ("event", sources))

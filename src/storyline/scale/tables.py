@@ -1,6 +1,6 @@
 """Spark and pandas frames for the batch job: the schemas its rows travel in and the moves between the driver
-and Spark (rows of a pandas frame, a frame from rows, driver rows as a distributed frame, a frame streamed to
-the driver). Shared by ``job.py`` and ``write.py``; no stage logic here."""
+and Spark (rows of a pandas frame, a frame from rows, driver rows as a distributed frame) and where Spark's
+shuffle sends a key. Shared by ``job.py`` and ``write.py``; no stage logic here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from storyline.scale import stages
 
-__all__ = ["article_schema", "distributed", "pandas_frame", "records_schema", "rows", "stream"]
+__all__ = ["article_schema", "distributed", "pandas_frame", "records_schema", "rows", "shuffle_partition", "spread_keys"]
 
 
 def article_schema(extra: tuple[tuple[str, Any], ...] = (), rows_without_ord: bool = False):
@@ -53,26 +53,6 @@ def distributed(spark, rows: list[tuple], schema):
     """Driver rows as a DataFrame whose plan does not embed them (``createDataFrame`` of a list does: every
     plan built on it, and the name Spark gives each cached frame, would carry the data)."""
     return spark.createDataFrame(spark.sparkContext.parallelize(rows, max(1, min(len(rows) // 1000, 64))), schema)
-
-
-# rows a streamed piece holds at most: lean record rows are ~1 KB, so a piece is tens of MB of the driver's JVM
-STREAM_ROWS = 20_000
-
-
-def stream(frame, rows: int):
-    """A frame of ``rows`` rows to the driver, in the order ``collect`` gives (partition, then row): what the
-    driver builds from them is order-sensitive. Up to ``STREAM_ROWS`` it is one ``collect`` (one Spark job);
-    past it, pieces of about that many rows, one at a time: a window's records come out of one task, and as
-    one task result they must fit the driver's JVM whole (100,000 articles in 2 windows: a Java heap OOM at
-    4 GB, after which Spark waits for ever). Each piece is a job of its own (~50 ms), so a small frame is not
-    cut: 64 pieces of 1,492 rows took 4.3 s where one collect took 0.4 s."""
-    from pyspark.sql import functions as F
-
-    if rows <= STREAM_ROWS:
-        return iter(frame.collect())
-    ordered = frame.withColumn("_seq", F.monotonically_increasing_id())
-    parts = -(-rows // STREAM_ROWS)
-    return ordered.repartitionByRange(parts, "_seq").sortWithinPartitions("_seq").drop("_seq").toLocalIterator()
 
 
 def _mix_k1(k1: int) -> int:

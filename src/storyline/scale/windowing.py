@@ -4,8 +4,9 @@ The articles get their window (``with_window``: cuts on ``track``'s placement ba
 document frequencies are summed (``doc_freq``), and each placement pass places the windows it is given, each
 in a task of its own (``window_slots``, ``place_pass``), from their context: the records earlier windows
 formed that are still open at their start (``context_rows``), ``track``'s member exemplars
-(``exemplar_rows``) and the document frequencies; ``window_digests`` says whose context changed. The pass's
-records reach the driver lean (``lean_placements``), where ``resolve.py`` follows ids back.
+(``exemplar_rows``) and the document frequencies; ``window_digests`` says whose context changed. A pass's
+ids are followed back in one ordered task (``resolve_pass``, ``rolling.py``) whose memory is the records still
+open: nothing per article reaches the driver.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from storyline.scale import docfreq, resolve, stages, tables, write
 if TYPE_CHECKING:
     from storyline.scale.job import BatchConfig
 
-__all__ = ["context_rows", "doc_freq", "doc_freq_in_spark", "exemplar_rows", "lean_placements", "place_pass",
-           "sorted_articles", "window_digests", "window_offsets", "window_sizes", "window_slots", "with_window"]
+__all__ = ["RESOLVED_SCHEMA", "context_rows", "doc_freq", "doc_freq_in_spark", "exemplar_rows", "place_pass",
+           "resolve_pass", "sorted_articles", "window_digests", "window_offsets", "window_sizes", "window_slots", "with_window"]
 
 
 def with_window(spark, enriched, config: BatchConfig):
@@ -164,18 +165,15 @@ def doc_freq_in_spark(spark, terms, plan: docfreq.DocFreqPlan):
     return context, final.select("term", "n", "n_idf")
 
 
-def context_rows(spark, records, targets: dict[tuple[int, str, str], list[int]]):
-    """For each window, the record rows a pass wrote in earlier windows that are still open at its start
-    (``resolve.context_targets``): a bounded context, whatever the archive's length."""
-    from pyspark.sql import types as T
-
-    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("kind", T.StringType()),
-                           T.StructField("id", T.StringType()), T.StructField("target", T.LongType())])
-    pairs = tables.distributed(spark, [(w, kind, key, t) for (w, kind, key), ts in targets.items() for t in ts], schema)
-    joined = records.join(pairs, (records["window"] == pairs["source"]) & (records["kind"] == pairs["kind"])
+def context_rows(records, targets):
+    """For each window, the record rows a pass wrote in earlier windows that are still open at its start, with
+    the final ids the window restores an event under (``event``, ``story``): ``targets`` are the pass's
+    ``target`` rows (``resolve_pass``). A bounded context, whatever the archive's length."""
+    pairs = targets.select("window", "record", "id", "target", "event", "story")
+    joined = records.join(pairs, (records["window"] == pairs["window"]) & (records["kind"] == pairs["record"])
                           & (records["id"] == pairs["id"]))
-    return joined.select(pairs["target"].alias("window"), pairs["source"], pairs["kind"], pairs["id"],
-                         records["last_day"], records["blob"])
+    return joined.select(pairs["target"].alias("window"), pairs["window"].alias("source"), records["kind"], records["id"],
+                         records["last_day"], records["blob"], pairs["event"], pairs["story"])
 
 
 def exemplar_rows(spark, windowed, offsets: dict[int, int], keep: int):
@@ -206,15 +204,14 @@ def exemplar_rows(spark, windowed, offsets: dict[int, int], keep: int):
     return joined.select(*columns, "window", "target", "position").mapInPandas(rows, tables.records_schema(context=True))
 
 
-def _view(resolution_b, window: int):
-    """The final ids as ``window`` restores them (``resolve.mapping_before``); None in the first pass."""
-    if resolution_b is None:
-        return None
-    base, moves = resolution_b.value
-    return resolve.mapping_before(base, moves, window)
+def _restored_view(rows: list[dict]) -> dict[tuple[int, str], tuple[str, str]] | None:
+    """The final ids a window restores its context's events under (``context_rows``; ``Resolution.before``);
+    None when it restores none (pass 1)."""
+    view = {(r["source"], r["id"]): (r["event"], r["story"]) for r in rows if r["kind"] == "event"}
+    return view or None
 
 
-def window_digests(context, resolution_b, members_only: bool) -> dict[int, tuple[str, int]]:
+def window_digests(context, members_only: bool) -> dict[int, tuple[str, int]]:
     """Per window, (``resolve.context_digest`` of what it would restore, how many record rows that is)."""
     from pyspark.sql import types as T
 
@@ -225,7 +222,7 @@ def window_digests(context, resolution_b, members_only: bool) -> dict[int, tuple
         import pandas as pd
 
         rows, window = list(tables.rows(frame)), int(frame["window"].iloc[0])
-        digest = resolve.context_digest(rows, _view(resolution_b, window), members_only)
+        digest = resolve.context_digest(rows, _restored_view(rows), members_only)
         return pd.DataFrame([(window, digest, sum(r["kind"] in ("event", "story") for r in rows))],
                             columns=["window", "digest", "records"])
 
@@ -249,7 +246,7 @@ def _slotted(frame, slots):
     return frame.join(F.broadcast(slots.select(F.col("window").alias("window"), F.col("slot").alias("slot"))), "window")
 
 
-def place_pass(windowed, context, offsets_b, resolution_b, slots, config: BatchConfig):
+def place_pass(windowed, context, offsets_b, slots, config: BatchConfig):
     """One placement pass over every window in parallel (``stages.place_pass_window``), each window in a task
     of its own while there are tasks to spare (grouped by ``slot``, not by the window's name)."""
     def run(frame, context):
@@ -258,30 +255,102 @@ def place_pass(windowed, context, offsets_b, resolution_b, slots, config: BatchC
         if frame.empty:
             return pd.DataFrame([], columns=["window", "kind", "id", "last_day", "blob"])
         window = int(frame["window"].iloc[0])
-        rows = stages.place_pass_window(window, sorted_articles(frame), list(tables.rows(context)),
-                                        _view(resolution_b, window), offsets_b.value[window], config.batch_size)
+        restored = list(tables.rows(context))
+        rows = stages.place_pass_window(window, sorted_articles(frame), restored, _restored_view(restored),
+                                        offsets_b.value[window], config.batch_size)
         return pd.DataFrame(rows, columns=["window", "kind", "id", "last_day", "blob"])
 
     return _slotted(windowed, slots).groupBy("slot").cogroup(_slotted(context, slots).groupBy("slot")) \
         .applyInPandas(run, tables.records_schema())
 
 
-def lean_placements(placed) -> dict[int, resolve.WindowPlacement]:
-    """The windows' placements from a pass's (cached) rows, their records ``resolve.lean``, on the driver."""
+RESOLVED_SCHEMA = "kind string, window long, record string, id string, target long, event string, story string, blob binary"
+
+
+def resolve_pass(records, windows: list[int], event_days: int, story_days: int):
+    """A pass's id resolution (``rolling.resolve_windows``) as one ordered task, checkpointed: rows (kind,
+    window, record, id, target, event, story, blob) of ``target`` (``window`` the source, ``record`` its kind,
+    ``target`` the window that restores it, ``event``/``story`` the final ids it restores an event under),
+    ``map`` (per piece (``window``, ``id``) its final ids), ``event``/``story`` (the final records, lean, in
+    ``blob``; ``window``/``id`` the piece whose profile they carry, ``event``/``story`` their final ids),
+    ``moved`` (``id`` an article a window moved, its final ids) and one ``stat`` (``blob``: JSON). The task's
+    memory is the open records and the hints (``rolling.Hints``), which a first job gathers (one row per
+    restored record and per moved article); records arrive lean (``resolve.lean``), in window order and, within
+    a window, in the order its task wrote them."""
     from pyspark.sql import functions as F
 
-    records = placed.filter(F.col("kind").isin("event", "story"))
-    return resolve.placements_of(tables.stream(_lean(records), records.count()))
+    from storyline.scale import rolling
 
+    records = records.filter(F.col("kind").isin("event", "story")).withColumn("seq", F.monotonically_increasing_id())
 
-def _lean(records):
-    """Record rows with their records ``resolve.lean``: what the driver gathers to resolve ids (ids, members
-    and dates, a few hundred bytes a record); the profiles stay in Spark."""
-    def run(frames):
+    def hints(frames):
+        import pandas as pd
+
         for frame in frames:
-            frame = frame.copy()
-            frame["blob"] = [resolve.lean_blob(bytes(blob)) for blob in frame["blob"]]
-            yield frame
+            out = []
+            for window, blob in zip(frame["window"], frame["blob"]):
+                _, restored, _, moved = resolve.loads(bytes(blob))
+                out.extend(rolling.hint_rows(int(window), restored, moved))
+            yield pd.DataFrame(out, columns=["kind", "id", "window"])
 
-    return records.mapInPandas(run, records.schema)
+    ahead = records.mapInPandas(hints, "kind string, id string, window long").groupBy("kind", "id") \
+        .agg(F.max("window").alias("window"))
+    rows = ahead.select(F.lit(0).alias("k0"), "window", F.lit(0).cast("long").alias("seq"), "kind", "id",
+                        F.lit(None).cast("binary").alias("blob")) \
+        .unionByName(records.select(F.lit(1).alias("k0"), "window", "seq", "kind", "id", "blob"))
 
+    def run(frames):
+        import itertools
+
+        import pandas as pd
+
+        stream = ((k0, int(w), kind, key, blob) for frame in frames
+                  for k0, w, kind, key, blob in zip(frame["k0"], frame["window"], frame["kind"], frame["id"], frame["blob"]))
+        ahead = rolling.Hints()
+        first = None
+        for row in stream:
+            if row[0] == 1:
+                first = row
+                break
+            ahead.add(row[2], row[3], row[1])
+        pieces = itertools.chain([first] if first is not None else [], stream)
+
+        def placements():
+            for window, group in itertools.groupby(pieces, key=lambda r: r[1]):
+                yield resolve.placements_of({"window": window, "kind": kind, "blob": resolve.lean_blob(bytes(blob))}
+                                            for _, _, kind, _, blob in group)[window]
+
+        out = []
+        for row in rolling.resolve_windows(placements(), windows, ahead, event_days, story_days):
+            out.append(_resolved_row(row))
+            if len(out) >= 2000:
+                yield pd.DataFrame(out, columns=_RESOLVED_COLUMNS)
+                out = []
+        yield pd.DataFrame(out, columns=_RESOLVED_COLUMNS)
+
+    ordered = rows.repartition(1).sortWithinPartitions("k0", "window", "seq")
+    return ordered.mapInPandas(run, RESOLVED_SCHEMA).localCheckpoint()
+
+
+_RESOLVED_COLUMNS = ["kind", "window", "record", "id", "target", "event", "story", "blob"]
+
+
+def _resolved_row(row: tuple) -> tuple:
+    """One ``rolling.resolve_windows`` row in ``RESOLVED_SCHEMA``'s columns."""
+    import json
+
+    kind = row[0]
+    if kind == "target":
+        _, source, record, raw, target, event, story = row
+        return kind, source, record, raw, target, event, story, None
+    if kind == "map":
+        _, window, raw, event, story = row
+        return kind, window, "event", raw, None, event, story, None
+    if kind in ("event", "story"):
+        _, record, window, raw = row
+        event, story = (record.id, record.story_id) if kind == "event" else (None, record.id)
+        return kind, window, kind, raw, None, event, story, resolve.dumps(record)
+    if kind == "moved":
+        _, article, event, story = row
+        return kind, None, None, article, None, event, story, None
+    return kind, None, None, None, None, None, None, json.dumps(row[1]).encode()

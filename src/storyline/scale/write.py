@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from storyline.scale import docfreq, resolve, stages, tables
 
-__all__ = ["doc_freq_frame", "latest", "profiled_records", "record_rows", "registry_rows", "threads", "write_articles"]
+__all__ = ["doc_freq_frame", "final_assignments", "latest", "profiled_records", "record_rows", "registry_rows", "threads", "write_articles"]
 
 
 def registry_rows(enriched):
@@ -27,18 +27,16 @@ def registry_rows(enriched):
     return enriched.filter(enriched.registry.isNotNull()).select("registry").mapInPandas(rows, schema)
 
 
-def profiled_records(spark, records, finals: list, sources: dict[tuple[str, str], tuple[int, str]], kind: str):
-    """The job's final events (or stories) whole, as rows (id, blob): each lean final record the driver
-    resolved (``resolve.final_records``) joined in Spark with the record row its profile comes from
-    (``sources``) and given it (``resolve.with_profile``). Profiles never reach the driver."""
+def profiled_records(records, resolved, kind: str):
+    """The job's final events (or stories) whole, as rows (id, blob): each lean final record of the pass's
+    resolution (``windowing.resolve_pass``) joined with the record row its profile comes from (the piece it
+    names) and given it (``resolve.with_profile``). Profiles never reach the driver."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    schema = T.StructType([T.StructField("source", T.LongType()), T.StructField("raw", T.StringType()),
-                           T.StructField("final", T.BinaryType())])
-    pairs = tables.distributed(spark, [(*sources[(kind, r.id)], stages.dumps(r)) for r in finals], schema)
+    finals = resolved.filter(F.col("kind") == kind).select(F.col("window").alias("source"), F.col("id").alias("raw"),
+                                                           F.col("blob").alias("final"))
     mine = records.filter(F.col("kind") == kind)
-    joined = mine.join(pairs, (mine["window"] == pairs["source"]) & (mine["id"] == pairs["raw"])).select("blob", "final")
+    joined = mine.join(finals, (mine["window"] == finals["source"]) & (mine["id"] == finals["raw"])).select("blob", "final")
 
     def run(frames):
         import pandas as pd
@@ -51,6 +49,37 @@ def profiled_records(spark, records, finals: list, sources: dict[tuple[str, str]
             yield pd.DataFrame(out, columns=["id", "blob"])
 
     return joined.mapInPandas(run, "id string, blob binary")
+
+
+def final_assignments(assigned, resolved):
+    """Per article (``assign`` rows of the last pass), its final event and story: the piece's final ids
+    (``map`` rows of ``windowing.resolve_pass``), or where a later window moved it (``moved`` rows)."""
+    from pyspark.sql import functions as F
+
+    def unpack(frames):
+        import pandas as pd
+
+        for frame in frames:
+            out = []
+            for window, blob in zip(frame["window"], frame["blob"]):
+                article, raw_event, _raw_story, score, parts, dup = stages.loads(bytes(blob))
+                out.append((article, raw_event, int(window), score, parts, dup))
+            yield pd.DataFrame(out, columns=["article_id", "raw", "window", "score", "parts", "duplicate_of"])
+
+    rows = assigned.mapInPandas(unpack, "article_id string, raw string, window long, score double, parts string, "
+                                        "duplicate_of string")
+    mapped = resolved.filter(F.col("kind") == "map").select(F.col("window").alias("m_window"), F.col("id").alias("m_raw"),
+                                                            F.col("event").alias("m_event"), F.col("story").alias("m_story"))
+    moved = resolved.filter(F.col("kind") == "moved").select(F.col("id").alias("v_article"), F.col("event").alias("v_event"),
+                                                             F.col("story").alias("v_story"))
+    joined = rows.join(mapped, (rows["window"] == mapped["m_window"]) & (rows["raw"] == mapped["m_raw"]), "left") \
+        .join(moved, rows["article_id"] == moved["v_article"], "left")
+    was_moved = F.col("v_article").isNotNull()
+    return joined.select(
+        "article_id",
+        F.when(was_moved, F.col("v_event")).otherwise(F.coalesce(F.col("m_event"), F.col("raw"))).alias("event_id"),
+        F.when(was_moved, F.col("v_story")).otherwise(F.col("m_story")).alias("story_id"),
+        "window", "score", "parts", "duplicate_of")
 
 
 def threads(story_batches, final_stories):
