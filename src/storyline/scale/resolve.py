@@ -250,16 +250,13 @@ class Resolver:
         return mapping_before({k: self.mapping[k] for k in keys if k in self.mapping}, self.moves, window)
 
     def forget(self, keys: Iterable[tuple[int, str]], events: Iterable[str]) -> None:
-        """Drop the pieces ``keys`` and the final ``events`` (records that closed) unless a remembered
-        article's event still leads to them."""
+        """Drop the pieces ``keys`` and the final ``events``: records that closed, which no later window's id
+        can lead to (``rolling`` keeps a record open while a remembered article's event leads to it)."""
         for key in keys:
             self.mapping.pop(key, None)
-        kept = set(self.article_event.values())
-        kept |= {self.follow(k) for k in kept}
         for event in events:
-            if event not in kept:
-                self.event_story.pop(event, None)
-                self.home.pop(event, None)
+            self.event_story.pop(event, None)
+            self.home.pop(event, None)
 
 
 def context_targets(placements: Mapping[int, WindowPlacement],

@@ -103,6 +103,9 @@ def resolve_windows(placements: Iterable[WindowPlacement], windows: Iterable[int
 
 
 class _Scan:
+    """The scan's state between windows: the open pieces, the resolver over them, the pins that keep a record
+    open while a later window still follows an id into it, and where each moved article now is."""
+
     def __init__(self, hints: Hints, event_days: int, story_days: int) -> None:
         self.event_days, self.story_days = event_days, story_days
         self.pending = dict(hints.firsts)  # first article -> the last window that follows an id by it
