@@ -69,10 +69,11 @@ def hints_of(placements: Iterable[WindowPlacement]) -> Hints:
 def partition_digest(triples: Iterable[tuple[str, str, str | None]]) -> str:
     """What a pass decided, (article, final event, final story) for every article, as one hash that does not
     depend on the order the triples come in (the scan writes records out as they close)."""
-    total = 0
-    for article, event, story in triples:
-        total += int.from_bytes(hashlib.sha256(f"{article}\t{event}\t{story}\n".encode()).digest(), "big")
-    return f"{total % _MODULUS:064x}"
+    return f"{sum(_triple_hash(*t) for t in triples) % _MODULUS:064x}"
+
+
+def _triple_hash(article: str, event: str, story: str | None) -> int:
+    return int.from_bytes(hashlib.sha256(f"{article}\t{event}\t{story}\n".encode()).digest(), "big")
 
 
 def resolve_windows(placements: Iterable[WindowPlacement], windows: Iterable[int], hints: Hints,
@@ -247,7 +248,7 @@ class _Scan:
         for e in events:
             yield ("event", e, *sources[("event", e.id)])
             for article in e.article_ids:
-                self.digest += int.from_bytes(hashlib.sha256(f"{article}\t{e.id}\t{e.story_id}\n".encode()).digest(), "big")
+                self.digest += _triple_hash(article, e.id, e.story_id)  # ``partition_digest``, a record at a time
                 if article in self.last_mover:
                     yield ("moved", article, e.id, e.story_id)
         for s in stories:

@@ -308,7 +308,8 @@ def place_pass_window(window: int, articles: list[Article], context: Iterable[Ma
     it (``exemplar`` rows: the member exemplars ``track``'s placer holds there, its last
     ``PlacementConfig.exemplars``, with their placement position as ``last_day``) and the record rows the previous
     pass wrote for the windows before it (``source``: the window that wrote each); those are merged
-    under their final ids (``mapping``: the previous pass's ``Resolution.before(window)``; None in the first
+    under their final ids (``mapping``: as the window restores them, carried on its context rows by the previous pass's
+    resolution, ``windowing.resolve_pass``; None in the first
     pass, which restores nothing) and restored before the window's articles are placed (``place_window``).
     """
     rows = sorted(effective_context(context), key=lambda r: (r.get("source", -1), r["kind"], r["id"] or ""))  # the same merge whatever order Spark sends
